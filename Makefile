@@ -1,0 +1,55 @@
+# monitoring-dsl: `make dashboards` builds specs/ into build/, `make test` runs the whole test suite.
+# Both set up .venv on a new machine; `make test` also installs promtool/amtool from Debian when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv dashboards check test tools lint fmt bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install monitoring-dsl with its test tools
+
+dashboards: $(STAMP) ## Build this repository's specs/ into build/
+	$(BIN)/monitoring-dsl build
+
+check: $(STAMP) ## Exit 1 if build/ is not what specs/ produce
+	$(BIN)/monitoring-dsl build --check
+
+tools: ## Install promtool, prometheus and amtool from Debian when missing (needs root)
+	@if command -v promtool >/dev/null && command -v amtool >/dev/null && command -v prometheus >/dev/null; then \
+		echo "promtool, prometheus and amtool are installed"; \
+	else \
+		echo "installing prometheus and prometheus-alertmanager from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+
+test: $(STAMP) tools ## Run the test suite (unit, golden, CLI, promtool)
+	@$(BIN)/pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest ran no tests: treated as a failure" >&2; exit 1; fi; \
+	exit $$status
+
+lint: $(STAMP) ## Check style and types without changing anything
+	$(BIN)/ruff check monitoring_dsl tests benchmarks
+	$(BIN)/ruff format --check monitoring_dsl tests benchmarks
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## Rewrite code to the project's style
+	$(BIN)/ruff check --fix monitoring_dsl tests benchmarks
+	$(BIN)/ruff format monitoring_dsl tests benchmarks
+
+bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules
+	$(BIN)/python benchmarks/run.py
+
+clean: ## Remove build/ and .venv
+	rm -rf build $(VENV)

@@ -1,0 +1,226 @@
+"""What every check sees: the project, the metric catalog, every PromQL query already parsed, and sources.
+
+Queries are gathered and parsed once here, so twenty checks over twenty thousand rules parse each rule once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import attrs
+
+from monitoring_dsl.diagnostics import Related
+from monitoring_dsl.model.base import SourceLocation
+from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TARGET_LABELS
+from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
+from monitoring_dsl.model.metrics import Histogram, Metric, Summary
+from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.rules import Alert, Record
+from monitoring_dsl.promql import (
+    PLACEHOLDER_PREFIX,
+    LabelSet,
+    Parsed,
+    SyntaxProblem,
+    VariableInfo,
+    output_labels,
+    parse,
+    substitute,
+)
+from monitoring_dsl.sources import Sources
+
+SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+@attrs.frozen
+class Resolved:
+    """What a series name in a query refers to."""
+
+    metric: Metric | None = None
+    record: Record | None = None
+    suffix: str = ""
+    builtin: bool = False
+
+
+class Catalog:
+    """Declared metrics, built-in series and recording rules, by the names queries use."""
+
+    def __init__(self, project: Project):
+        self.metrics: dict[str, Metric] = {}
+        self.conflicts: list[tuple[Metric, Metric]] = []
+        for metric in project.metrics:
+            first = self.metrics.get(metric.name)
+            if first is None:
+                self.metrics[metric.name] = metric
+            elif first != metric:
+                self.conflicts.append((first, metric))
+        self.builtins = {m.name: m for m in BUILTIN_METRICS if m.name not in self.metrics}
+        self.records: dict[str, Record] = {}
+        for record in project.records:
+            self.records.setdefault(record.name, record)
+        self._labels_cache: dict[str, LabelSet] = {}
+        self._resolving: set[str] = set()
+
+    def all_names(self) -> list[str]:
+        names = list(self.metrics) + list(self.builtins) + list(self.records)
+        for metric in self.metrics.values():
+            if isinstance(metric, Histogram):
+                names += [metric.name + suffix for suffix in SUFFIXES]
+            elif isinstance(metric, Summary):
+                names += [metric.name + "_sum", metric.name + "_count"]
+        return names
+
+    def resolve(self, name: str) -> Resolved | None:
+        """The declaration behind a series name, or None when nothing declares it."""
+        if name in self.metrics:
+            return Resolved(metric=self.metrics[name])
+        if name in self.records:
+            return Resolved(record=self.records[name])
+        if name in self.builtins:
+            return Resolved(metric=self.builtins[name], builtin=True)
+        for suffix in SUFFIXES:
+            if name.endswith(suffix):
+                base = name[: -len(suffix)]
+                metric = self.metrics.get(base) or self.builtins.get(base)
+                if metric is not None:
+                    return Resolved(metric=metric, suffix=suffix, builtin=base in self.builtins)
+        return None
+
+    def labels_of(self, name: str) -> LabelSet:
+        """Labels a series can carry: declared labels plus target labels (`le` on buckets, `quantile` on
+        summaries), a record's labels from its expression, None when unknown or open."""
+        if name in self._labels_cache:
+            return self._labels_cache[name]
+        result: LabelSet = None
+        resolved = self.resolve(name)
+        if name.startswith(PLACEHOLDER_PREFIX) or name in OPEN_LABEL_SERIES or resolved is None:
+            result = None
+        elif resolved.metric is not None:
+            labels = set(resolved.metric.labels) | TARGET_LABELS
+            if resolved.suffix == "_bucket":
+                labels.add("le")
+            if isinstance(resolved.metric, Summary) and not resolved.suffix and resolved.metric.quantiles:
+                labels.add("quantile")
+            result = frozenset(labels)
+        elif resolved.record is not None and name not in self._resolving:
+            self._resolving.add(name)
+            try:
+                parsed = parse(resolved.record.expr)
+                inner = output_labels(parsed, self.labels_of) if isinstance(parsed, Parsed) else None
+                result = None if inner is None else inner | frozenset(resolved.record.labels)
+            finally:
+                self._resolving.discard(name)
+        self._labels_cache[name] = result
+        return result
+
+
+@attrs.frozen
+class Query:
+    """One PromQL query in the project: where it is, who owns it, and what it parsed into."""
+
+    original: str  # as the user wrote it
+    text: str  # after Grafana substitution (same as original for rules)
+    result: Parsed | SyntaxProblem
+    owner: object  # the Alert, Record, Target or Variable it belongs to
+    dashboard: Dashboard | None
+    location: SourceLocation | None
+    original_offset: object = None  # callable mapping offsets in `text` to offsets in `original`
+
+    @property
+    def parsed(self) -> Parsed | None:
+        return self.result if isinstance(self.result, Parsed) else None
+
+
+_LABEL_VALUES_RE = re.compile(r"^\s*label_values\s*\(\s*(?P<args>.*)\)\s*$", re.S)
+_QUERY_RESULT_RE = re.compile(r"^\s*query_result\s*\(\s*(?P<query>.*)\)\s*$", re.S)
+
+
+def variable_query(text: str) -> tuple[str | None, str | None]:
+    """The PromQL inside a Grafana variable query, and the label it asks for.
+
+    `label_values(metric{...}, label)` gives ("metric{...}", "label"); `query_result(q)` gives (q, None);
+    `label_names()`, `metrics(re)` and `label_values(label)` carry no PromQL to check.
+    """
+    match = _LABEL_VALUES_RE.match(text)
+    if match:
+        args = match.group("args")
+        depth = 0
+        for index in range(len(args) - 1, -1, -1):
+            char = args[index]
+            if char in ")}]":
+                depth += 1
+            elif char in "({[":
+                depth -= 1
+            elif char == "," and depth == 0:
+                return args[:index].strip(), args[index + 1:].strip()
+        return None, args.strip() or None
+    match = _QUERY_RESULT_RE.match(text)
+    if match:
+        return match.group("query"), None
+    return None, None
+
+
+def _variable_infos(dashboard: Dashboard) -> dict[str, VariableInfo]:
+    return {v.name: VariableInfo(v.kind, v.sample_value) for v in dashboard.variables}
+
+
+def gather_queries(project: Project) -> list[Query]:
+    """Every query of every alert, record, panel target and variable, parsed once."""
+    queries: list[Query] = []
+    for rule in [*project.alerts, *project.records]:
+        queries.append(Query(rule.expr, rule.expr, parse(rule.expr), rule, None, rule.location))
+    for dashboard in project.dashboards:
+        infos = _variable_infos(dashboard)
+        for variable in dashboard.variables:
+            if variable.kind != "query":
+                continue
+            promql, _label = variable_query(variable.definition)
+            if promql is None:
+                continue
+            substituted = substitute(promql, infos)
+            queries.append(Query(promql, substituted.text, parse(substituted.text), variable, dashboard,
+                                 variable.location, substituted.original_offset))
+        for panel in dashboard.all_panels():
+            for target in panel.targets:
+                substituted = substitute(target.expr, infos)
+                queries.append(Query(target.expr, substituted.text, parse(substituted.text), target, dashboard,
+                                     target.location, substituted.original_offset))
+    return queries
+
+
+class CheckContext:
+    """The project and everything derived from it that checks share."""
+
+    def __init__(self, project: Project, sources: Sources | None = None):
+        self.project = project
+        self.catalog = Catalog(project)
+        self.sources = sources or Sources()
+        self.queries = gather_queries(project)
+
+    @functools.cached_property
+    def panels_by_target(self) -> dict[int, Panel]:
+        return {id(t): p for d in self.project.dashboards for p in d.all_panels() for t in p.targets}
+
+    def at(self, location: SourceLocation | None, needle: str | None) -> dict[str, object]:
+        """Diagnostic fields `location` and `span`, narrowed to where `needle` appears in the source."""
+        if needle:
+            refined, span = self.sources.locate(location, needle)
+            return {"location": refined, "span": span}
+        return {"location": location, "span": None}
+
+    @staticmethod
+    def declared_at(what: str, obj: object) -> tuple[Related, ...]:
+        location = getattr(obj, "location", None)
+        return (Related(location, f"{what} here"),) if location is not None else ()
+
+
+def owner_kind(owner: object) -> str:
+    if isinstance(owner, Alert):
+        return f"alert {owner.name!r}"
+    if isinstance(owner, Record):
+        return f"record {owner.name!r}"
+    if isinstance(owner, Variable):
+        return f"variable {owner.name!r}"
+    if isinstance(owner, Target):
+        return "panel query"
+    return type(owner).__name__
+

@@ -1,0 +1,82 @@
+"""The check registry: every code, its name, severity and documentation, and the functions that run.
+
+A family module owns a hundred-block of codes. `@check` registers a function that yields diagnostics for the
+whole project; `document` registers a code that another stage of the pipeline emits (the loader's E0xx), so
+the catalog and its documentation list every code a user can see.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+
+from monitoring_dsl.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from monitoring_dsl.checks.context import CheckContext
+
+CODE_RE = re.compile(r"^[EMQARDS]\d{3}$")
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+FAMILIES = {
+    "E": "Spec and compile errors",
+    "M": "Metrics and naming",
+    "Q": "PromQL",
+    "A": "Alerts",
+    "R": "Recording rules",
+    "D": "Dashboards",
+    "S": "Stack, routing and SLOs",
+}
+
+CheckFunction = Callable[["CheckContext"], Iterator[Diagnostic]]
+
+
+@attrs.frozen
+class CheckInfo:
+    code: str
+    name: str
+    severity: Severity
+    doc: str
+    function: CheckFunction | None  # None: emitted by the loader, the writer or the CLI
+    module: str
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+REGISTRY: dict[str, CheckInfo] = {}
+
+
+def _register(info: CheckInfo) -> None:
+    if not CODE_RE.match(info.code):
+        raise ValueError(f"check code {info.code!r} must be a family letter and three digits")
+    if not NAME_RE.match(info.name):
+        raise ValueError(f"check name {info.name!r} must be lower-case words joined by '-'")
+    if info.code in REGISTRY:
+        raise ValueError(f"check code {info.code} is registered twice")
+    if any(other.name == info.name for other in REGISTRY.values()):
+        raise ValueError(f"check name {info.name!r} is registered twice")
+    REGISTRY[info.code] = info
+
+
+def check(code: str, name: str, severity: Severity) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function; its docstring is its documentation page."""
+    def decorate(function: CheckFunction) -> CheckFunction:
+        _register(CheckInfo(code, name, severity, inspect.getdoc(function) or "", function, function.__module__))
+        return function
+    return decorate
+
+
+def document(code: str, name: str, severity: Severity, doc: str, module: str) -> None:
+    """Register a code that is emitted outside the check run (loader, writer, command line)."""
+    _register(CheckInfo(code, name, severity, inspect.cleandoc(doc), None, module))
+
+
+def diagnostic(code: str, message: str, **fields: object) -> Diagnostic:
+    """A Diagnostic for a registered code, taking name and severity from the registry."""
+    info = REGISTRY[code]
+    return Diagnostic(code=code, name=info.name, severity=info.severity, message=message, **fields)  # type: ignore[arg-type]

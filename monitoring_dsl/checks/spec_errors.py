@@ -1,0 +1,110 @@
+"""E0xx: problems that stop the pipeline before any check can run, emitted by the loader, config and writer.
+
+They are documented here so that `monitoring-dsl checks` and the docs list every code a user can meet.
+"""
+
+from __future__ import annotations
+
+from monitoring_dsl.checks.registry import document
+from monitoring_dsl.diagnostics import Severity
+
+document("E001", "spec-failed", Severity.ERROR, """
+    A spec module could not be imported: a Python syntax error, or an exception while it ran.
+
+    ## Why is this bad?
+    Nothing the module declares can be checked or built, and modules that import it fail too.
+
+    ## Example
+        requests = Counter("http_requests_total", "Requests", labels=[method])   # NameError: method
+
+    ## Use instead
+        requests = Counter("http_requests_total", "Requests", labels=["method"])
+
+    The message names the exception and the spec line that raised it; `--debug` prints the traceback.
+    """, __name__)
+
+document("E002", "invalid-declaration", Severity.ERROR, """
+    A spec object was built with a wrong type, an unknown keyword or a missing argument.
+
+    ## Why is this bad?
+    The object cannot mean anything: `buckets="fast"` is not a list of bucket bounds, `lables=` is a typo
+    that would otherwise silently drop the labels.
+
+    ## Example
+        Histogram("http_request_duration_seconds", "Latency", lables=["endpoint"], buckets="fast")
+
+    ## Use instead
+        Histogram("http_request_duration_seconds", "Latency", labels=["endpoint"], buckets=[0.1, 0.5, 1])
+
+    The message names the field, what was expected and what was given, and the nearest valid keyword.
+    """, __name__)
+
+document("E003", "spec-not-utf8", Severity.ERROR, """
+    A spec file is not valid UTF-8.
+
+    ## Why is this bad?
+    Python reads source as UTF-8; a file saved in another encoding cannot be imported reliably.
+
+    ## Example
+    A spec saved as Latin-1 with `help="Größe"`.
+
+    ## Use instead
+    Save the file as UTF-8. The diagnostic points at the first byte that is not UTF-8.
+    """, __name__)
+
+document("E004", "specs-path-invalid", Severity.ERROR, """
+    A specs path given on the command line or in `[tool.monitoring-dsl] specs` does not exist or is not a
+    Python file or a directory.
+
+    ## Why is this bad?
+    Building nothing silently would leave `build/` stale while reporting success.
+
+    ## Example
+        monitoring-dsl build spec/
+
+    ## Use instead
+        monitoring-dsl build specs/
+    """, __name__)
+
+document("E005", "spec-module-name", Severity.ERROR, """
+    Two spec files share a module name, or a spec file's name is taken by an installed module.
+
+    ## Why is this bad?
+    Spec modules import each other by file name (`from catalog import requests`), so a name must say which
+    file it means. A spec named `json.py` would hide the standard library's `json` module.
+
+    ## Example
+        specs/api/catalog.py and specs/db/catalog.py, built together
+
+    ## Use instead
+    Rename one of them, e.g. `api_catalog.py`.
+    """, __name__)
+
+document("E006", "output-not-writable", Severity.ERROR, """
+    The output directory cannot be written, or it holds files monitoring-dsl did not write.
+
+    ## Why is this bad?
+    The writer replaces the whole output tree at once. It refuses a directory with files it does not own so
+    that `--out .` can never delete your work, and it reports a directory it cannot create or write.
+
+    ## Example
+        monitoring-dsl build --out src/
+
+    ## Use instead
+    Build into a directory of its own, such as the default `build/`.
+    """, __name__)
+
+document("E007", "config-invalid", Severity.ERROR, """
+    `[tool.monitoring-dsl]` in `pyproject.toml` has an unknown key or a value of the wrong type.
+
+    ## Why is this bad?
+    A misspelt key is otherwise ignored, and the build quietly uses defaults you did not choose.
+
+    ## Example
+        [tool.monitoring-dsl]
+        spec = ["specs"]
+
+    ## Use instead
+        [tool.monitoring-dsl]
+        specs = ["specs"]
+    """, __name__)

@@ -1,0 +1,64 @@
+"""Diagnostics are plain data: what is wrong, where, and how to fix it. Rendering lives in `render.py`."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from monitoring_dsl.model.base import SourceLocation
+
+
+class Severity(enum.Enum):
+    """How bad a finding is. Errors stop `build`; warnings and infos do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@attrs.frozen
+class Related:
+    """A secondary location that explains a diagnostic, e.g. where a metric was declared."""
+
+    location: SourceLocation
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    """One finding. `span` is the text at `location` to underline; `help` says how to fix it."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    location: SourceLocation | None
+    span: str | None = None
+    related: tuple[Related, ...] = ()
+    help: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.path if loc else "", loc.line if loc else 0, loc.column if loc else 0, self.code,
+                self.message)
+
+
+def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by place, then code, with exact repeats removed (a broken module imported twice fails twice)."""
+    seen: set[tuple[object, ...]] = set()
+    unique = []
+    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+        key = diagnostic.sort_key()
+        if key not in seen:
+            seen.add(key)
+            unique.append(diagnostic)
+    return unique
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)

@@ -1,0 +1,253 @@
+"""Grafana dashboard JSON, built through grafanalib: the only module that imports it.
+
+grafanalib knows the panel types' structure; where its model lags Grafana 10+ (thresholds steps, gauge
+options, data links, the heatmap panel), the panel's `extraJson` supplies the current shape. The result targets
+schemaVersion 39 (Grafana 10.4 and later); every panel and target queries through the `datasource` variable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import grafanalib.core as G
+from grafanalib._gen import DashboardEncoder
+
+from monitoring_dsl.emit.layout import Box, layout
+from monitoring_dsl.model import dashboards as m
+
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+_REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _ref_id(index: int) -> str:
+    return _REF_IDS[index] if index < len(_REF_IDS) else f"Q{index}"
+
+
+def _targets(panel: m.Panel) -> list[G.Target]:
+    return [
+        G.Target(
+            expr=target.expr.strip(),
+            legendFormat=target.legend or "",
+            refId=target.ref_id or _ref_id(index),
+            instant=target.instant,
+            format=target.format,
+            interval=target.interval or "",
+            hide=target.hide,
+            intervalFactor=1,
+            datasource=DATASOURCE,
+        )
+        for index, target in enumerate(panel.targets)
+    ]
+
+
+def _link_url(link: m.Link) -> str:
+    if link.url is not None:
+        return link.url
+    params = [f"var-{quote(name)}={value}" for name, value in sorted(link.variables.items())]
+    if link.keep_time:
+        params.append("${__url_time_range}")
+    return f"/d/{link.dashboard}" + ("?" + "&".join(params) if params else "")
+
+
+def _data_link(link: m.Link) -> dict[str, Any]:
+    return {"title": link.title, "url": _link_url(link), "targetBlank": link.new_tab}
+
+
+def _thresholds(panel: m.Panel) -> dict[str, Any]:
+    steps = [{"color": t.color, "value": t.value} for t in panel.thresholds]
+    if not steps:
+        steps = [{"color": "green", "value": None}]
+    elif steps[0]["value"] is not None:
+        steps.insert(0, {"color": "green", "value": None})
+    return {"mode": "absolute", "steps": steps}
+
+
+def _field_defaults(panel: m.Panel) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "thresholds": _thresholds(panel),
+        "unit": panel.unit or "none",
+        "links": [_data_link(link) for link in panel.data_links],
+    }
+    for key in ("decimals", "min", "max"):
+        value = getattr(panel, key)
+        if value is not None:
+            defaults[key] = value
+    return defaults
+
+
+def _reduce(calc: str) -> dict[str, Any]:
+    return {"calcs": [calc], "fields": "", "values": False}
+
+
+def _common(panel: m.Panel, box: Box, panel_id: int) -> dict[str, Any]:
+    return {
+        "dataSource": DATASOURCE,
+        "targets": _targets(panel),
+        "title": panel.title,
+        "description": panel.description,
+        "id": panel_id,
+        "gridPos": G.GridPos(h=box.h, w=box.w, x=box.x, y=box.y),
+        "links": [G.DataLink(link.title, _link_url(link), link.new_tab) for link in panel.links],
+        "transparent": panel.transparent,
+    }
+
+
+def _panel(panel: m.Panel, box: Box, panel_id: int) -> G.Panel:
+    """One grafanalib panel for one model panel."""
+    common = _common(panel, box, panel_id)
+    defaults = _field_defaults(panel)
+    unit = defaults["unit"]
+    if isinstance(panel, m.TimeSeries):
+        return G.TimeSeries(
+            **common, unit=unit, legendDisplayMode="list" if panel.legend == "hidden" else panel.legend,
+            legendCalcs=list(panel.legend_calcs), stacking={"mode": panel.stacking, "group": "A"},
+            fillOpacity=panel.fill_opacity, drawStyle=panel.draw_style, tooltipMode="multi",
+            extraJson={"fieldConfig": {"defaults": defaults},
+                       "options": {"legend": {"showLegend": panel.legend != "hidden"}}},
+        )
+    if isinstance(panel, m.Stat):
+        return G.Stat(
+            **common, format=unit, reduceCalc=panel.reduce, graphMode="area" if panel.graph else "none",
+            colorMode=panel.color_mode,
+            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}}},
+        )
+    if isinstance(panel, m.GaugePanel):
+        return G.GaugePanel(
+            **common, format=unit, calc=panel.reduce,
+            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+                       "options": {"reduceOptions": _reduce(panel.reduce), "showThresholdLabels": False,
+                                   "showThresholdMarkers": True, "fieldOptions": None}},
+        )
+    if isinstance(panel, m.BarGauge):
+        return G.BarGauge(
+            **common, format=unit, calc=panel.reduce, orientation=panel.orientation,
+            displayMode=panel.display_mode,
+            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+                       "options": {"reduceOptions": _reduce(panel.reduce), "fieldOptions": None,
+                                   "showUnfilled": True}},
+        )
+    if isinstance(panel, m.Table):
+        sort = [{"displayName": panel.sort_by, "desc": panel.sort_desc}] if panel.sort_by else []
+        return G.Table(
+            **common, unit=unit,
+            extraJson={"fieldConfig": {"defaults": defaults}, "options": {"sortBy": sort}},
+        )
+    if isinstance(panel, m.Heatmap):
+        return G.Heatmap(
+            **common,
+            extraJson={
+                "fieldConfig": {"defaults": defaults},
+                "options": {
+                    "calculate": False,
+                    "cellGap": 1,
+                    "color": {"mode": "scheme", "scheme": panel.color_scheme, "fill": "dark-orange",
+                              "scale": "exponential", "exponent": 0.5, "steps": 64, "reverse": False},
+                    "yAxis": {"axisPlacement": "left", "unit": unit},
+                    "rowsFrame": {"layout": "auto"},
+                    "legend": {"show": True},
+                    "tooltip": {"mode": "single", "yHistogram": False},
+                },
+            },
+        )
+    if isinstance(panel, m.PieChart):
+        return G.PieChartv2(
+            **common, unit=unit, pieType=panel.pie_type, reduceOptionsCalcs=[panel.reduce],
+            extraJson={"fieldConfig": {"defaults": defaults}},
+        )
+    if isinstance(panel, m.Text):
+        return G.Text(**common, content=panel.content, mode=panel.mode)
+    raise TypeError(f"no Grafana panel for {type(panel).__name__}")
+
+
+def _template(variable: m.Variable) -> G.Template:
+    common: dict[str, Any] = {
+        "name": variable.name,
+        "label": variable.label,
+        "multi": variable.multi,
+        "includeAll": variable.include_all,
+        "hide": 2 if variable.hide else 0,
+    }
+    if variable.kind == "query":
+        return G.Template(
+            **common, query=variable.definition, type="query", dataSource=DATASOURCE, default=variable.default,
+            regex=variable.regex or "", refresh=2,
+        )
+    if variable.kind in ("custom", "interval", "constant"):
+        return G.Template(
+            **common, query=variable.definition, type=variable.kind,
+            default=variable.default or variable.sample_value,
+        )
+    return G.Template(**common, query="prometheus", type="datasource")
+
+
+def _datasource_template() -> G.Template:
+    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
+                      default="default")
+
+
+def _dashboard_link(link: m.Link) -> G.DashboardLink:
+    return G.DashboardLink(title=link.title, type="link", uri=_link_url(link), keepTime=link.keep_time,
+                           targetBlank=link.new_tab, includeVars=False)
+
+
+def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
+    """The dashboard as plain JSON-ready data, panels laid out and numbered in reading order."""
+    panels: list[G.Panel] = []
+    panel_id = 0
+    for placed in layout(dashboard):
+        row_panels = []
+        for panel, box in placed.panels:
+            panel_id += 1
+            row_panels.append(_panel(panel, box, panel_id))
+        row = placed.row
+        if row is None:
+            panels.extend(row_panels)
+            continue
+        panel_id += 1
+        collapsed = row.collapsed
+        panels.append(G.RowPanel(
+            title=row.title, id=panel_id, gridPos=G.GridPos(h=1, w=24, x=0, y=placed.y),
+            collapsed=collapsed, panels=row_panels if collapsed else [],
+            extraJson={"repeat": row.repeat} if row.repeat else None,
+        ))
+        if not collapsed:
+            panels.extend(row_panels)
+    built = G.Dashboard(
+        title=dashboard.title,
+        uid=uid,
+        description=dashboard.description,
+        tags=list(dashboard.tags),
+        panels=panels,
+        templating=G.Templating([_datasource_template(), *(_template(v) for v in dashboard.variables)]),
+        links=[_dashboard_link(link) for link in dashboard.links],
+        refresh=dashboard.refresh,
+        time=G.Time(dashboard.time_from, "now"),
+        timezone=dashboard.timezone,
+        editable=dashboard.editable,
+        schemaVersion=SCHEMA_VERSION,
+        graphTooltip=1,
+    )
+    data: dict[str, Any] = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
+    return _tidy(data)
+
+
+def _tidy(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop what grafanalib emits for Grafana versions before 7 and what extraJson set to None to remove."""
+    for key in ("rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id", "__inputs"):
+        data.pop(key, None)
+
+    def prune(node: Any) -> Any:
+        if isinstance(node, dict):
+            for key in [k for k, v in node.items() if v is None and k in ("fieldOptions",)]:
+                del node[key]
+            for value in node.values():
+                prune(value)
+        elif isinstance(node, list):
+            for item in node:
+                prune(item)
+        return node
+
+    return prune(data)  # type: ignore[no-any-return]

@@ -1,0 +1,225 @@
+"""Load: import each spec file, collect every declared object by type, and turn failures into diagnostics.
+
+Spec modules may import each other by file name (`from catalog import requests`): while loading, a finder
+resolves those names to the spec files. Modules are executed from source we read ourselves, so no bytecode is
+written into the user's specs directory and a file that is not UTF-8 gets a proper diagnostic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import traceback
+import types
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
+from monitoring_dsl.model.dashboards import Dashboard
+from monitoring_dsl.model.metrics import Metric
+from monitoring_dsl.model.project import Declared, Project, SpecModule
+from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+
+_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record)
+
+
+@attrs.frozen
+class LoadResult:
+    project: Project
+    diagnostics: tuple[Diagnostic, ...]
+    tracebacks: tuple[str, ...]  # shown with --debug
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it, so messages stay short."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _error(code: str, name: str, message: str, location: SourceLocation | None,
+           help: str | None = None) -> Diagnostic:
+    return Diagnostic(code, name, Severity.ERROR, message, location, help=help)
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """The spec files under `paths` (directories give their top-level `*.py`), and problems finding them."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_") and p.is_file()))
+        elif path.is_file():
+            if path.suffix != ".py":
+                problems.append(_error("E004", "specs-path-invalid", f"spec {display_path(path)} is not a .py file",
+                                       None, help="pass Python spec files or directories that hold them"))
+            else:
+                files.append(path)
+        else:
+            problems.append(_error(
+                "E004", "specs-path-invalid", f"specs path {display_path(path)} does not exist", None,
+                help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
+            ))
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    by_name: dict[str, Path] = {}
+    kept = []
+    for file in unique.values():
+        other = by_name.get(file.stem)
+        if other is not None:
+            problems.append(_error(
+                "E005", "spec-module-name",
+                f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
+                SourceLocation(display_path(file), 1), help="rename one of them; spec modules import each other by name",
+            ))
+            continue
+        if file.stem in sys.stdlib_module_names or file.stem in sys.modules or not file.stem.isidentifier():
+            problems.append(_error(
+                "E005", "spec-module-name",
+                f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
+                "an installed module",
+                SourceLocation(display_path(file), 1), help=f"rename {display_path(file)}",
+            ))
+            continue
+        by_name[file.stem] = file
+        kept.append(file)
+    return kept, problems
+
+
+class _SpecDecodeError(SyntaxError):
+    """A spec file that is not valid UTF-8."""
+
+
+class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds spec modules by name and executes them, tracking which module is being executed."""
+
+    def __init__(self, files: dict[str, Path], root: Path):
+        self.files = files
+        self.root = root
+        self.executing: list[str] = []
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in self.files:
+            return importlib.machinery.ModuleSpec(fullname, self, origin=str(self.files[fullname]))
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        file = self.files[module.__name__]
+        shown = display_path(file)
+        data = file.read_bytes()
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+            raise _SpecDecodeError(
+                f"spec file is not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded",
+                (shown, line, column, None),
+            ) from None
+        code = compile(source, shown, "exec", dont_inherit=True)
+        module.__file__ = shown
+        self.executing.append(module.__name__)
+        try:
+            exec(code, module.__dict__)
+        finally:
+            self.executing.pop()
+
+
+def _spec_frame(tb: types.TracebackType | None, spec_paths: set[str]) -> SourceLocation | None:
+    """The innermost traceback frame that lies in a spec file."""
+    found = None
+    for frame, line in traceback.walk_tb(tb):
+        if frame.f_code.co_filename in spec_paths:
+            found = SourceLocation(frame.f_code.co_filename, line)
+    return found
+
+
+def _import_failure(error: BaseException, spec_paths: set[str], module_names: list[str],
+                    fallback: SourceLocation) -> Diagnostic:
+    if isinstance(error, SpecError):
+        return _error("E002", "invalid-declaration", error.message, error.location or fallback, help=error.help)
+    if isinstance(error, _SpecDecodeError):
+        location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
+        return _error("E003", "spec-not-utf8", str(error.msg), location,
+                      help="save the file as UTF-8 (Python source is UTF-8 unless declared otherwise)")
+    if isinstance(error, SyntaxError):
+        filename = error.filename or fallback.path
+        location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
+        return _error("E001", "spec-failed", f"Python syntax error: {error.msg}", location,
+                      help="fix the syntax; `python -m py_compile FILE` shows the same error")
+    location = _spec_frame(error.__traceback__, spec_paths) or fallback
+    message = f"{type(error).__name__}: {error}"
+    help = "the spec raised while it was imported; run with --debug for the traceback"
+    if isinstance(error, ModuleNotFoundError) and error.name and "." not in error.name:
+        hint = nearest(error.name, module_names)
+        if hint:
+            help = f"did you mean the spec module {hint!r}?"
+    elif isinstance(error, ImportError) and error.name in module_names:
+        missing = str(error).split("'")[1] if str(error).count("'") >= 2 else ""
+        candidates = [n for n in vars(sys.modules[error.name]) if not n.startswith("_")] \
+            if error.name in sys.modules else []
+        hint = nearest(missing, candidates) if missing else None
+        if hint:
+            help = f"did you mean {hint!r}?"
+    return _error("E001", "spec-failed", message, location, help=help)
+
+
+def load(paths: Sequence[Path], root: Path) -> LoadResult:
+    """Import every spec under `paths`; `root` is what header paths are relative to."""
+    files, diagnostics = discover(paths)
+    by_name = {file.stem: file for file in files}
+    spec_paths = {display_path(file) for file in files}
+    importer = _SpecImporter(by_name, root)
+    declared: list[Declared] = []
+    seen: set[int] = set()
+    tracebacks: list[str] = []
+
+    def collect(obj: object) -> None:
+        if isinstance(obj, _COLLECTED_TYPES) and id(obj) not in seen and importer.executing:
+            seen.add(id(obj))
+            declared.append(Declared(obj, importer.executing[-1]))
+
+    previous = set_collector(collect)
+    sys.meta_path.insert(0, importer)
+    try:
+        for name, file in by_name.items():
+            if name in sys.modules:
+                continue  # already imported by a sibling
+            try:
+                importlib.import_module(name)
+            except (KeyboardInterrupt, GeneratorExit):
+                raise
+            except BaseException as error:  # noqa: BLE001 - a spec calling sys.exit() is still a spec error
+                diagnostics.append(_import_failure(
+                    error, spec_paths, list(by_name), SourceLocation(display_path(file), 1)))
+                tracebacks.append("".join(traceback.format_exception(error)))
+                sys.modules.pop(name, None)
+    finally:
+        sys.meta_path.remove(importer)
+        set_collector(previous)
+        for name in by_name:
+            sys.modules.pop(name, None)
+    modules = tuple(
+        SpecModule(name, _relative_to(file, root)) for name, file in by_name.items()
+    )
+    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks))
+
+
+def _relative_to(file: Path, root: Path) -> str:
+    try:
+        return file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return file.name
+

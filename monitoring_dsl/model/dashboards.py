@@ -1,0 +1,482 @@
+"""The dashboard vocabulary: Target, panels, Row, Variable, Dashboard, thresholds and links.
+
+Panels take their title first, then one query string, one Target or a list of them; every other option is a
+keyword. Layout is automatic unless a panel sets `grid_pos`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import attrs
+
+from monitoring_dsl.model.base import (
+    SpecError,
+    check_bool,
+    check_choice,
+    check_items,
+    check_nonempty_str,
+    check_optional_number,
+    check_optional_positive_int,
+    check_optional_str,
+    check_str,
+    check_str_mapping,
+    location_field,
+    spec,
+    to_mapping,
+    to_tuple,
+)
+
+VARIABLE_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+@spec
+class Threshold:
+    """One step of a panel's thresholds: from `value` upwards the colour is `color` (None: the base step).
+
+    Example:
+        thresholds=[Threshold("green"), Threshold("orange", 0.8), Threshold("red", 0.9)]
+    """
+
+    color: str = attrs.field(validator=check_nonempty_str)
+    value: float | None = attrs.field(default=None, validator=check_optional_number)
+    location: Any = location_field()
+
+
+@spec
+class Link:
+    """A link on a dashboard, a panel or a data point.
+
+    `url` links anywhere; `dashboard` links to another dashboard of the project by uid, and `variables` set its
+    variables, e.g. `{"endpoint": "${__field.labels.endpoint}"}` to drill down from a series to the endpoint.
+
+    Example:
+        Link("Endpoint detail", dashboard="api-performance", variables={"endpoint": "${__field.labels.endpoint}"})
+    """
+
+    title: str = attrs.field(validator=check_nonempty_str)
+    url: str | None = attrs.field(default=None, validator=check_optional_str)
+    dashboard: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    variables: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
+    )
+    keep_time: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    new_tab: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        if (self.url is None) == (self.dashboard is None):
+            raise SpecError(
+                f"Link {self.title!r}: give exactly one of 'url' or 'dashboard' "
+                f"(got url={self.url!r}, dashboard={self.dashboard!r})",
+                help="Link('Docs', url='https://...') or Link('Detail', dashboard='api-performance')",
+            )
+        if self.variables and self.dashboard is None:
+            raise SpecError(
+                f"Link {self.title!r}: 'variables' needs 'dashboard' (got url={self.url!r})",
+                help="put the variables in the url yourself, or link to a dashboard by uid",
+            )
+
+
+TARGET_FORMATS = ("time_series", "table", "heatmap")
+
+
+@spec
+class Target:
+    """One PromQL query of a panel, with its legend.
+
+    Example:
+        Target('sum by (endpoint) (rate(http_requests_total[$__rate_interval]))', legend="{{endpoint}}")
+    """
+
+    expr: str = attrs.field(validator=check_nonempty_str)
+    legend: str | None = attrs.field(default=None, validator=check_optional_str)
+    ref_id: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    instant: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    format: str = attrs.field(default="time_series", validator=check_choice(*TARGET_FORMATS), kw_only=True)
+    interval: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    location: Any = location_field()
+
+
+def _to_targets(value: object) -> object:
+    """A panel's queries: a string, a Target, or a list of either, always stored as a tuple of Targets."""
+    if isinstance(value, (str, Target)):
+        value = (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(Target(item) if isinstance(item, str) else item for item in value)
+    return value
+
+
+def _is_target(item: object) -> bool:
+    return isinstance(item, Target)
+
+
+def _check_grid_pos(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    ok = (
+        isinstance(value, tuple) and len(value) == 4
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+    if not ok:
+        raise SpecError(
+            f"{type(instance).__name__}: 'grid_pos' must be (x, y, w, h), four integers (got {value!r})"
+        )
+    x, y, w, h = value  # type: ignore[misc]
+    if not (0 <= x < 24 and y >= 0 and 1 <= w <= 24 - x and h >= 1):
+        raise SpecError(
+            f"{type(instance).__name__}: 'grid_pos' {value!r} does not fit the 24-column grid",
+            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1",
+        )
+
+
+def _check_width(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24):
+        raise SpecError(
+            f"{type(instance).__name__}: 'width' must be an integer from 1 to 24 columns (got {value!r})"
+        )
+
+
+def _is_threshold(item: object) -> bool:
+    return isinstance(item, Threshold)
+
+
+def _is_link(item: object) -> bool:
+    return isinstance(item, Link)
+
+
+@spec
+class Panel:
+    """Options every panel shares. Not used directly in specs."""
+
+    type: ClassVar[str] = "panel"
+    default_width: ClassVar[int] = 12
+    default_height: ClassVar[int] = 8
+
+    title: str = attrs.field(validator=check_str)
+    targets: tuple[Target, ...] = attrs.field(
+        default=(), converter=_to_targets, validator=check_items("query strings or Target objects", _is_target)
+    )
+    description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    unit: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    decimals: int | None = attrs.field(default=None, kw_only=True)
+    min: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    max: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    thresholds: tuple[Threshold, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Threshold objects", _is_threshold), kw_only=True
+    )
+    links: tuple[Link, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Link objects", _is_link), kw_only=True
+    )
+    data_links: tuple[Link, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Link objects", _is_link), kw_only=True
+    )
+    width: int | None = attrs.field(default=None, validator=_check_width, kw_only=True)
+    height: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    grid_pos: tuple[int, int, int, int] | None = attrs.field(
+        default=None, converter=to_tuple, validator=_check_grid_pos, kw_only=True
+    )
+    transparent: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    location: Any = location_field()
+
+
+LEGEND_MODES = ("list", "table", "hidden")
+STACKING = ("none", "normal", "percent")
+
+
+@spec
+class TimeSeries(Panel):
+    """Series over time: rates, latencies, trends.
+
+    Example:
+        TimeSeries("Requests", requests.rate(by=["endpoint"]), unit="reqps")
+    """
+
+    type: ClassVar[str] = "timeseries"
+
+    legend: str = attrs.field(default="list", validator=check_choice(*LEGEND_MODES), kw_only=True)
+    legend_calcs: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        kw_only=True,
+    )
+    stacking: str = attrs.field(default="none", validator=check_choice(*STACKING), kw_only=True)
+    fill_opacity: int = attrs.field(default=10, kw_only=True)
+    draw_style: str = attrs.field(default="line", validator=check_choice("line", "bars", "points"), kw_only=True)
+
+
+REDUCERS = ("lastNotNull", "last", "mean", "max", "min", "sum", "count", "firstNotNull")
+
+
+@spec
+class Stat(Panel):
+    """One big number, such as "service up" or "requests per second now".
+
+    Example:
+        Stat("Service up", "min(up)", thresholds=[Threshold("red"), Threshold("green", 1)])
+    """
+
+    type: ClassVar[str] = "stat"
+    default_width: ClassVar[int] = 6
+    default_height: ClassVar[int] = 5
+
+    reduce: str = attrs.field(default="lastNotNull", validator=check_choice(*REDUCERS), kw_only=True)
+    graph: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    color_mode: str = attrs.field(
+        default="value", validator=check_choice("value", "background", "none"), kw_only=True
+    )
+
+
+@spec
+class GaugePanel(Panel):
+    """A dial from `min` to `max`, such as pool usage.
+
+    Example:
+        GaugePanel("Pool usage", "db_pool_in_use / db_pool_size", unit="percentunit", min=0, max=1)
+    """
+
+    type: ClassVar[str] = "gauge"
+    default_width: ClassVar[int] = 6
+    default_height: ClassVar[int] = 6
+
+    reduce: str = attrs.field(default="lastNotNull", validator=check_choice(*REDUCERS), kw_only=True)
+
+
+@spec
+class BarGauge(Panel):
+    """Horizontal or vertical bars, one per series, such as the top endpoints.
+
+    Example:
+        BarGauge("Top endpoints", "topk(10, sum by (endpoint) (rate(http_requests_total[5m])))")
+    """
+
+    type: ClassVar[str] = "bargauge"
+
+    reduce: str = attrs.field(default="lastNotNull", validator=check_choice(*REDUCERS), kw_only=True)
+    orientation: str = attrs.field(
+        default="horizontal", validator=check_choice("horizontal", "vertical", "auto"), kw_only=True
+    )
+    display_mode: str = attrs.field(
+        default="gradient", validator=check_choice("gradient", "lcd", "basic"), kw_only=True
+    )
+
+
+@spec
+class Table(Panel):
+    """Rows of values, usually from instant queries, such as the slowest endpoints.
+
+    Example:
+        Table("Slowest endpoints", Target(latency.quantile(0.95, by=["endpoint"]), instant=True, format="table"))
+    """
+
+    type: ClassVar[str] = "table"
+    default_width: ClassVar[int] = 24
+
+    sort_by: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    sort_desc: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+
+
+@spec
+class Heatmap(Panel):
+    """Counts over time and buckets, such as a latency histogram or failures by hour.
+
+    Example:
+        Heatmap("Latency", Target('sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))',
+                                  format="heatmap", legend="{{le}}"))
+    """
+
+    type: ClassVar[str] = "heatmap"
+
+    color_scheme: str = attrs.field(default="Oranges", validator=check_nonempty_str, kw_only=True)
+
+
+@spec
+class PieChart(Panel):
+    """Shares of a whole, such as the distribution of validation failures.
+
+    Example:
+        PieChart("Failures by entity", 'sum by (entity) (increase(validation_failures_total[$__range]))')
+    """
+
+    type: ClassVar[str] = "piechart"
+
+    pie_type: str = attrs.field(default="pie", validator=check_choice("pie", "donut"), kw_only=True)
+    reduce: str = attrs.field(default="lastNotNull", validator=check_choice(*REDUCERS), kw_only=True)
+
+
+@spec
+class Text(Panel):
+    """Markdown or HTML text; takes no queries.
+
+    Example:
+        Text("About", content="Owned by **payments**. Runbooks: https://runbooks.example/payments")
+    """
+
+    type: ClassVar[str] = "text"
+    default_width: ClassVar[int] = 24
+    default_height: ClassVar[int] = 3
+
+    content: str = attrs.field(default="", validator=check_str, kw_only=True)
+    mode: str = attrs.field(default="markdown", validator=check_choice("markdown", "html"), kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.targets:
+            raise SpecError(
+                f"Text {self.title!r}: a text panel takes no queries (got {len(self.targets)})",
+                help="put the words in content=..., or use another panel type for queries",
+            )
+
+
+def _is_panel(item: object) -> bool:
+    return isinstance(item, Panel)
+
+
+@spec
+class Row:
+    """A titled, collapsible band of panels.
+
+    Example:
+        Row("Traffic", [TimeSeries(...), Stat(...)])
+    """
+
+    title: str = attrs.field(validator=check_str)
+    panels: tuple[Panel, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("panels", _is_panel)
+    )
+    collapsed: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    repeat: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    location: Any = location_field()
+
+
+VARIABLE_KINDS = ("query", "custom", "interval", "datasource", "constant")
+
+
+def _check_variable_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not VARIABLE_NAME_RE.match(value) or value.startswith("__"):
+        raise SpecError(
+            f"Variable: 'name' must be an identifier not starting with '__' (got {value!r})",
+            help="names like 'endpoint' or 'instance'; Grafana reserves names starting with '__'",
+        )
+
+
+@spec
+class Variable:
+    """A dashboard variable. Build one with `Variable.query`, `Variable.custom` or `Variable.interval`.
+
+    Example:
+        Variable.query("endpoint", "label_values(http_requests_total, endpoint)", multi=True, include_all=True)
+    """
+
+    kind: str = attrs.field(validator=check_choice(*VARIABLE_KINDS))
+    name: str = attrs.field(validator=_check_variable_name)
+    definition: str = attrs.field(validator=check_str)
+    values: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        kw_only=True,
+    )
+    label: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    multi: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    include_all: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    default: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    location: Any = location_field()
+
+    @classmethod
+    def query(cls, name: str, query: str, **options: Any) -> Variable:
+        """Values from Prometheus, e.g. `Variable.query("endpoint", "label_values(http_requests_total, endpoint)")`."""
+        return cls("query", name, query, **options)
+
+    @classmethod
+    def custom(cls, name: str, values: Any, **options: Any) -> Variable:
+        """Values chosen from a fixed list, e.g. `Variable.custom("quantile", ["0.5", "0.95", "0.99"])`."""
+        values = to_tuple(values)
+        return cls("custom", name, ",".join(values) if isinstance(values, tuple) and
+                   all(isinstance(v, str) for v in values) else "", values=values, **options)
+
+    @classmethod
+    def interval(cls, name: str, values: Any = ("1m", "5m", "15m", "1h"), **options: Any) -> Variable:
+        """A time interval to use in range selectors, e.g. `rate(x[$window])`."""
+        values = to_tuple(values)
+        return cls("interval", name, ",".join(values) if isinstance(values, tuple) and
+                   all(isinstance(v, str) for v in values) else "", values=values, **options)
+
+    @property
+    def sample_value(self) -> str:
+        """A value the variable can take, used to check queries that reference it."""
+        if self.values:
+            return self.values[0]
+        return self.default or ""
+
+
+def _is_variable(item: object) -> bool:
+    return isinstance(item, Variable)
+
+
+def _is_row(item: object) -> bool:
+    return isinstance(item, Row)
+
+
+@spec
+class Dashboard:
+    """A Grafana dashboard: rows of panels (or a flat list of panels), variables, links and tags.
+
+    A `datasource` variable for Prometheus is added automatically; every panel queries through it.
+
+    Example:
+        Dashboard("API Performance", uid="api-performance", rows=[Row("Traffic", [...])])
+    """
+
+    title: str = attrs.field(validator=check_nonempty_str)
+    rows: tuple[Row, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Row objects", _is_row), kw_only=True
+    )
+    panels: tuple[Panel, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("panels", _is_panel), kw_only=True
+    )
+    uid: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    description: str = attrs.field(default="", validator=check_str, kw_only=True)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        kw_only=True,
+    )
+    variables: tuple[Variable, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Variable objects", _is_variable), kw_only=True
+    )
+    links: tuple[Link, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Link objects", _is_link), kw_only=True
+    )
+    refresh: str = attrs.field(default="30s", validator=check_str, kw_only=True)
+    time_from: str = attrs.field(default="now-6h", validator=check_str, kw_only=True)
+    timezone: str = attrs.field(default="browser", validator=check_str, kw_only=True)
+    editable: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.rows and self.panels:
+            raise SpecError(
+                f"Dashboard {self.title!r}: give 'rows' or 'panels', not both",
+                help="put loose panels in a Row, or drop the rows",
+            )
+
+    def all_panels(self) -> tuple[Panel, ...]:
+        """Every panel, in rows first to last."""
+        if self.panels:
+            return self.panels
+        return tuple(panel for row in self.rows for panel in row.panels)
+
+
+
+UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def slug_uid(title: str) -> str:
+    """A stable uid from a title: lower-case words joined by '-', at most 40 characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return (slug or "dashboard")[:40].rstrip("-")
+
+
+def dashboard_uid(dashboard: Dashboard) -> str:
+    """The uid Grafana will know the dashboard by: the explicit `uid`, else one derived from the title."""
+    return dashboard.uid if dashboard.uid is not None else slug_uid(dashboard.title)

@@ -1,0 +1,86 @@
+"""Everything the loader found in the specs, by type and by owning spec module. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from monitoring_dsl.model.dashboards import Dashboard
+from monitoring_dsl.model.metrics import Metric
+from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+
+
+@attrs.frozen
+class SpecModule:
+    """One spec file: its module name and its path relative to the project root (as written in headers)."""
+
+    name: str
+    source: str
+
+
+@attrs.frozen
+class Declared:
+    """An object and the spec module that declared it (the module being executed when it was built)."""
+
+    obj: object
+    module: str
+
+
+@attrs.frozen
+class Project:
+    """The loaded specs. Objects appear once each, in declaration order, however often they were imported."""
+
+    modules: tuple[SpecModule, ...]
+    declared: tuple[Declared, ...]
+    _owner: dict[int, str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_owner", {id(d.obj): d.module for d in self.declared})
+
+    def _of_type(self, kind: type) -> Iterator[Declared]:
+        return (d for d in self.declared if isinstance(d.obj, kind))
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [d.obj for d in self._of_type(Metric)]  # type: ignore[misc]
+
+    @property
+    def dashboards(self) -> list[Dashboard]:
+        return [d.obj for d in self._of_type(Dashboard)]  # type: ignore[misc]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [d.obj for d in self._of_type(Alert)]  # type: ignore[misc]
+
+    @property
+    def records(self) -> list[Record]:
+        return [d.obj for d in self._of_type(Record)]  # type: ignore[misc]
+
+    def module_of(self, obj: object) -> str:
+        try:
+            return self._owner[id(obj)]
+        except KeyError:
+            raise KeyError(f"{obj!r} was not declared in any spec module") from None
+
+    def dashboards_by_module(self) -> dict[str, list[Dashboard]]:
+        grouped: dict[str, list[Dashboard]] = {}
+        for declared in self._of_type(Dashboard):
+            grouped.setdefault(declared.module, []).append(declared.obj)  # type: ignore[arg-type]
+        return grouped
+
+    def rule_groups_by_module(self) -> dict[str, list[RuleGroup]]:
+        """Each module's rule groups in declaration order; its loose rules form a last group named after it."""
+        grouped: dict[str, list[RuleGroup]] = {}
+        in_a_group = {id(rule) for d in self._of_type(RuleGroup) for rule in d.obj.rules}  # type: ignore[attr-defined]
+        loose: dict[str, list[Alert | Record]] = {}
+        for declared in self.declared:
+            if isinstance(declared.obj, RuleGroup):
+                grouped.setdefault(declared.module, []).append(declared.obj)
+            elif isinstance(declared.obj, (Alert, Record)) and id(declared.obj) not in in_a_group:
+                loose.setdefault(declared.module, []).append(declared.obj)
+        for module, rules in loose.items():
+            group = RuleGroup(module, rules)
+            object.__setattr__(group, "location", rules[0].location)
+            grouped.setdefault(module, []).append(group)
+        return grouped

@@ -1,0 +1,131 @@
+"""The rule vocabulary: Alert, Record and RuleGroup, compiled into Prometheus rule files.
+
+A module-level Alert or Record that no RuleGroup holds goes into a group named after its spec module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+
+from monitoring_dsl.model.base import (
+    SpecError,
+    check_items,
+    check_nonempty_str,
+    check_optional_positive_int,
+    check_optional_str,
+    check_str_mapping,
+    location_field,
+    spec,
+    to_mapping,
+    to_tuple,
+)
+
+# Prometheus's duration syntax: number-unit pairs from the largest unit to the smallest, e.g. `1h30m`.
+DURATION_RE = re.compile(r"^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$")
+_PAIR_RE = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
+_UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a Prometheus duration such as `1h30m`, or None when `text` is not one."""
+    if text == "0":
+        return 0.0
+    if not text or not DURATION_RE.match(text):
+        return None
+    return float(sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PAIR_RE.findall(text)))
+
+
+def _check_duration(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or parse_duration(value) is None:
+        raise SpecError(
+            f"{type(instance).__name__}: {attribute.name!r} must be a Prometheus duration such as '5m' or "
+            f"'1h30m' (got {value!r})",
+            help="units: ms, s, m, h, d, w, y; largest first, no spaces",
+        )
+
+
+@spec
+class Alert:
+    """An alerting rule: fires when `expr` has results for `for_`.
+
+    `severity`, `summary`, `description` and `runbook_url` become the conventional label and annotations;
+    `labels` and `annotations` add any others.
+
+    Example:
+        Alert("HighErrorRate", 'sum(rate(http_errors_total[5m])) / sum(rate(http_requests_total[5m])) > 0.01',
+              for_="5m", severity="warning", summary="API error rate above 1%")
+    """
+
+    name: str = attrs.field(validator=check_nonempty_str)
+    expr: str = attrs.field(validator=check_nonempty_str)
+    for_: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    severity: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    summary: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    runbook_url: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    labels: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
+    )
+    annotations: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
+    )
+    location: Any = location_field()
+
+    def all_labels(self) -> dict[str, str]:
+        """The rule's labels as Prometheus sees them: `severity` first, then the others sorted."""
+        merged = {"severity": self.severity} if self.severity is not None else {}
+        merged.update(sorted(self.labels.items()))
+        return merged
+
+    def all_annotations(self) -> dict[str, str]:
+        """summary, description, runbook_url, then the other annotations sorted."""
+        merged: dict[str, str] = {}
+        for key in ("summary", "description", "runbook_url"):
+            value = getattr(self, key)
+            if value is not None:
+                merged[key] = value
+        merged.update(sorted(self.annotations.items()))
+        return merged
+
+
+@spec
+class Record:
+    """A recording rule: stores `expr` as a new series `name`, conventionally `level:metric:operations`.
+
+    Example:
+        Record("endpoint:http_requests:rate5m", "sum by (endpoint) (rate(http_requests_total[5m]))")
+    """
+
+    name: str = attrs.field(validator=check_nonempty_str)
+    expr: str = attrs.field(validator=check_nonempty_str)
+    labels: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
+    )
+    location: Any = location_field()
+
+
+def _is_rule(item: object) -> bool:
+    return isinstance(item, (Alert, Record))
+
+
+@spec
+class RuleGroup:
+    """Rules evaluated together at one interval; one group per entry of the module's rule file.
+
+    Example:
+        RuleGroup("api", [Alert(...), Record(...)], interval="30s")
+    """
+
+    name: str = attrs.field(validator=check_nonempty_str)
+    rules: tuple[Alert | Record, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Alert or Record objects", _is_rule)
+    )
+    interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    limit: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    location: Any = location_field()
+

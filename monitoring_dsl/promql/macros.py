@@ -1,0 +1,123 @@
+"""Grafana macros and dashboard variables in panel queries, replaced by sample values before parsing.
+
+A panel query such as `rate(x{endpoint=~"$endpoint"}[$__rate_interval])` is not PromQL until Grafana has
+substituted it. We substitute by kind: built-in durations by a duration, interval variables by their first
+interval, custom variables by their first value, query variables by a placeholder that checks recognise.
+Offsets in the substituted text map back to the original, so errors point at what the user wrote.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping
+
+import attrs
+
+# Placeholder for a value only Prometheus knows (a query variable). Checks skip names that start with it.
+PLACEHOLDER_PREFIX = "grafana_var__"
+
+BUILTIN_MACROS: Mapping[str, str] = {
+    "__rate_interval": "1m",
+    "__interval": "15s",
+    "__range": "6h",
+    "__interval_ms": "15000",
+    "__range_s": "21600",
+    "__range_ms": "21600000",
+    "__rate_interval_ms": "60000",
+}
+
+# $name, ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]]
+_REFERENCE_RE = re.compile(
+    r"\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:[.:][^}]*)?\}"
+    r"|\[\[(?P<bracketed>[A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]"
+    r"|\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+@attrs.frozen
+class VariableInfo:
+    """What the substitution needs to know of a dashboard variable."""
+
+    kind: str
+    sample: str
+
+
+@attrs.frozen
+class Substituted:
+    """A query after substitution, the variables it referenced, and the way back to original offsets."""
+
+    original: str
+    text: str
+    references: tuple[str, ...]
+    unknown_macros: tuple[str, ...]
+    _starts: tuple[int, ...] = ()
+    _shifts: tuple[int, ...] = ()
+
+    def original_offset(self, offset: int) -> int:
+        """The offset in `original` of the character at `offset` in `text`."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index < 0:
+            return offset
+        return max(0, offset + self._shifts[index])
+
+
+def _inside_quotes(text: str, position: int) -> bool:
+    quote = None
+    index = 0
+    while index < position:
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        index += 1
+    return quote is not None
+
+
+def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted:
+    """Replace Grafana macros and `variables` in `query` by values that keep the query's shape."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    shifts: list[int] = []
+    references: list[str] = []
+    unknown: list[str] = []
+    last = 0
+    out_length = 0
+    for match in _REFERENCE_RE.finditer(query):
+        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+        quoted = _inside_quotes(query, match.start())
+        if name in BUILTIN_MACROS:
+            value = BUILTIN_MACROS[name]
+        elif name.startswith("__"):
+            unknown.append(name)
+            value = "1m"
+        else:
+            references.append(name)
+            info = variables.get(name)
+            if info is not None and info.kind in ("interval", "custom", "constant") and info.sample:
+                value = info.sample
+            elif quoted:
+                value = "value"
+            else:
+                value = PLACEHOLDER_PREFIX + name
+        pieces.append(query[last:match.start()])
+        out_length += match.start() - last
+        pieces.append(value)
+        # characters after this replacement sit `shift` further along in the original
+        starts.append(out_length + len(value))
+        shifts.append(match.end() - (out_length + len(value)))
+        out_length += len(value)
+        last = match.end()
+    pieces.append(query[last:])
+    return Substituted(
+        original=query,
+        text="".join(pieces),
+        references=tuple(dict.fromkeys(references)),
+        unknown_macros=tuple(dict.fromkeys(unknown)),
+        starts=tuple(starts),
+        shifts=tuple(shifts),
+    )

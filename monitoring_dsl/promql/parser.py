@@ -1,0 +1,87 @@
+"""The one place that calls promql_parser.parse: a parse that never raises, and a locator for syntax errors.
+
+promql-parser reports syntax errors without a position. We find what we can: an unbalanced bracket or quote,
+or the first token after which the prefix stops being a plausible query, and otherwise report no offset.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import attrs
+import promql_parser
+
+_OPENERS = {"(": ")", "{": "}", "[": "]"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+
+
+@attrs.frozen
+class SyntaxProblem:
+    """Why a query does not parse, and where (an offset into the query) when we could tell."""
+
+    message: str
+    offset: int | None
+
+
+@attrs.frozen
+class Parsed:
+    """A query that parsed. `ast` is promql_parser's tree; only code in this package looks inside it."""
+
+    text: str
+    ast: Any
+
+
+def _bracket_problem(text: str) -> SyntaxProblem | None:
+    """An unmatched bracket or unterminated string, with its offset."""
+    stack: list[tuple[str, int]] = []
+    quote: tuple[str, int] | None = None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote is not None:
+            if char == "\\" and quote[0] != "`":
+                index += 1
+            elif char == quote[0]:
+                quote = None
+        elif char in "\"'`":
+            quote = (char, index)
+        elif char == "#":
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+        elif char in _OPENERS:
+            stack.append((char, index))
+        elif char in _CLOSERS:
+            if not stack:
+                return SyntaxProblem(f"unexpected {char!r} with no matching {_CLOSERS[char]!r}", index)
+            opener, position = stack.pop()
+            if _OPENERS[opener] != char:
+                return SyntaxProblem(
+                    f"{char!r} closes {opener!r} opened at offset {position}; expected {_OPENERS[opener]!r}",
+                    index,
+                )
+        index += 1
+    if quote is not None:
+        return SyntaxProblem(f"unterminated string starting with {quote[0]}", quote[1])
+    if stack:
+        opener, position = stack[-1]
+        return SyntaxProblem(f"{opener!r} is never closed (missing {_OPENERS[opener]!r})", position)
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def parse(text: str) -> Parsed | SyntaxProblem:
+    """Parse `text` as PromQL. Never raises: a failure is a SyntaxProblem."""
+    try:
+        ast = promql_parser.parse(text)
+    except (ValueError, TypeError, OverflowError) as error:  # the Rust parser's errors arrive as ValueError
+        located = _bracket_problem(text)
+        message = str(error) or "invalid PromQL"
+        if located is not None:
+            return SyntaxProblem(f"{message}: {located.message}", located.offset)
+        return SyntaxProblem(message, None)
+    except BaseException as error:  # noqa: BLE001 - a panic in the native parser must not crash the tool
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return SyntaxProblem(f"the PromQL parser failed on this query ({type(error).__name__})", None)
+    return Parsed(text, ast)

@@ -1,0 +1,88 @@
+"""Reads spec sources, once each, to point diagnostics at the exact line and column of what is wrong.
+
+An object remembers the line of the call that built it; the text a diagnostic is about (a metric name in a
+query, say) may sit a few lines further down in the same statement. `locate` finds it there.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+
+import attrs
+
+from monitoring_dsl.model.base import SourceLocation
+
+
+@attrs.define
+class _File:
+    lines: list[str]
+    statement_starts: list[int]
+    statement_ends: list[int]
+
+
+class Sources:
+    """A cache of spec files' lines and statement extents, keyed by the path a location carries."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, _File | None] = {}
+
+    def _file(self, path: str) -> _File | None:
+        if path not in self._files:
+            self._files[path] = self._read(path)
+        return self._files[path]
+
+    @staticmethod
+    def _read(path: str) -> _File | None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        starts: list[int] = []
+        ends: list[int] = []
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            tree = None
+        if tree is not None:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.stmt) and node.end_lineno is not None:
+                    starts.append(node.lineno)
+                    ends.append(node.end_lineno)
+        order = sorted(zip(starts, ends, strict=True))
+        return _File(text.splitlines(), [s for s, _ in order], [e for _, e in order])
+
+    def line(self, path: str, number: int) -> str | None:
+        file = self._file(path)
+        if file is None or not 1 <= number <= len(file.lines):
+            return None
+        return file.lines[number - 1]
+
+    @staticmethod
+    def _statement_end(file: _File, line: int) -> int:
+        """The last line of the innermost statement covering `line` (the latest-starting one)."""
+        end = line
+        stop = bisect.bisect_right(file.statement_starts, line)
+        for index in range(stop - 1, -1, -1):
+            if file.statement_ends[index] >= line:
+                return max(end, file.statement_ends[index])
+        return end
+
+    def locate(self, location: SourceLocation | None, needle: str) -> tuple[SourceLocation | None, str | None]:
+        """Where `needle` first appears from `location`'s line to the end of its statement.
+
+        Returns the refined location and the span to underline; the original location and no span when the
+        text cannot be found (a query built by a helper function, say).
+        """
+        if location is None or not needle:
+            return location, None
+        file = self._file(location.path)
+        if file is None:
+            return location, None
+        last = min(self._statement_end(file, location.line), location.line + 400, len(file.lines))
+        for number in range(location.line, last + 1):
+            column = file.lines[number - 1].find(needle)
+            if column >= 0:
+                return SourceLocation(location.path, number, column + 1), needle
+        return location, None
