@@ -198,18 +198,18 @@ def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
     panels: list[G.Panel] = []
     panel_id = 0
     for placed in layout(dashboard):
+        row = placed.row
+        row_id = panel_id = panel_id + (1 if row is not None else 0)
         row_panels = []
         for panel, box in placed.panels:
             panel_id += 1
             row_panels.append(_panel(panel, box, panel_id))
-        row = placed.row
         if row is None:
             panels.extend(row_panels)
             continue
-        panel_id += 1
         collapsed = row.collapsed
         panels.append(G.RowPanel(
-            title=row.title, id=panel_id, gridPos=G.GridPos(h=1, w=24, x=0, y=placed.y),
+            title=row.title, id=row_id, gridPos=G.GridPos(h=1, w=24, x=0, y=placed.y),
             collapsed=collapsed, panels=row_panels if collapsed else [],
             extraJson={"repeat": row.repeat} if row.repeat else None,
         ))

@@ -32,28 +32,42 @@ class PlacedRow:
     panels: tuple[tuple[Panel, Box], ...]
 
 
+def _overlaps(a: Box, b: Box) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+
+
 def _flow(panels: tuple[Panel, ...], top: int) -> tuple[list[tuple[Panel, Box]], int]:
-    """Place panels from `top` downwards; returns the boxes and the first free y below them."""
-    placed: list[tuple[Panel, Box]] = []
-    x, y, line_height, bottom = 0, top, 0, top
+    """Place panels from `top` downwards; returns the boxes and the first free y below them.
+
+    Panels with `grid_pos` are placed first (y relative to `top`); the others flow around them.
+    """
+    fixed = [
+        (panel, Box(panel.grid_pos[0], top + panel.grid_pos[1], panel.grid_pos[2], panel.grid_pos[3]))
+        for panel in panels if panel.grid_pos is not None
+    ]
+    taken = [box for _, box in fixed]
+    boxes: dict[int, Box] = {id(panel): box for panel, box in fixed}
+    x, y, line_height = 0, top, 0
     for panel in panels:
         if panel.grid_pos is not None:
-            px, py, pw, ph = panel.grid_pos
-            box = Box(px, top + py, pw, ph)
-            placed.append((panel, box))
-            bottom = max(bottom, box.y + box.h)
             continue
         width = panel.width or type(panel).default_width
         height = panel.height or type(panel).default_height
-        if x + width > GRID_COLUMNS:
-            x, y = 0, y + line_height
-            line_height = 0
-        box = Box(x, y, width, height)
-        placed.append((panel, box))
+        while True:
+            if x + width > GRID_COLUMNS:
+                x, y, line_height = 0, y + max(line_height, 1), 0
+                continue
+            box = Box(x, y, width, height)
+            blocker = next((other for other in taken if _overlaps(box, other)), None)
+            if blocker is None:
+                break
+            x = blocker.x + blocker.w
+        taken.append(box)
+        boxes[id(panel)] = box
         x += width
         line_height = max(line_height, height)
-        bottom = max(bottom, y + height)
-    return placed, max(bottom, y + line_height)
+    bottom = max([top, *(box.y + box.h for box in taken)])
+    return [(panel, boxes[id(panel)]) for panel in panels], bottom
 
 
 def layout(dashboard: Dashboard) -> list[PlacedRow]:

@@ -48,7 +48,7 @@ def _matchers(matchers: dict[str, str]) -> str:
         return ""
     parts = []
     for label, value in sorted(matchers.items()):
-        op = "=~" if any(ch in value for ch in "|.*+?[]()") else "="
+        op = "=~" if any(ch in value for ch in "|.*+?[]()$") else "="
         parts.append(f'{label}{op}"{value}"')
     return "{" + ", ".join(parts) + "}"
 

@@ -1,0 +1,93 @@
+"""Every check's case file: passing specs stay clean, failing specs get exactly the listed diagnostics.
+
+A case file `tests/cases/<CODE>.yml` holds named cases. `spec` is the source of a spec module `case.py`
+(the harness adds `from monitoring_dsl import *` above it, so line numbers count from the case's first line);
+`files` adds sibling modules. Cases whose name starts with `fail` list their `diagnostics` as
+`{code, line}`; cases starting with `pass` must produce no diagnostic at all. Codes that no spec snippet can
+produce (a non-UTF-8 file, a missing path) name the test that covers them with `covered_by`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitoring_dsl.checks import REGISTRY
+from monitoring_dsl.compiler import compile_specs
+
+CASES = Path(__file__).parent / "cases"
+PRELUDE = "from monitoring_dsl import *  # noqa\n"
+
+
+def _case_files() -> list[Path]:
+    return sorted(CASES.glob("*.yml"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name} is not a mapping"
+    return data
+
+
+def _cases() -> list[Any]:
+    params = []
+    for path in _case_files():
+        data = _load(path)
+        for name, case in data.items():
+            if name in ("check", "covered_by"):
+                continue
+            params.append(pytest.param(data["check"], name, case, id=f"{path.stem}-{name}"))
+    return params
+
+
+def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, str, int]]:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "case.py").write_text(PRELUDE + textwrap.dedent(case["spec"]), encoding="utf-8")
+    for name, source in case.get("files", {}).items():
+        (specs / name).write_text(PRELUDE + textwrap.dedent(source), encoding="utf-8")
+    result = compile_specs([specs], tmp_path, emit=False)
+    found = []
+    for diagnostic in result.diagnostics:
+        location = diagnostic.location
+        file = Path(location.path).name if location else ""
+        found.append((diagnostic.code, file, location.line - 1 if location else 0))
+    return found
+
+
+@pytest.mark.parametrize(("code", "name", "case"), _cases())
+def test_case(tmp_path: Path, code: str, name: str, case: dict[str, Any]) -> None:
+    """The case's spec gets exactly the diagnostics it lists (none for a passing case)."""
+    expected = sorted(
+        (d["code"], d.get("file", "case.py"), d["line"]) for d in case.get("diagnostics", [])
+    )
+    assert expected == sorted(_run(tmp_path, case))
+
+
+def test_every_code_has_a_case_file() -> None:
+    """The catalog and the case files list the same codes."""
+    assert sorted(REGISTRY) == sorted(path.stem for path in _case_files())
+
+
+@pytest.mark.parametrize("path", _case_files(), ids=lambda p: p.stem)
+def test_case_file_shape(path: Path) -> None:
+    """A case file names its check, and has a passing and a failing case (or names the test covering it)."""
+    data = _load(path)
+    assert path.stem == data["check"]
+    names = [n for n in data if n not in ("check", "covered_by")]
+    if "covered_by" in data:
+        module, _, function = data["covered_by"].partition("::")
+        source = (Path(__file__).parent.parent / module).read_text(encoding="utf-8")
+        assert f"def {function}(" in source
+        return
+    assert any(n.startswith("pass") for n in names), "no passing case"
+    assert any(n.startswith("fail") for n in names), "no failing case"
+    for name in names:
+        assert name.startswith(("pass", "fail")), name
+        if name.startswith("fail"):
+            codes = {d["code"] for d in data[name]["diagnostics"]}
+            assert data["check"] in codes, f"{name} does not exercise {data['check']}"
