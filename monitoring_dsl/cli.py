@@ -11,6 +11,7 @@ from monitoring_dsl import __version__
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.config import Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
+from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.render import render, summary
 from monitoring_dsl.sources import Sources
@@ -72,11 +73,11 @@ def build(ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_o
     if check_only:
         stale = stale_files(out_dir, artifacts)
         if stale:
-            click.echo(f"{out_dir} is stale; `monitoring-dsl build` would change:", err=True)
+            click.echo(f"{display_path(out_dir)} is stale; `monitoring-dsl build` would change:", err=True)
             for path in stale:
                 click.echo(f"  {path}", err=True)
             sys.exit(EXIT_FINDINGS)
-        click.echo(f"{out_dir} is up to date ({len(artifacts)} files)")
+        click.echo(f"{display_path(out_dir)} is up to date ({_files(len(artifacts))})")
         return
     try:
         changed = write_tree(out_dir, artifacts)
@@ -86,7 +87,11 @@ def build(ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_o
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
     state = "wrote" if changed else "unchanged,"
-    click.echo(f"{state} {len(artifacts)} files in {out_dir} ({summary(result.diagnostics)})")
+    click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(result.diagnostics)})")
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 if __name__ == "__main__":

@@ -119,15 +119,14 @@ def _panel(panel: m.Panel, box: Box, panel_id: int) -> G.Panel:
             **common, format=unit, calc=panel.reduce,
             extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
                        "options": {"reduceOptions": _reduce(panel.reduce), "showThresholdLabels": False,
-                                   "showThresholdMarkers": True, "fieldOptions": None}},
+                                   "showThresholdMarkers": True}},
         )
     if isinstance(panel, m.BarGauge):
         return G.BarGauge(
             **common, format=unit, calc=panel.reduce, orientation=panel.orientation,
             displayMode=panel.display_mode,
             extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
-                       "options": {"reduceOptions": _reduce(panel.reduce), "fieldOptions": None,
-                                   "showUnfilled": True}},
+                       "options": {"reduceOptions": _reduce(panel.reduce), "showUnfilled": True}},
         )
     if isinstance(panel, m.Table):
         sort = [{"displayName": panel.sort_by, "desc": panel.sort_desc}] if panel.sort_by else []
@@ -234,20 +233,43 @@ def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
     return _tidy(data)
 
 
+# Keys grafanalib writes in the shape of Grafana 6 and 7, which Grafana 10+ no longer reads.
+_LEGACY_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "gauge": {"defaults": ("calcs", "limit", "override", "title", "values"), "options": ("fieldOptions",)},
+    "bargauge": {"options": ("fieldOptions", "showThresholdLabels", "showThresholdMarkers")},
+    "stat": {"defaults": ("custom",)},
+    "row": {"panel": ("fieldConfig", "targets", "datasource")},
+    "table": {"panel": ("color", "columns", "fontSize", "mappings", "styles")},
+    "heatmap": {"panel": ("cards", "color", "dataFormat", "heatmap", "hideZeroBuckets", "highlightCards",
+                          "legend", "reverseYBuckets", "tooltip", "xAxis", "xBucketNumber", "xBucketSize",
+                          "yAxis", "yBucketBound", "yBucketNumber", "yBucketSize")},
+}
+_TARGET_LEGACY = ("target", "metric", "step", "query")
+
+
+def _modernise(panel: dict[str, Any]) -> None:
+    legacy = _LEGACY_KEYS.get(panel.get("type", ""), {})
+    for key in legacy.get("panel", ()):
+        panel.pop(key, None)
+    for key in legacy.get("options", ()):
+        panel.get("options", {}).pop(key, None)
+    defaults = panel.get("fieldConfig", {}).get("defaults", {})
+    for key in legacy.get("defaults", ()):
+        defaults.pop(key, None)
+    for mapping in (panel, defaults):
+        for key in [k for k, v in mapping.items() if v is None]:
+            del mapping[key]
+    for target in panel.get("targets", []):
+        for key in _TARGET_LEGACY:
+            target.pop(key, None)
+    for child in panel.get("panels", []):
+        _modernise(child)
+
+
 def _tidy(data: dict[str, Any]) -> dict[str, Any]:
-    """Drop what grafanalib emits for Grafana versions before 7 and what extraJson set to None to remove."""
+    """Drop what grafanalib emits only for Grafana before 7, and null options that mean "unset"."""
     for key in ("rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id", "__inputs"):
         data.pop(key, None)
-
-    def prune(node: Any) -> Any:
-        if isinstance(node, dict):
-            for key in [k for k, v in node.items() if v is None and k in ("fieldOptions",)]:
-                del node[key]
-            for value in node.values():
-                prune(value)
-        elif isinstance(node, list):
-            for item in node:
-                prune(item)
-        return node
-
-    return prune(data)  # type: ignore[no-any-return]
+    for panel in data["panels"]:
+        _modernise(panel)
+    return data
