@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test tools lint fmt bench clean
+.PHONY: help venv dashboards check test tools lint fmt bench docs clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -53,3 +53,6 @@ bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check 
 
 clean: ## Remove build/ and .venv
 	rm -rf build $(VENV)
+
+docs: $(STAMP) ## Regenerate docs/checks/ from the check catalog's docstrings
+	$(BIN)/python -m monitoring_dsl.checks.docs docs/checks

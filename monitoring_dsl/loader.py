@@ -24,6 +24,7 @@ from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.sources import Sources
 
 _COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record)
 
@@ -147,9 +148,12 @@ def _spec_frame(tb: types.TracebackType | None, spec_paths: set[str]) -> SourceL
 
 
 def _import_failure(error: BaseException, spec_paths: set[str], module_names: list[str],
-                    fallback: SourceLocation) -> Diagnostic:
+                    fallback: SourceLocation, sources: Sources) -> Diagnostic:
     if isinstance(error, SpecError):
-        return _error("E002", "invalid-declaration", error.message, error.location or fallback, help=error.help)
+        location = error.location or fallback
+        if error.field:
+            location = sources.locate(location, f"{error.field}=")[0] or location
+        return _error("E002", "invalid-declaration", error.message, location, help=error.help)
     if isinstance(error, _SpecDecodeError):
         location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
         return _error("E003", "spec-not-utf8", str(error.msg), location,
@@ -185,6 +189,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
     declared: list[Declared] = []
     seen: set[int] = set()
     tracebacks: list[str] = []
+    sources = Sources()
 
     def collect(obj: object) -> None:
         if isinstance(obj, _COLLECTED_TYPES) and id(obj) not in seen and importer.executing:
@@ -203,7 +208,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
                 raise
             except BaseException as error:  # noqa: BLE001 - a spec calling sys.exit() is still a spec error
                 diagnostics.append(_import_failure(
-                    error, spec_paths, list(by_name), SourceLocation(display_path(file), 1)))
+                    error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources))
                 tracebacks.append("".join(traceback.format_exception(error)))
                 sys.modules.pop(name, None)
     finally:

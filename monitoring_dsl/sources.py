@@ -69,8 +69,10 @@ class Sources:
                 return max(end, file.statement_ends[index])
         return end
 
-    def locate(self, location: SourceLocation | None, needle: str) -> tuple[SourceLocation | None, str | None]:
-        """Where `needle` first appears from `location`'s line to the end of its statement.
+    def locate(self, location: SourceLocation | None, needle: str, *, start_column: int = 1,
+               max_lines: int | None = None) -> tuple[SourceLocation | None, str | None]:
+        """Where `needle` first appears from `location` (its line, from `start_column`) to the end of its
+        statement, or within `max_lines` lines.
 
         Returns the refined location and the span to underline; the original location and no span when the
         text cannot be found (a query built by a helper function, say).
@@ -81,8 +83,11 @@ class Sources:
         if file is None:
             return location, None
         last = min(self._statement_end(file, location.line), location.line + 400, len(file.lines))
+        if max_lines is not None:
+            last = min(last, location.line + max_lines)
         for number in range(location.line, last + 1):
-            column = file.lines[number - 1].find(needle)
+            offset = start_column - 1 if number == location.line else 0
+            column = file.lines[number - 1].find(needle, offset)
             if column >= 0:
                 return SourceLocation(location.path, number, column + 1), needle
         return location, None

@@ -91,3 +91,21 @@ def test_case_file_shape(path: Path) -> None:
         if name.startswith("fail"):
             codes = {d["code"] for d in data[name]["diagnostics"]}
             assert data["check"] in codes, f"{name} does not exercise {data['check']}"
+
+
+def test_docs_pages_are_current() -> None:
+    """docs/checks/ is what `python -m monitoring_dsl.checks.docs` generates from the registry."""
+    from monitoring_dsl.checks.docs import pages
+
+    docs = Path(__file__).parent.parent / "docs" / "checks"
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in sorted(docs.glob("*.md"))}
+    assert pages() == on_disk, "run `make docs` and commit docs/checks/"
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRY))
+def test_every_check_documents_why_and_an_example(code: str) -> None:
+    """A check's docstring is its page: a summary line, why it is bad, an example and the fix."""
+    doc = REGISTRY[code].doc
+    assert doc.splitlines()[0].endswith("."), "the summary line is a sentence"
+    for heading in ("## Why is this bad?", "## Example"):
+        assert heading in doc, f"{code} lacks {heading!r}"

@@ -207,6 +207,25 @@ class CheckContext:
             return {"location": refined, "span": span}
         return {"location": location, "span": None}
 
+    def in_query(self, query: Query, needle: str | None) -> dict[str, object]:
+        """Diagnostic fields pointing at `needle` inside `query`'s own text in the spec.
+
+        The query is found first, from its owner's line; `needle` is then looked for only within the query's
+        lines, so a mistake is never pinned on the same word elsewhere in the statement. A query the source
+        does not contain verbatim (built by a helper) is reported at its owner's line.
+        """
+        first_line = query.original.strip().split("\n", 1)[0].strip()
+        start, span = self.sources.locate(query.location, first_line[:40])
+        if span is None or start is None:
+            return {"location": query.location, "span": None}
+        if not needle:
+            return {"location": start, "span": None}
+        lines = query.original.strip().count("\n") + 2
+        found, needle_span = self.sources.locate(start, needle, start_column=start.column, max_lines=lines)
+        if needle_span is None:
+            return {"location": start, "span": None}
+        return {"location": found, "span": needle_span}
+
     @staticmethod
     def declared_at(what: str, obj: object) -> tuple[Related, ...]:
         location = getattr(obj, "location", None)

@@ -44,7 +44,7 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
         if not isinstance(problem, SyntaxProblem):
             continue
         needle = _excerpt(query, problem.offset) if problem.offset is not None else query.original[:24]
-        fields = ctx.at(query.location, needle.strip() or None)
+        fields = ctx.in_query(query, needle.strip() or None)
         yield diagnostic(
             "Q200", f"invalid PromQL in {owner_kind(query.owner)}: {problem.message}",
             help=f"the query was: {query.original.strip()}", **fields,
@@ -97,7 +97,7 @@ def unknown_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "Q210", f"unknown metric `{name}` in {owner_kind(query.owner)}",
                 help=(f"did you mean `{hint}`?" if hint else "declare it in the catalog, e.g. "
                       f"Counter({name!r}, \"...\")"),
-                **ctx.at(query.location, name),
+                **ctx.in_query(query, name),
             )
 
 
@@ -145,7 +145,7 @@ def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "Q211", f"{message} (in {owner_kind(query.owner)})",
                 help=_wrong_suffix_help(name, kind, base, suffix),
                 related=ctx.declared_at(f"declared as {type(metric).__name__}", metric),
-                **ctx.at(query.location, name),
+                **ctx.in_query(query, name),
             )
 
 
@@ -157,10 +157,9 @@ def _label_hint(label: str, available: frozenset[str]) -> str:
 
 @check(code="Q212", name="unknown-label", severity=Severity.ERROR)
 def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A label matcher, or the label of a `label_values(metric, label)` variable, names a label the metric
-    does not have.
+    """A label matcher names a label the metric does not have.
 
-    A metric carries its declared labels plus the target labels `job` and `instance`; `_bucket` series also
+    So does the label of a `label_values(metric, label)` variable. A metric carries its declared labels plus the target labels `job` and `instance`; `_bucket` series also
     carry `le`. A recording rule carries the labels its expression keeps.
 
     ## Why is this bad?
@@ -189,7 +188,7 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                     continue
                 yield diagnostic(
                     "Q212", f"`{selector.name}` has no label `{matcher.label}` (in {owner_kind(query.owner)})",
-                    help=_label_hint(matcher.label, available), **ctx.at(query.location, matcher.label),
+                    help=_label_hint(matcher.label, available), **ctx.in_query(query, matcher.label),
                 )
         owner = query.owner
         if isinstance(owner, Variable):
@@ -200,7 +199,7 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 if available is not None and label not in available:
                     yield diagnostic(
                         "Q212", f"`{names[0]}` has no label `{label}` (in {owner_kind(owner)})",
-                        help=_label_hint(label, available), **ctx.at(owner.location, label),
+                        help=_label_hint(label, available), **ctx.in_query(query, label),
                     )
 
 
@@ -228,8 +227,9 @@ def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 if label in grouping.available or label.startswith(PLACEHOLDER_PREFIX):
                     continue
                 series = ", ".join(f"`{s}`" for s in grouping.series) or "the aggregated series"
+                verb = "carries" if len(grouping.series) == 1 else "carry"
                 yield diagnostic(
-                    "Q213", f"`{grouping.clause} ({label})`: {series} carry no label `{label}` "
+                    "Q213", f"`{grouping.clause} ({label})`: {series} {verb} no label `{label}` "
                     f"(in {owner_kind(query.owner)})",
-                    help=_label_hint(label, grouping.available), **ctx.at(query.location, label),
+                    help=_label_hint(label, grouping.available), **ctx.in_query(query, label),
                 )

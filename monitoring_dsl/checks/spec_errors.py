@@ -53,8 +53,9 @@ document("E003", "spec-not-utf8", Severity.ERROR, """
     """, __name__)
 
 document("E004", "specs-path-invalid", Severity.ERROR, """
-    A specs path given on the command line or in `[tool.monitoring-dsl] specs` does not exist or is not a
-    Python file or a directory.
+    A specs path does not exist, or is neither a directory nor a `.py` file.
+
+    The path comes from the command line or from `[tool.monitoring-dsl] specs`.
 
     ## Why is this bad?
     Building nothing silently would leave `build/` stale while reporting success.

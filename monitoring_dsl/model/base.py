@@ -36,11 +36,13 @@ class SpecError(Exception):
     Raised at construction; the loader turns it into an E002 diagnostic at `location`, the user's line.
     """
 
-    def __init__(self, message: str, *, location: SourceLocation | None = None, help: str | None = None):
+    def __init__(self, message: str, *, location: SourceLocation | None = None, help: str | None = None,
+                 field: str | None = None):
         super().__init__(message)
         self.message = message
         self.location = location if location is not None else caller_location()
         self.help = help
+        self.field = field  # the keyword at fault, so the loader can point at `field=` itself
 
 
 # --- where was this declared? -------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def spec(cls: type[T]) -> type[T]:
                 raise SpecError(
                     f"{public}() got an unknown keyword {key!r}"
                     + (f"; did you mean {hint!r}?" if hint else ""),
-                    help=f"{public} accepts: {', '.join(keywords)}",
+                    help=f"{public} accepts: {', '.join(keywords)}", field=key,
                 )
         if len(args) > len(positional):
             raise SpecError(
@@ -149,7 +151,7 @@ def _describe(value: object) -> str:
 
 
 def _fail(owner: str, field: str, expected: str, value: object) -> SpecError:
-    return SpecError(f"{owner}: {field!r} must be {expected} (got {_describe(value)})")
+    return SpecError(f"{owner}: {field!r} must be {expected} (got {_describe(value)})", field=field)
 
 
 def owner_name(instance: object) -> str:
@@ -190,6 +192,11 @@ def check_optional_positive_int(instance: object, attribute: attrs.Attribute[Any
         raise _fail(owner_name(instance), attribute.name, "a positive integer or None", value)
 
 
+def check_optional_count(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise _fail(owner_name(instance), attribute.name, "a non-negative integer or None", value)
+
+
 def check_choice(*choices: object) -> Callable[[object, attrs.Attribute[Any], object], None]:
     def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value not in choices:
@@ -213,7 +220,7 @@ def check_items(
             if not predicate(item):
                 raise SpecError(
                     f"{owner_name(instance)}: {attribute.name}[{index}] must be {expected} "
-                    f"(got {_describe(item)})"
+                    f"(got {_describe(item)})", field=attribute.name,
                 )
     return validate
 
@@ -225,7 +232,7 @@ def check_str_mapping(instance: object, attribute: attrs.Attribute[Any], value: 
         if not isinstance(key, str) or not isinstance(item, str):
             raise SpecError(
                 f"{owner_name(instance)}: {attribute.name} must map strings to strings "
-                f"(got {key!r}: {_describe(item)})"
+                f"(got {key!r}: {_describe(item)})", field=attribute.name,
             )
 
 

@@ -17,6 +17,7 @@ from monitoring_dsl.model.base import (
     check_choice,
     check_items,
     check_nonempty_str,
+    check_optional_count,
     check_optional_number,
     check_optional_positive_int,
     check_optional_str,
@@ -122,20 +123,28 @@ def _check_grid_pos(instance: object, attribute: attrs.Attribute[Any], value: ob
     )
     if not ok:
         raise SpecError(
-            f"{type(instance).__name__}: 'grid_pos' must be (x, y, w, h), four integers (got {value!r})"
+            f"{type(instance).__name__}: 'grid_pos' must be (x, y, w, h), four integers (got {value!r})", field=attribute.name
         )
     x, y, w, h = value  # type: ignore[misc]
     if not (0 <= x < 24 and y >= 0 and 1 <= w <= 24 - x and h >= 1):
         raise SpecError(
             f"{type(instance).__name__}: 'grid_pos' {value!r} does not fit the 24-column grid",
-            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1",
+            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1", field=attribute.name
         )
 
 
 def _check_width(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24):
         raise SpecError(
-            f"{type(instance).__name__}: 'width' must be an integer from 1 to 24 columns (got {value!r})"
+            f"{type(instance).__name__}: 'width' must be an integer from 1 to 24 columns (got {value!r})", field=attribute.name
+        )
+
+
+def _check_percent(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        raise SpecError(
+            f"{type(instance).__name__}: {attribute.name!r} must be an integer from 0 to 100 (got {value!r})",
+            field=attribute.name,
         )
 
 
@@ -161,7 +170,7 @@ class Panel:
     )
     description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     unit: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
-    decimals: int | None = attrs.field(default=None, kw_only=True)
+    decimals: int | None = attrs.field(default=None, validator=check_optional_count, kw_only=True)
     min: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
     max: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
     thresholds: tuple[Threshold, ...] = attrs.field(
@@ -202,7 +211,7 @@ class TimeSeries(Panel):
         kw_only=True,
     )
     stacking: str = attrs.field(default="none", validator=check_choice(*STACKING), kw_only=True)
-    fill_opacity: int = attrs.field(default=10, kw_only=True)
+    fill_opacity: int = attrs.field(default=10, validator=_check_percent, kw_only=True)
     draw_style: str = attrs.field(default="line", validator=check_choice("line", "bars", "points"), kw_only=True)
 
 
@@ -356,7 +365,7 @@ def _check_variable_name(instance: object, attribute: attrs.Attribute[Any], valu
     if not isinstance(value, str) or not VARIABLE_NAME_RE.match(value) or value.startswith("__"):
         raise SpecError(
             f"Variable: 'name' must be an identifier not starting with '__' (got {value!r})",
-            help="names like 'endpoint' or 'instance'; Grafana reserves names starting with '__'",
+            help="names like 'endpoint' or 'instance'; Grafana reserves names starting with '__'", field=attribute.name
         )
 
 

@@ -31,7 +31,7 @@ def _check_metric_name(instance: object, attribute: attrs.Attribute[Any], value:
     if not isinstance(value, str) or not METRIC_NAME_RE.match(value):
         raise SpecError(
             f"{type(instance).__name__}: 'name' must match {METRIC_NAME_RE.pattern!r} (got {value!r})",
-            help="metric names use letters, digits, underscores and colons, e.g. 'http_requests_total'",
+            help="metric names use letters, digits, underscores and colons, e.g. 'http_requests_total'", field=attribute.name
         )
 
 
@@ -49,7 +49,8 @@ def _matchers(matchers: dict[str, str]) -> str:
     parts = []
     for label, value in sorted(matchers.items()):
         op = "=~" if any(ch in value for ch in "|.*+?[]()$") else "="
-        parts.append(f'{label}{op}"{value}"')
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'{label}{op}"{escaped}"')
     return "{" + ", ".join(parts) + "}"
 
 
@@ -110,7 +111,7 @@ def _check_buckets(instance: object, attribute: attrs.Attribute[Any], value: obj
     if list(value) != sorted(set(value)):
         raise SpecError(
             f"{type(instance).__name__}: 'buckets' must be strictly increasing (got {list(value)!r})",
-            help="list bucket upper bounds from smallest to largest, without repeats",
+            help="list bucket upper bounds from smallest to largest, without repeats", field=attribute.name
         )
 
 

@@ -45,7 +45,7 @@ def _check_duration(instance: object, attribute: attrs.Attribute[Any], value: ob
         raise SpecError(
             f"{type(instance).__name__}: {attribute.name!r} must be a Prometheus duration such as '5m' or "
             f"'1h30m' (got {value!r})",
-            help="units: ms, s, m, h, d, w, y; largest first, no spaces",
+            help="units: ms, s, m, h, d, w, y; largest first, no spaces", field=attribute.name
         )
 
 

@@ -1,0 +1,318 @@
+# (STYLE.md: `assert expected == actual`, expected first.)
+"""Bad input through the real CLI: exit code 2, a located message without a traceback, and build/ untouched.
+
+Each test first builds a valid spec set, snapshots every file and directory of the project outside specs/
+(build/ with its dotfiles, and any debris a writer might leave beside it), then breaks the specs, rebuilds
+and compares the snapshot byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, run_cli
+
+TRACEBACK = "Traceback (most recent call last)"
+
+CATALOG = """
+    from monitoring_dsl import Counter, Histogram
+
+    requests = Counter("http_requests_total", "Requests", labels=["method", "endpoint", "status"])
+    latency = Histogram("http_request_duration_seconds", "Latency", labels=["endpoint"],
+                        buckets=[0.1, 0.5, 1.0])
+"""
+
+API = """
+    from monitoring_dsl import Alert, Dashboard, Row, RuleGroup, TimeSeries
+
+    from catalog import requests
+
+    api = Dashboard(
+        "API",
+        uid="api",
+        rows=[Row("Traffic", [TimeSeries("Requests", requests.rate(by=["endpoint"]), unit="reqps")])],
+    )
+
+    alerts = RuleGroup("api", [
+        Alert("HighErrorRate", 'sum(rate(http_requests_total{status=~"5.."}[5m])) > 1',
+              for_="5m", severity="warning", summary="errors"),
+    ])
+"""
+
+Project = Callable[[Mapping[str, "str | bytes"]], Path]
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under `root` except specs/ (dotfiles included): file bytes, None for a directory."""
+    tree: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if relative.parts[0] == "specs":
+            continue
+        tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
+    return tree
+
+
+def failure(run: Run, where: str | None, fragments: list[str]) -> dict[str, object]:
+    """What a test asserts about a failed build, as one comparable record.
+
+    `where` is `specs/<file>.py:<line>`; it must start a diagnostic line (the `path:line:col:` head).
+    """
+    return {
+        "exit code": run.code,
+        "located": where is None or re.search(rf"(?m)^{re.escape(where)}:\d+: ", run.stderr) is not None,
+        "missing from stderr": [f for f in fragments if f not in run.stderr],
+        "traceback": TRACEBACK in run.stderr,
+    }
+
+
+EXPECTED_FAILURE = {"exit code": 2, "located": True, "missing from stderr": [], "traceback": False}
+
+
+@pytest.fixture
+def built(project: Project) -> Path:
+    """A project whose specs built successfully, so build/ holds a previous good output."""
+    root = project({"catalog.py": CATALOG, "api.py": API})
+    run = run_cli("build", cwd=root)
+    assert (0, "") == (run.code, run.stderr)
+    assert {"build/.monitoring-dsl-manifest", "build/grafana/dashboards/api.json",
+            "build/prometheus/rules/api.yml"} <= set(snapshot(root))
+    return root
+
+
+def break_and_build(root: Path, project: Project, specs: Mapping[str, str | bytes], *args: str
+                    ) -> tuple[Run, dict[str, bytes | None]]:
+    """Write `specs`, rebuild, and return the run and the snapshot taken before it."""
+    project(specs)
+    before = snapshot(root)
+    return run_cli("build", *args, cwd=root), before
+
+
+def test_python_syntax_error(built: Path, project: Project) -> None:
+    """A syntax error is E001 at the line Python reports, and build/ is left as it was."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        x = 1
+
+        if x == 1
+            y = 2
+    """})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "syntax error"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_spec_raises_name_error(built: Path, project: Project) -> None:
+    """A NameError at import is E001 at the raising line, naming the exception and the name."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        x = 1
+
+        y = undefined_name
+    """})
+    fragments = ["E001", "NameError", "undefined_name"]
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", fragments), run.stderr
+    assert before == snapshot(built)
+
+
+def test_debug_prints_the_traceback(built: Path, project: Project) -> None:
+    """With --debug the traceback of the failing spec is printed, down to the spec's own line."""
+    project({"bad.py": """
+        x = 1
+
+        y = undefined_name
+    """})
+    run = run_cli("build", "--debug", cwd=built)
+    actual = (run.code, TRACEBACK in run.stderr, 'File "specs/bad.py", line 3' in run.stderr)
+    assert (2, True, True) == actual, run.stderr
+
+
+def test_unknown_keyword_suggests_the_nearest(built: Path, project: Project) -> None:
+    """`lables=` is E002 at the keyword's line with "did you mean 'labels'"."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Counter
+
+        jobs = Counter("jobs_total", "Jobs run",
+                       lables=["queue"])
+    """})
+    assert EXPECTED_FAILURE == failure(
+        run, "specs/bad.py:4", ["E002", "'lables'", "did you mean 'labels'"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_wrong_type_names_the_field(built: Path, project: Project) -> None:
+    """`buckets="fast"` is E002 at the keyword's line, naming 'buckets' and the value given."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Histogram
+
+        job_time = Histogram("job_duration_seconds", "Job duration",
+                             buckets="fast")
+    """})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["E002", "'buckets'", "'fast'"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_unbalanced_parentheses_in_alert(built: Path, project: Project) -> None:
+    """An Alert expr with an unclosed '(' is Q200 at the expr's line."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Alert
+
+        broken = Alert("Broken",
+                       "sum(rate(http_requests_total[5m]) > 1",
+                       for_="5m", severity="warning", summary="s")
+    """})
+    fragments = ["Q200", "invalid PromQL", "parenthesis"]
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", fragments), run.stderr
+    assert before == snapshot(built)
+
+
+def test_unknown_metric_in_panel_query(built: Path, project: Project) -> None:
+    """A misspelt metric in a panel query is Q210 at the query's line with "did you mean" the declared one."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Dashboard, TimeSeries
+
+        other = Dashboard("Other", uid="other", panels=[
+            TimeSeries("Requests",
+                       "sum(rate(http_request_totl[5m]))"),
+        ])
+    """})
+    fragments = ["Q210", "http_request_totl", "did you mean", "http_requests_total"]
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:5", fragments), run.stderr
+    assert before == snapshot(built)
+
+
+def test_duplicate_dashboard_uid(built: Path, project: Project) -> None:
+    """A second dashboard with uid 'api' is D501 at its uid's line."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Dashboard
+
+        other = Dashboard("Other",
+                          uid="api")
+    """})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D501", "'api'"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_path_traversal_uid(built: Path, project: Project) -> None:
+    """uid '../../etc/passwd' is D502, and nothing is written inside or outside the output directory."""
+    outside_before = sorted(p.name for p in built.parent.iterdir())
+    run, before = break_and_build(built, project, {"bad.py": """
+        from monitoring_dsl import Dashboard
+
+        evil = Dashboard("Evil",
+                         uid="../../etc/passwd")
+    """})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D502", "../../etc/passwd"]), run.stderr
+    assert before == snapshot(built)
+    assert outside_before == sorted(p.name for p in built.parent.iterdir())
+    assert [] == [p for p in built.parent.rglob("*") if p.name in ("etc", "passwd", "passwd.json")]
+
+
+def test_spec_not_utf8(built: Path, project: Project) -> None:
+    """A spec with bytes that are not UTF-8 is E003 at the line of the first bad byte."""
+    run, before = break_and_build(built, project, {"bad.py": b'x = 1\n\ny = "\xff\xfe caf\xe9"\n'})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E003", "UTF-8", "0xff"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_specs_path_missing(built: Path) -> None:
+    """A specs path that does not exist is E004 naming it, exit code 2."""
+    before = snapshot(built)
+    run = run_cli("build", "nope/", cwd=built)
+    assert EXPECTED_FAILURE == failure(run, None, ["E004", "nope", "does not exist"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_output_parent_is_a_file(built: Path) -> None:
+    """--out below a regular file is E006 naming the output path; the file and build/ are untouched."""
+    (built / "blocker").write_bytes(b"not a directory\n")
+    before = snapshot(built)
+    run = run_cli("build", "--out", "blocker/build", cwd=built)
+    assert EXPECTED_FAILURE == failure(run, None, ["E006", "blocker/build"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_output_directory_holds_foreign_files(built: Path) -> None:
+    """--out at a directory holding a file monitoring-dsl did not write is E006 naming it; nothing changes."""
+    (built / "notes").mkdir()
+    (built / "notes" / "todo.txt").write_bytes(b"my own work\n")
+    before = snapshot(built)
+    run = run_cli("build", "--out", "notes", cwd=built)
+    assert EXPECTED_FAILURE == failure(run, None, ["E006", "todo.txt"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_import_of_misspelt_sibling(built: Path, project: Project) -> None:
+    """`from catalgo import ...` is E001 at the import's line, suggesting the spec module 'catalog'."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        # a typo in a sibling spec module's name
+
+        from catalgo import requests
+    """})
+    assert EXPECTED_FAILURE == failure(
+        run, "specs/bad.py:3", ["E001", "catalgo", "did you mean", "'catalog'"]), run.stderr
+    assert before == snapshot(built)
+
+
+def test_spec_calls_sys_exit(built: Path, project: Project) -> None:
+    """A spec calling sys.exit(3) at import is E001 at that line, and the exit code is still 2."""
+    run, before = break_and_build(built, project, {"bad.py": """
+        import sys
+
+        sys.exit(3)
+    """})
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "SystemExit"]), run.stderr
+    assert before == snapshot(built)
+
+
+# --- build --check ------------------------------------------------------------------------------------------
+
+def test_check_after_build_is_clean(built: Path) -> None:
+    """Right after a successful build, `build --check` exits 0."""
+    run = run_cli("build", "--check", cwd=built)
+    assert (0, "") == (run.code, run.stderr)
+
+
+def test_check_lists_the_changed_file(built: Path, project: Project) -> None:
+    """After a spec changes, `build --check` exits 1 and lists only the output file that would change."""
+    project({"api.py": API.replace('unit="reqps"', 'unit="ops"')})
+    run = run_cli("build", "--check", cwd=built)
+    listed = [line.strip() for line in run.stderr.splitlines() if line.startswith("  ")]
+    assert (1, ["grafana/dashboards/api.json"]) == (run.code, listed), run.stderr
+
+
+def test_check_writes_nothing(built: Path, project: Project) -> None:
+    """`build --check` on stale output leaves build/ as it was."""
+    project({"api.py": API.replace('unit="reqps"', 'unit="ops"')})
+    before = snapshot(built)
+    run_cli("build", "--check", cwd=built)
+    assert before == snapshot(built)
+
+
+def test_check_lists_output_of_a_deleted_spec(built: Path, project: Project) -> None:
+    """After a spec is deleted, `build --check` exits 1 and lists the output file it used to produce."""
+    project({"extra.py": """
+        from monitoring_dsl import Dashboard, TimeSeries
+
+        extra = Dashboard("Extra", uid="extra", panels=[TimeSeries("Up", "up")])
+    """})
+    assert 0 == run_cli("build", cwd=built).code
+    (built / "specs" / "extra.py").unlink()
+    run = run_cli("build", "--check", cwd=built)
+    listed = [line.strip() for line in run.stderr.splitlines() if line.startswith("  ")]
+    assert (1, True) == (run.code, "grafana/dashboards/extra.json" in listed), run.stderr
+
+
+def test_build_removes_output_of_a_deleted_spec(built: Path, project: Project) -> None:
+    """After a spec is deleted, a real build removes the output file it used to produce."""
+    project({"extra.py": """
+        from monitoring_dsl import Dashboard, TimeSeries
+
+        extra = Dashboard("Extra", uid="extra", panels=[TimeSeries("Up", "up")])
+    """})
+    assert 0 == run_cli("build", cwd=built).code
+    assert (built / "build" / "grafana" / "dashboards" / "extra.json").is_file()
+    (built / "specs" / "extra.py").unlink()
+    run = run_cli("build", cwd=built)
+    assert (0, False) == (run.code, (built / "build" / "grafana" / "dashboards" / "extra.json").exists())
