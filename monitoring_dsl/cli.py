@@ -30,8 +30,14 @@ def _config(ctx: click.Context) -> Config:
     try:
         return load_config(Path.cwd())
     except ConfigError as error:
-        diagnostic = Diagnostic("E007", "config-invalid", Severity.ERROR, error.message,
-                                SourceLocation(error.path, 1), help=error.help)
+        diagnostic = Diagnostic(
+            "E007",
+            "config-invalid",
+            Severity.ERROR,
+            error.message,
+            SourceLocation(error.path, 1),
+            help=error.help,
+        )
         _fail([diagnostic], "text", Sources())
         raise AssertionError("unreachable") from None
 
@@ -46,12 +52,19 @@ def main() -> None:
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: build/).")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output is stale.")
-@click.option("--format", "fmt", type=click.Choice(["text", "concise"]), default="text", show_default=True,
-              help="How to print diagnostics.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "concise"]),
+    default="text",
+    show_default=True,
+    help="How to print diagnostics.",
+)
 @click.option("--debug", is_flag=True, help="Print tracebacks of specs that failed to import.")
 @click.pass_context
-def build(ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_only: bool, fmt: str,
-          debug: bool) -> None:
+def build(
+    ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_only: bool, fmt: str, debug: bool
+) -> None:
     """Check SPECS (files or directories) and write everything they declare into the output directory.
 
     Errors stop the build and leave the previous output untouched; warnings are printed and do not.
@@ -82,8 +95,7 @@ def build(ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_o
     try:
         changed = write_tree(out_dir, artifacts)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None,
-                                help=error.help)
+        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
     state = "wrote" if changed else "unchanged,"

@@ -25,8 +25,9 @@ class CompileResult:
     tracebacks: tuple[str, ...] = ()
 
 
-def compile_specs(paths: Sequence[Path], root: Path, sources: Sources | None = None,
-                  emit: bool = True) -> CompileResult:
+def compile_specs(
+    paths: Sequence[Path], root: Path, sources: Sources | None = None, emit: bool = True
+) -> CompileResult:
     """Load, check and (when `emit` and error-free) emit. Load errors stop before the checks, which would
     otherwise report every use of whatever the broken module declared."""
     loaded = load(paths, root)

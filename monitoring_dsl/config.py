@@ -48,7 +48,8 @@ def load_config(root: Path) -> Config:
             hint = nearest(key, KEYS)
             raise ConfigError(
                 f"unknown key {key!r} in [tool.monitoring-dsl]" + (f"; did you mean {hint!r}?" if hint else ""),
-                "pyproject.toml", help="known keys: " + ", ".join(f"{k} ({v})" for k, v in KEYS.items()),
+                "pyproject.toml",
+                help="known keys: " + ", ".join(f"{k} ({v})" for k, v in KEYS.items()),
             )
     specs = table.get("specs", ["specs"])
     if isinstance(specs, str):

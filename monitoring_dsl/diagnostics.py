@@ -44,8 +44,13 @@ class Diagnostic:
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
-        return (loc.path if loc else "", loc.line if loc else 0, loc.column if loc else 0, self.code,
-                self.message)
+        return (
+            loc.path if loc else "",
+            loc.line if loc else 0,
+            loc.column if loc else 0,
+            self.code,
+            self.message,
+        )
 
 
 def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -45,8 +45,7 @@ def display_path(path: Path) -> str:
         return absolute.as_posix()
 
 
-def _error(code: str, name: str, message: str, location: SourceLocation | None,
-           help: str | None = None) -> Diagnostic:
+def _error(code: str, name: str, message: str, location: SourceLocation | None, help: str | None = None) -> Diagnostic:
     return Diagnostic(code, name, Severity.ERROR, message, location, help=help)
 
 
@@ -59,15 +58,27 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_") and p.is_file()))
         elif path.is_file():
             if path.suffix != ".py":
-                problems.append(_error("E004", "specs-path-invalid", f"spec {display_path(path)} is not a .py file",
-                                       None, help="pass Python spec files or directories that hold them"))
+                problems.append(
+                    _error(
+                        "E004",
+                        "specs-path-invalid",
+                        f"spec {display_path(path)} is not a .py file",
+                        None,
+                        help="pass Python spec files or directories that hold them",
+                    )
+                )
             else:
                 files.append(path)
         else:
-            problems.append(_error(
-                "E004", "specs-path-invalid", f"specs path {display_path(path)} does not exist", None,
-                help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
-            ))
+            problems.append(
+                _error(
+                    "E004",
+                    "specs-path-invalid",
+                    f"specs path {display_path(path)} does not exist",
+                    None,
+                    help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
+                )
+            )
     unique: dict[Path, Path] = {}
     for file in files:
         unique.setdefault(file.resolve(), file)
@@ -76,19 +87,27 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     for file in unique.values():
         other = by_name.get(file.stem)
         if other is not None:
-            problems.append(_error(
-                "E005", "spec-module-name",
-                f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
-                SourceLocation(display_path(file), 1), help="rename one of them; spec modules import each other by name",
-            ))
+            problems.append(
+                _error(
+                    "E005",
+                    "spec-module-name",
+                    f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
+                    SourceLocation(display_path(file), 1),
+                    help="rename one of them; spec modules import each other by name",
+                )
+            )
             continue
         if file.stem in sys.stdlib_module_names or file.stem in sys.modules or not file.stem.isidentifier():
-            problems.append(_error(
-                "E005", "spec-module-name",
-                f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
-                "an installed module",
-                SourceLocation(display_path(file), 1), help=f"rename {display_path(file)}",
-            ))
+            problems.append(
+                _error(
+                    "E005",
+                    "spec-module-name",
+                    f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
+                    "an installed module",
+                    SourceLocation(display_path(file), 1),
+                    help=f"rename {display_path(file)}",
+                )
+            )
             continue
         by_name[file.stem] = file
         kept.append(file)
@@ -107,8 +126,9 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.root = root
         self.executing: list[str] = []
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None
-                  ) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname in self.files:
             return importlib.machinery.ModuleSpec(fullname, self, origin=str(self.files[fullname]))
         return None
@@ -147,8 +167,13 @@ def _spec_frame(tb: types.TracebackType | None, spec_paths: set[str]) -> SourceL
     return found
 
 
-def _import_failure(error: BaseException, spec_paths: set[str], module_names: list[str],
-                    fallback: SourceLocation, sources: Sources) -> Diagnostic:
+def _import_failure(
+    error: BaseException,
+    spec_paths: set[str],
+    module_names: list[str],
+    fallback: SourceLocation,
+    sources: Sources,
+) -> Diagnostic:
     if isinstance(error, SpecError):
         location = error.location or fallback
         if error.field:
@@ -156,13 +181,23 @@ def _import_failure(error: BaseException, spec_paths: set[str], module_names: li
         return _error("E002", "invalid-declaration", error.message, location, help=error.help)
     if isinstance(error, _SpecDecodeError):
         location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
-        return _error("E003", "spec-not-utf8", str(error.msg), location,
-                      help="save the file as UTF-8 (Python source is UTF-8 unless declared otherwise)")
+        return _error(
+            "E003",
+            "spec-not-utf8",
+            str(error.msg),
+            location,
+            help="save the file as UTF-8 (Python source is UTF-8 unless declared otherwise)",
+        )
     if isinstance(error, SyntaxError):
         filename = error.filename or fallback.path
         location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
-        return _error("E001", "spec-failed", f"Python syntax error: {error.msg}", location,
-                      help="fix the syntax; `python -m py_compile FILE` shows the same error")
+        return _error(
+            "E001",
+            "spec-failed",
+            f"Python syntax error: {error.msg}",
+            location,
+            help="fix the syntax; `python -m py_compile FILE` shows the same error",
+        )
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
     message = f"{type(error).__name__}: {error}"
     help = "the spec raised while it was imported; run with --debug for the traceback"
@@ -172,8 +207,9 @@ def _import_failure(error: BaseException, spec_paths: set[str], module_names: li
             help = f"did you mean the spec module {hint!r}?"
     elif isinstance(error, ImportError) and error.name in module_names:
         missing = str(error).split("'")[1] if str(error).count("'") >= 2 else ""
-        candidates = [n for n in vars(sys.modules[error.name]) if not n.startswith("_")] \
-            if error.name in sys.modules else []
+        candidates = (
+            [n for n in vars(sys.modules[error.name]) if not n.startswith("_")] if error.name in sys.modules else []
+        )
         hint = nearest(missing, candidates) if missing else None
         if hint:
             help = f"did you mean {hint!r}?"
@@ -206,9 +242,10 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
                 importlib.import_module(name)
             except (KeyboardInterrupt, GeneratorExit):
                 raise
-            except BaseException as error:  # noqa: BLE001 - a spec calling sys.exit() is still a spec error
-                diagnostics.append(_import_failure(
-                    error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources))
+            except BaseException as error:
+                diagnostics.append(
+                    _import_failure(error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources)
+                )
                 tracebacks.append("".join(traceback.format_exception(error)))
                 sys.modules.pop(name, None)
     finally:
@@ -216,9 +253,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         set_collector(previous)
         for name in by_name:
             sys.modules.pop(name, None)
-    modules = tuple(
-        SpecModule(name, _relative_to(file, root)) for name, file in by_name.items()
-    )
+    modules = tuple(SpecModule(name, _relative_to(file, root)) for name, file in by_name.items())
     return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks))
 
 
@@ -227,4 +262,3 @@ def _relative_to(file: Path, root: Path) -> str:
         return file.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return file.name
-

@@ -69,8 +69,14 @@ class Sources:
                 return max(end, file.statement_ends[index])
         return end
 
-    def locate(self, location: SourceLocation | None, needle: str, *, start_column: int = 1,
-               max_lines: int | None = None) -> tuple[SourceLocation | None, str | None]:
+    def locate(
+        self,
+        location: SourceLocation | None,
+        needle: str,
+        *,
+        start_column: int = 1,
+        max_lines: int | None = None,
+    ) -> tuple[SourceLocation | None, str | None]:
         """Where `needle` first appears from `location` (its line, from `start_column`) to the end of its
         statement, or within `max_lines` lines.
 

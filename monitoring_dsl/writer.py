@@ -29,8 +29,14 @@ class WriteError(Exception):
 def safe_relative(path: str) -> PurePosixPath:
     """`path` as a relative path that cannot leave the output directory, or WriteError."""
     pure = PurePosixPath(path)
-    if (pure.is_absolute() or not pure.parts or any(part in ("", ".", "..") for part in pure.parts)
-            or "\\" in path or "\x00" in path or path == MANIFEST):
+    if (
+        pure.is_absolute()
+        or not pure.parts
+        or any(part in ("", ".", "..") for part in pure.parts)
+        or "\\" in path
+        or "\x00" in path
+        or path == MANIFEST
+    ):
         raise WriteError(f"refusing to write {path!r}: not a plain path inside the output directory")
     return pure
 
@@ -46,8 +52,10 @@ def _existing_tree(out: Path) -> dict[str, bytes] | None:
     if not out.exists():
         return None
     if not out.is_dir():
-        raise WriteError(f"output path {out} exists and is not a directory",
-                         help="choose another --out, or remove the file")
+        raise WriteError(
+            f"output path {out} exists and is not a directory",
+            help="choose another --out, or remove the file",
+        )
     tree: dict[str, bytes] = {}
     try:
         for file in sorted(out.rglob("*")):
@@ -97,8 +105,10 @@ def write_tree(out: Path, artifacts: Mapping[str, bytes]) -> bool:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
     except OSError as error:
-        raise WriteError(f"cannot create the output directory {out}: {error.strerror or error}",
-                         help="check that the parent directory exists and is writable") from None
+        raise WriteError(
+            f"cannot create the output directory {out}: {error.strerror or error}",
+            help="check that the parent directory exists and is writable",
+        ) from None
     try:
         os.chmod(staging, 0o755)
         for path, data in artifacts.items():
@@ -109,8 +119,10 @@ def write_tree(out: Path, artifacts: Mapping[str, bytes]) -> bool:
         _swap(staging, out.absolute())
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise WriteError(f"cannot write the output directory {out}: {error.strerror or error}",
-                         help="check free space and permissions; the previous build was left as it was") from None
+        raise WriteError(
+            f"cannot write the output directory {out}: {error.strerror or error}",
+            help="check free space and permissions; the previous build was left as it was",
+        ) from None
     return True
 
 

@@ -49,7 +49,11 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120) -> Run:
     """Run the installed console script the way a user does, in `cwd`."""
     executable = Path(sys.executable).parent / "monitoring-dsl"
     completed = subprocess.run(
-        [str(executable), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        [str(executable), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     return Run(completed.returncode, completed.stdout, completed.stderr)
@@ -58,8 +62,10 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120) -> Run:
 @pytest.fixture
 def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     """`project({"api.py": "..."})` writes a spec set into a fresh directory and returns that directory."""
+
     def make(specs: Mapping[str, str]) -> Path:
         return write_specs(tmp_path, specs)
+
     return make
 
 

@@ -79,13 +79,17 @@ def built(project: Project) -> Path:
     root = project({"catalog.py": CATALOG, "api.py": API})
     run = run_cli("build", cwd=root)
     assert (0, "") == (run.code, run.stderr)
-    assert {"build/.monitoring-dsl-manifest", "build/grafana/dashboards/api.json",
-            "build/prometheus/rules/api.yml"} <= set(snapshot(root))
+    assert {
+        "build/.monitoring-dsl-manifest",
+        "build/grafana/dashboards/api.json",
+        "build/prometheus/rules/api.yml",
+    } <= set(snapshot(root))
     return root
 
 
-def break_and_build(root: Path, project: Project, specs: Mapping[str, str | bytes], *args: str
-                    ) -> tuple[Run, dict[str, bytes | None]]:
+def break_and_build(
+    root: Path, project: Project, specs: Mapping[str, str | bytes], *args: str
+) -> tuple[Run, dict[str, bytes | None]]:
     """Write `specs`, rebuild, and return the run and the snapshot taken before it."""
     project(specs)
     before = snapshot(root)
@@ -94,23 +98,35 @@ def break_and_build(root: Path, project: Project, specs: Mapping[str, str | byte
 
 def test_python_syntax_error(built: Path, project: Project) -> None:
     """A syntax error is E001 at the line Python reports, and build/ is left as it was."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         x = 1
 
         if x == 1
             y = 2
-    """})
+    """
+        },
+    )
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "syntax error"]), run.stderr
     assert before == snapshot(built)
 
 
 def test_spec_raises_name_error(built: Path, project: Project) -> None:
     """A NameError at import is E001 at the raising line, naming the exception and the name."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         x = 1
 
         y = undefined_name
-    """})
+    """
+        },
+    )
     fragments = ["E001", "NameError", "undefined_name"]
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", fragments), run.stderr
     assert before == snapshot(built)
@@ -118,11 +134,15 @@ def test_spec_raises_name_error(built: Path, project: Project) -> None:
 
 def test_debug_prints_the_traceback(built: Path, project: Project) -> None:
     """With --debug the traceback of the failing spec is printed, down to the spec's own line."""
-    project({"bad.py": """
+    project(
+        {
+            "bad.py": """
         x = 1
 
         y = undefined_name
-    """})
+    """
+        }
+    )
     run = run_cli("build", "--debug", cwd=built)
     actual = (run.code, TRACEBACK in run.stderr, 'File "specs/bad.py", line 3' in run.stderr)
     assert (2, True, True) == actual, run.stderr
@@ -130,38 +150,55 @@ def test_debug_prints_the_traceback(built: Path, project: Project) -> None:
 
 def test_unknown_keyword_suggests_the_nearest(built: Path, project: Project) -> None:
     """`lables=` is E002 at the keyword's line with "did you mean 'labels'"."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Counter
 
         jobs = Counter("jobs_total", "Jobs run",
                        lables=["queue"])
-    """})
-    assert EXPECTED_FAILURE == failure(
-        run, "specs/bad.py:4", ["E002", "'lables'", "did you mean 'labels'"]), run.stderr
+    """
+        },
+    )
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["E002", "'lables'", "did you mean 'labels'"]), run.stderr
     assert before == snapshot(built)
 
 
 def test_wrong_type_names_the_field(built: Path, project: Project) -> None:
     """`buckets="fast"` is E002 at the keyword's line, naming 'buckets' and the value given."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Histogram
 
         job_time = Histogram("job_duration_seconds", "Job duration",
                              buckets="fast")
-    """})
+    """
+        },
+    )
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["E002", "'buckets'", "'fast'"]), run.stderr
     assert before == snapshot(built)
 
 
 def test_unbalanced_parentheses_in_alert(built: Path, project: Project) -> None:
     """An Alert expr with an unclosed '(' is Q200 at the expr's line."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Alert
 
         broken = Alert("Broken",
                        "sum(rate(http_requests_total[5m]) > 1",
                        for_="5m", severity="warning", summary="s")
-    """})
+    """
+        },
+    )
     fragments = ["Q200", "invalid PromQL", "parenthesis"]
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", fragments), run.stderr
     assert before == snapshot(built)
@@ -169,14 +206,20 @@ def test_unbalanced_parentheses_in_alert(built: Path, project: Project) -> None:
 
 def test_unknown_metric_in_panel_query(built: Path, project: Project) -> None:
     """A misspelt metric in a panel query is Q210 at the query's line with "did you mean" the declared one."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Dashboard, TimeSeries
 
         other = Dashboard("Other", uid="other", panels=[
             TimeSeries("Requests",
                        "sum(rate(http_request_totl[5m]))"),
         ])
-    """})
+    """
+        },
+    )
     fragments = ["Q210", "http_request_totl", "did you mean", "http_requests_total"]
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:5", fragments), run.stderr
     assert before == snapshot(built)
@@ -184,12 +227,18 @@ def test_unknown_metric_in_panel_query(built: Path, project: Project) -> None:
 
 def test_duplicate_dashboard_uid(built: Path, project: Project) -> None:
     """A second dashboard with uid 'api' is D501 at its uid's line."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Dashboard
 
         other = Dashboard("Other",
                           uid="api")
-    """})
+    """
+        },
+    )
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D501", "'api'"]), run.stderr
     assert before == snapshot(built)
 
@@ -197,12 +246,18 @@ def test_duplicate_dashboard_uid(built: Path, project: Project) -> None:
 def test_path_traversal_uid(built: Path, project: Project) -> None:
     """uid '../../etc/passwd' is D502, and nothing is written inside or outside the output directory."""
     outside_before = sorted(p.name for p in built.parent.iterdir())
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         from monitoring_dsl import Dashboard
 
         evil = Dashboard("Evil",
                          uid="../../etc/passwd")
-    """})
+    """
+        },
+    )
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D502", "../../etc/passwd"]), run.stderr
     assert before == snapshot(built)
     assert outside_before == sorted(p.name for p in built.parent.iterdir())
@@ -245,28 +300,42 @@ def test_output_directory_holds_foreign_files(built: Path) -> None:
 
 def test_import_of_misspelt_sibling(built: Path, project: Project) -> None:
     """`from catalgo import ...` is E001 at the import's line, suggesting the spec module 'catalog'."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         # a typo in a sibling spec module's name
 
         from catalgo import requests
-    """})
-    assert EXPECTED_FAILURE == failure(
-        run, "specs/bad.py:3", ["E001", "catalgo", "did you mean", "'catalog'"]), run.stderr
+    """
+        },
+    )
+    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "catalgo", "did you mean", "'catalog'"]), (
+        run.stderr
+    )
     assert before == snapshot(built)
 
 
 def test_spec_calls_sys_exit(built: Path, project: Project) -> None:
     """A spec calling sys.exit(3) at import is E001 at that line, and the exit code is still 2."""
-    run, before = break_and_build(built, project, {"bad.py": """
+    run, before = break_and_build(
+        built,
+        project,
+        {
+            "bad.py": """
         import sys
 
         sys.exit(3)
-    """})
+    """
+        },
+    )
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "SystemExit"]), run.stderr
     assert before == snapshot(built)
 
 
 # --- build --check ------------------------------------------------------------------------------------------
+
 
 def test_check_after_build_is_clean(built: Path) -> None:
     """Right after a successful build, `build --check` exits 0."""
@@ -292,11 +361,15 @@ def test_check_writes_nothing(built: Path, project: Project) -> None:
 
 def test_check_lists_output_of_a_deleted_spec(built: Path, project: Project) -> None:
     """After a spec is deleted, `build --check` exits 1 and lists the output file it used to produce."""
-    project({"extra.py": """
+    project(
+        {
+            "extra.py": """
         from monitoring_dsl import Dashboard, TimeSeries
 
         extra = Dashboard("Extra", uid="extra", panels=[TimeSeries("Up", "up")])
-    """})
+    """
+        }
+    )
     assert 0 == run_cli("build", cwd=built).code
     (built / "specs" / "extra.py").unlink()
     run = run_cli("build", "--check", cwd=built)
@@ -306,11 +379,15 @@ def test_check_lists_output_of_a_deleted_spec(built: Path, project: Project) -> 
 
 def test_build_removes_output_of_a_deleted_spec(built: Path, project: Project) -> None:
     """After a spec is deleted, a real build removes the output file it used to produce."""
-    project({"extra.py": """
+    project(
+        {
+            "extra.py": """
         from monitoring_dsl import Dashboard, TimeSeries
 
         extra = Dashboard("Extra", uid="extra", panels=[TimeSeries("Up", "up")])
-    """})
+    """
+        }
+    )
     assert 0 == run_cli("build", cwd=built).code
     assert (built / "build" / "grafana" / "dashboards" / "extra.json").is_file()
     (built / "specs" / "extra.py").unlink()

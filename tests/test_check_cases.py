@@ -62,9 +62,7 @@ def _run(tmp_path: Path, case: dict[str, Any]) -> list[tuple[str, str, int]]:
 @pytest.mark.parametrize(("code", "name", "case"), _cases())
 def test_case(tmp_path: Path, code: str, name: str, case: dict[str, Any]) -> None:
     """The case's spec gets exactly the diagnostics it lists (none for a passing case)."""
-    expected = sorted(
-        (d["code"], d.get("file", "case.py"), d["line"]) for d in case.get("diagnostics", [])
-    )
+    expected = sorted((d["code"], d.get("file", "case.py"), d["line"]) for d in case.get("diagnostics", []))
     assert expected == sorted(_run(tmp_path, case))
 
 

@@ -46,9 +46,16 @@ def test_golden_tree(case: str, request: pytest.FixtureRequest) -> None:
     assert sorted(expected) == sorted(actual), "files differ; run `pytest --update-goldens` and review the diff"
     for path in expected:
         if expected[path] != actual[path]:
-            diff = "\n".join(difflib.unified_diff(
-                expected[path].decode().splitlines(), actual[path].decode().splitlines(),
-                f"expected/{path}", f"actual/{path}", lineterm="", n=2))
+            diff = "\n".join(
+                difflib.unified_diff(
+                    expected[path].decode().splitlines(),
+                    actual[path].decode().splitlines(),
+                    f"expected/{path}",
+                    f"actual/{path}",
+                    lineterm="",
+                    n=2,
+                )
+            )
             pytest.fail(f"{case}: {path} differs from its golden file:\n{diff}")
 
 

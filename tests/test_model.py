@@ -58,46 +58,82 @@ def missing(message: str, *fragments: str) -> list[str]:
 # --- valid input --------------------------------------------------------------------------------------------
 
 VALID: list[Any] = [
-    pytest.param(lambda: Counter("http_requests_total", "Requests", labels=["method", "status"]),
-                 {"name": "http_requests_total", "labels": ("method", "status")}, id="Counter"),
-    pytest.param(lambda: Gauge("queue_depth", "Items queued", unit="items"),
-                 {"name": "queue_depth", "unit": "items"}, id="Gauge"),
-    pytest.param(lambda: Histogram("job_duration_seconds", "Job time", buckets=[0.1, 1, 10]),
-                 {"name": "job_duration_seconds", "buckets": (0.1, 1, 10)}, id="Histogram"),
-    pytest.param(lambda: Summary("payload_bytes", "Payload size", quantiles=[0.5, 0.99]),
-                 {"name": "payload_bytes", "quantiles": (0.5, 0.99)}, id="Summary"),
-    pytest.param(lambda: Target("up", "{{instance}}", instant=True),
-                 {"expr": "up", "legend": "{{instance}}", "instant": True}, id="Target"),
+    pytest.param(
+        lambda: Counter("http_requests_total", "Requests", labels=["method", "status"]),
+        {"name": "http_requests_total", "labels": ("method", "status")},
+        id="Counter",
+    ),
+    pytest.param(
+        lambda: Gauge("queue_depth", "Items queued", unit="items"), {"name": "queue_depth", "unit": "items"}, id="Gauge"
+    ),
+    pytest.param(
+        lambda: Histogram("job_duration_seconds", "Job time", buckets=[0.1, 1, 10]),
+        {"name": "job_duration_seconds", "buckets": (0.1, 1, 10)},
+        id="Histogram",
+    ),
+    pytest.param(
+        lambda: Summary("payload_bytes", "Payload size", quantiles=[0.5, 0.99]),
+        {"name": "payload_bytes", "quantiles": (0.5, 0.99)},
+        id="Summary",
+    ),
+    pytest.param(
+        lambda: Target("up", "{{instance}}", instant=True),
+        {"expr": "up", "legend": "{{instance}}", "instant": True},
+        id="Target",
+    ),
     pytest.param(lambda: Threshold("red", 0.9), {"color": "red", "value": 0.9}, id="Threshold"),
-    pytest.param(lambda: Link("Docs", "https://docs.example"), {"url": "https://docs.example"},
-                 id="Link-url"),
-    pytest.param(lambda: Link("Detail", dashboard="api", variables={"endpoint": "x"}),
-                 {"dashboard": "api", "variables": {"endpoint": "x"}}, id="Link-dashboard"),
-    pytest.param(lambda: TimeSeries("Traffic", "up", unit="reqps", stacking="normal"),
-                 {"title": "Traffic", "unit": "reqps", "stacking": "normal"}, id="TimeSeries"),
-    pytest.param(lambda: Stat("Up", "min(up)", thresholds=[Threshold("red"), Threshold("green", 1)]),
-                 {"title": "Up", "thresholds": (Threshold("red"), Threshold("green", 1))}, id="Stat"),
+    pytest.param(lambda: Link("Docs", "https://docs.example"), {"url": "https://docs.example"}, id="Link-url"),
+    pytest.param(
+        lambda: Link("Detail", dashboard="api", variables={"endpoint": "x"}),
+        {"dashboard": "api", "variables": {"endpoint": "x"}},
+        id="Link-dashboard",
+    ),
+    pytest.param(
+        lambda: TimeSeries("Traffic", "up", unit="reqps", stacking="normal"),
+        {"title": "Traffic", "unit": "reqps", "stacking": "normal"},
+        id="TimeSeries",
+    ),
+    pytest.param(
+        lambda: Stat("Up", "min(up)", thresholds=[Threshold("red"), Threshold("green", 1)]),
+        {"title": "Up", "thresholds": (Threshold("red"), Threshold("green", 1))},
+        id="Stat",
+    ),
     pytest.param(lambda: GaugePanel("Pool", "up", min=0, max=1), {"min": 0, "max": 1}, id="GaugePanel"),
-    pytest.param(lambda: BarGauge("Top", "up", orientation="vertical"), {"orientation": "vertical"},
-                 id="BarGauge"),
-    pytest.param(lambda: Table("Slowest", Target("up", format="table")),
-                 {"targets": (Target("up", format="table"),)}, id="Table"),
-    pytest.param(lambda: Heatmap("Latency", "up", color_scheme="Blues"), {"color_scheme": "Blues"},
-                 id="Heatmap"),
+    pytest.param(lambda: BarGauge("Top", "up", orientation="vertical"), {"orientation": "vertical"}, id="BarGauge"),
+    pytest.param(
+        lambda: Table("Slowest", Target("up", format="table")), {"targets": (Target("up", format="table"),)}, id="Table"
+    ),
+    pytest.param(lambda: Heatmap("Latency", "up", color_scheme="Blues"), {"color_scheme": "Blues"}, id="Heatmap"),
     pytest.param(lambda: PieChart("Shares", "up", pie_type="donut"), {"pie_type": "donut"}, id="PieChart"),
     pytest.param(lambda: Text("About", content="**hi**"), {"content": "**hi**", "targets": ()}, id="Text"),
-    pytest.param(lambda: Row("Traffic", [Stat("Up", "up")], collapsed=True),
-                 {"panels": (Stat("Up", "up"),), "collapsed": True}, id="Row"),
-    pytest.param(lambda: Variable("constant", "env", "prod"), {"kind": "constant", "definition": "prod"},
-                 id="Variable"),
-    pytest.param(lambda: Dashboard("API", uid="api", rows=[Row("R")], tags=["team"]),
-                 {"uid": "api", "rows": (Row("R"),), "tags": ("team",)}, id="Dashboard"),
-    pytest.param(lambda: Alert("Down", "up == 0", for_="1h30m", severity="page", labels={"team": "x"}),
-                 {"for_": "1h30m", "severity": "page", "labels": {"team": "x"}}, id="Alert"),
-    pytest.param(lambda: Record("job:up:sum", "sum by (job) (up)", labels={"team": "x"}),
-                 {"name": "job:up:sum", "labels": {"team": "x"}}, id="Record"),
-    pytest.param(lambda: RuleGroup("api", [Record("job:up:sum", "sum(up)")], interval="30s"),
-                 {"rules": (Record("job:up:sum", "sum(up)"),), "interval": "30s"}, id="RuleGroup"),
+    pytest.param(
+        lambda: Row("Traffic", [Stat("Up", "up")], collapsed=True),
+        {"panels": (Stat("Up", "up"),), "collapsed": True},
+        id="Row",
+    ),
+    pytest.param(
+        lambda: Variable("constant", "env", "prod"), {"kind": "constant", "definition": "prod"}, id="Variable"
+    ),
+    pytest.param(
+        lambda: Dashboard("API", uid="api", rows=[Row("R")], tags=["team"]),
+        {"uid": "api", "rows": (Row("R"),), "tags": ("team",)},
+        id="Dashboard",
+    ),
+    pytest.param(
+        lambda: Alert("Down", "up == 0", for_="1h30m", severity="page", labels={"team": "x"}),
+        {"for_": "1h30m", "severity": "page", "labels": {"team": "x"}},
+        id="Alert",
+    ),
+    pytest.param(
+        lambda: Record("job:up:sum", "sum by (job) (up)", labels={"team": "x"}),
+        {"name": "job:up:sum", "labels": {"team": "x"}},
+        id="Record",
+    ),
+    pytest.param(
+        lambda: RuleGroup("api", [Record("job:up:sum", "sum(up)")], interval="30s"),
+        {"rules": (Record("job:up:sum", "sum(up)"),), "interval": "30s"},
+        id="RuleGroup",
+    ),
 ]
 
 
@@ -116,6 +152,7 @@ def test_objects_are_frozen() -> None:
 
 
 # --- unknown keywords and missing arguments -----------------------------------------------------------------
+
 
 def test_unknown_keyword_names_it_and_the_nearest() -> None:
     """`lables=` is refused, naming 'lables' and suggesting 'labels'."""
@@ -142,6 +179,7 @@ def test_too_many_positional_arguments() -> None:
 
 
 # --- wrong types: field, expectation, actual value ----------------------------------------------------------
+
 
 def test_buckets_as_string() -> None:
     """`buckets="fast"` names 'buckets', a list of numbers, and the string given."""
@@ -212,6 +250,7 @@ def test_width_outside_the_grid(width: int) -> None:
 
 # --- locations ----------------------------------------------------------------------------------------------
 
+
 def test_object_records_its_location() -> None:
     """An object remembers the file and line of the call that built it."""
     line = line_here() + 1
@@ -221,10 +260,12 @@ def test_object_records_its_location() -> None:
 
 def test_nested_objects_record_their_own_lines() -> None:
     """In a declaration spanning lines, each object records the line of its own call."""
-    first = line_here() + 1
+    first = line_here() + 2
+    # fmt: off
     row = Row("Traffic", [
         Stat("Up", "up"),
     ])
+    # fmt: on
     assert (first, first + 1) == (row.location.line, row.panels[0].location.line)
 
 
@@ -243,6 +284,7 @@ def test_equality_ignores_location() -> None:
 
 
 # --- variables ----------------------------------------------------------------------------------------------
+
 
 def test_variable_query() -> None:
     """Variable.query makes a query variable whose definition is the query."""
@@ -273,15 +315,15 @@ REQUESTS = Counter("http_requests_total", "Requests", labels=["endpoint", "statu
 
 def test_histogram_quantile_by_label() -> None:
     """quantile(0.95, by=[...]) groups by le and the given labels over $__rate_interval."""
-    expected = ("histogram_quantile(0.95, sum by (le, endpoint) "
-                "(rate(http_request_duration_seconds_bucket[$__rate_interval])))")
+    expected = (
+        "histogram_quantile(0.95, sum by (le, endpoint) (rate(http_request_duration_seconds_bucket[$__rate_interval])))"
+    )
     assert expected == LATENCY.quantile(0.95, by=["endpoint"])
 
 
 def test_histogram_quantile_with_matcher_and_window() -> None:
     """quantile with a matcher and a window puts both on the _bucket selector."""
-    expected = ("histogram_quantile(0.99, sum by (le) "
-                '(rate(http_request_duration_seconds_bucket{endpoint="/api"}[5m])))')
+    expected = 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{endpoint="/api"}[5m])))'
     assert expected == LATENCY.quantile(0.99, window="5m", endpoint="/api")
 
 
@@ -304,6 +346,7 @@ def test_counter_rate_escapes_quotes_in_matcher_values() -> None:
 
 
 # --- panels -------------------------------------------------------------------------------------------------
+
 
 def test_panel_plain_string_becomes_one_target() -> None:
     """A panel given a query string holds exactly one Target with that expr."""

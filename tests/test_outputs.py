@@ -40,7 +40,9 @@ def _dashboards() -> list[Any]:
 def _rule_files() -> list[Any]:
     return [
         pytest.param(path, data, id=f"{name}:{Path(path).stem}")
-        for name in SPEC_SETS for path, data in _artifacts(name).items() if path.startswith("prometheus/rules/")
+        for name in SPEC_SETS
+        for path, data in _artifacts(name).items()
+        if path.startswith("prometheus/rules/")
     ]
 
 
@@ -85,9 +87,13 @@ def test_grid_is_valid(path: str, dashboard: dict[str, Any]) -> None:
     for title, box in boxes:
         assert 0 <= box["x"] and box["w"] >= 1 and box["x"] + box["w"] <= 24 and box["y"] >= 0 and box["h"] >= 1, title
     for index, (title, a) in enumerate(boxes):
-        for other, b in boxes[index + 1:]:
-            overlap = (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-                       and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+        for other, b in boxes[index + 1 :]:
+            overlap = (
+                a["x"] < b["x"] + b["w"]
+                and b["x"] < a["x"] + a["w"]
+                and a["y"] < b["y"] + b["h"]
+                and b["y"] < a["y"] + a["h"]
+            )
             assert not overlap, f"{title!r} overlaps {other!r}"
 
 
@@ -143,10 +149,17 @@ def _realworld_panel_keys() -> dict[str, dict[str, set[str]]]:
 
 
 # Keys Grafana documents that no corpus dashboard happens to set.
-DOCUMENTED_EXTRA = {("text", "options", "mode"), ("heatmap", "defaults", "links"), ("heatmap", "defaults", "unit"),
-                    ("heatmap", "defaults", "thresholds"), ("table", "defaults", "links"),
-                    ("piechart", "defaults", "links"), ("piechart", "defaults", "unit"),
-                    ("piechart", "defaults", "thresholds"), ("gauge", "defaults", "links")}
+DOCUMENTED_EXTRA = {
+    ("text", "options", "mode"),
+    ("heatmap", "defaults", "links"),
+    ("heatmap", "defaults", "unit"),
+    ("heatmap", "defaults", "thresholds"),
+    ("table", "defaults", "links"),
+    ("piechart", "defaults", "links"),
+    ("piechart", "defaults", "unit"),
+    ("piechart", "defaults", "thresholds"),
+    ("gauge", "defaults", "links"),
+}
 
 
 def test_panel_shapes_match_current_grafana() -> None:
@@ -163,8 +176,10 @@ def test_panel_shapes_match_current_grafana() -> None:
                 kind = panel["type"]
                 if kind == "row":
                     continue
-                for section, keys in (("options", panel.get("options", {})),
-                                      ("defaults", panel.get("fieldConfig", {}).get("defaults", {}))):
+                for section, keys in (
+                    ("options", panel.get("options", {})),
+                    ("defaults", panel.get("fieldConfig", {}).get("defaults", {})),
+                ):
                     for key in keys:
                         if key not in known[kind][section] and (kind, section, key) not in DOCUMENTED_EXTRA:
                             unknown.add((kind, section, key))

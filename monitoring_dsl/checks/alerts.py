@@ -40,8 +40,10 @@ def duplicate_alert(ctx: CheckContext) -> Iterator[Diagnostic]:
                 first = seen.setdefault(key, rule)
                 if first is not rule:
                     yield diagnostic(
-                        "A301", f"alert {rule.name!r} appears twice in group {group.name!r} with the same labels",
-                        location=rule.location, related=ctx.declared_at("first declared", first),
+                        "A301",
+                        f"alert {rule.name!r} appears twice in group {group.name!r} with the same labels",
+                        location=rule.location,
+                        related=ctx.declared_at("first declared", first),
                         help="rename one, or tell them apart by severity or another label",
                     )
 
@@ -71,9 +73,8 @@ def invalid_rule_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 if LABEL_NAME_RE.match(key) and not key.startswith("__"):
                     continue
                 yield diagnostic(
-                    "A302", f"{field} name {key!r} of {type(rule).__name__.lower()} {rule.name!r} is not a valid "
-                    "label name", help="use letters, digits and underscores, not starting with a digit or '__'",
+                    "A302",
+                    f"{field} name {key!r} of {type(rule).__name__.lower()} {rule.name!r} is not a valid label name",
+                    help="use letters, digits and underscores, not starting with a digit or '__'",
                     **ctx.at(rule.location, key),
                 )
-
-

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+
 import attrs
 
 from monitoring_dsl.diagnostics import Related
@@ -151,7 +152,7 @@ def variable_query(text: str) -> tuple[str | None, str | None]:
             elif char in "({[":
                 depth -= 1
             elif char == "," and depth == 0:
-                return args[:index].strip(), args[index + 1:].strip()
+                return args[:index].strip(), args[index + 1 :].strip()
         return None, args.strip() or None
     match = _QUERY_RESULT_RE.match(text)
     if match:
@@ -166,7 +167,8 @@ def _variable_infos(dashboard: Dashboard) -> dict[str, VariableInfo]:
 def gather_queries(project: Project) -> list[Query]:
     """Every query of every alert, record, panel target and variable, parsed once."""
     queries: list[Query] = []
-    for rule in [*project.alerts, *project.records]:
+    rules: list[Alert | Record] = [*project.alerts, *project.records]
+    for rule in rules:
         queries.append(Query(rule.expr, rule.expr, parse(rule.expr), rule, None, rule.location))
     for dashboard in project.dashboards:
         infos = _variable_infos(dashboard)
@@ -177,13 +179,31 @@ def gather_queries(project: Project) -> list[Query]:
             if promql is None:
                 continue
             substituted = substitute(promql, infos)
-            queries.append(Query(promql, substituted.text, parse(substituted.text), variable, dashboard,
-                                 variable.location, substituted.original_offset))
+            queries.append(
+                Query(
+                    promql,
+                    substituted.text,
+                    parse(substituted.text),
+                    variable,
+                    dashboard,
+                    variable.location,
+                    substituted.original_offset,
+                )
+            )
         for panel in dashboard.all_panels():
             for target in panel.targets:
                 substituted = substitute(target.expr, infos)
-                queries.append(Query(target.expr, substituted.text, parse(substituted.text), target, dashboard,
-                                     target.location, substituted.original_offset))
+                queries.append(
+                    Query(
+                        target.expr,
+                        substituted.text,
+                        parse(substituted.text),
+                        target,
+                        dashboard,
+                        target.location,
+                        substituted.original_offset,
+                    )
+                )
     return queries
 
 
@@ -242,4 +262,3 @@ def owner_kind(owner: object) -> str:
     if isinstance(owner, Target):
         return "panel query"
     return type(owner).__name__
-

@@ -32,9 +32,11 @@ def duplicate_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
         first = seen.setdefault(uid, dashboard)
         if first is not dashboard:
             yield diagnostic(
-                "D501", f"dashboard {dashboard.title!r} has uid {uid!r}, already used by {first.title!r}",
+                "D501",
+                f"dashboard {dashboard.title!r} has uid {uid!r}, already used by {first.title!r}",
                 help="give one of them another uid= (at most 40 characters: letters, digits, '-' and '_')",
-                related=ctx.declared_at("first used", first), **ctx.at(dashboard.location, dashboard.uid),
+                related=ctx.declared_at("first used", first),
+                **ctx.at(dashboard.location, dashboard.uid),
             )
 
 
@@ -59,7 +61,8 @@ def invalid_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
         uid = dashboard.uid
         if uid is not None and not UID_RE.match(uid):
             yield diagnostic(
-                "D502", f"dashboard uid {uid!r} is not 1-40 letters, digits, '-' or '_'",
+                "D502",
+                f"dashboard uid {uid!r} is not 1-40 letters, digits, '-' or '_'",
                 help="choose a short uid such as 'api-performance', or leave uid out to derive one from the title",
                 **ctx.at(dashboard.location, uid),
             )
@@ -95,7 +98,8 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
             if target is None:
                 hint = nearest(link.dashboard, by_uid)
                 yield diagnostic(
-                    "D503", f"link {link.title!r} points at dashboard uid {link.dashboard!r}, which no spec declares",
+                    "D503",
+                    f"link {link.title!r} points at dashboard uid {link.dashboard!r}, which no spec declares",
                     help=f"did you mean {hint!r}?" if hint else f"known uids: {', '.join(sorted(by_uid))}",
                     **ctx.at(link.location, link.dashboard),
                 )
@@ -104,7 +108,8 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
             for variable in link.variables:
                 if variable not in names:
                     yield diagnostic(
-                        "D503", f"link {link.title!r} sets variable {variable!r}, which dashboard "
+                        "D503",
+                        f"link {link.title!r} sets variable {variable!r}, which dashboard "
                         f"{target.title!r} does not define",
                         help=f"its variables: {', '.join(sorted(names)) or 'none'}",
                         **ctx.at(link.location, variable),
@@ -131,8 +136,10 @@ def duplicate_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         for variable in dashboard.variables:
             if variable.name in seen:
                 yield diagnostic(
-                    "D504", f"dashboard {dashboard.title!r} defines variable {variable.name!r} twice"
+                    "D504",
+                    f"dashboard {dashboard.title!r} defines variable {variable.name!r} twice"
                     + (" (monitoring-dsl adds `datasource` itself)" if variable.name == "datasource" else ""),
-                    help="rename one of them", **ctx.at(variable.location, variable.name),
+                    help="rename one of them",
+                    **ctx.at(variable.location, variable.name),
                 )
             seen.add(variable.name)

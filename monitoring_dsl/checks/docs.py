@@ -27,7 +27,12 @@ def page(info: CheckInfo) -> str:
 
 
 def index() -> str:
-    rows = ["# Check catalog", "", "Every code monitoring-dsl can report. Codes are stable and never reused.", ""]
+    rows = [
+        "# Check catalog",
+        "",
+        "Every code monitoring-dsl can report. Codes are stable and never reused.",
+        "",
+    ]
     for letter, family in FAMILIES.items():
         codes = [c for c in sorted(REGISTRY) if c.startswith(letter)]
         if not codes:

@@ -34,13 +34,16 @@ def conflicting_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for first, other in ctx.catalog.conflicts:
         differences = [
-            field for field in ("help", "labels", "unit", "buckets", "quantiles")
+            field
+            for field in ("help", "labels", "unit", "buckets", "quantiles")
             if getattr(first, field, None) != getattr(other, field, None)
         ]
         if type(first) is not type(other):
             differences.insert(0, f"type ({type(first).__name__} vs {type(other).__name__})")
         yield diagnostic(
-            "M101", f"metric `{other.name}` is declared again with a different {', '.join(differences)}",
-            location=other.location, related=ctx.declared_at("first declared", first),
+            "M101",
+            f"metric `{other.name}` is declared again with a different {', '.join(differences)}",
+            location=other.location,
+            related=ctx.declared_at("first declared", first),
             help="declare each metric once, in a shared spec module, and import it where it is used",
         )

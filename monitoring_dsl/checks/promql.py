@@ -18,7 +18,7 @@ def _excerpt(query: Query, offset: int) -> str:
     mapper: Callable[[int], int] | None = query.original_offset  # type: ignore[assignment]
     original_offset = mapper(offset) if mapper else offset
     text = query.original[original_offset:].split("\n", 1)[0]
-    return text[:24] or query.original[max(0, original_offset - 1):original_offset]
+    return text[:24] or query.original[max(0, original_offset - 1) : original_offset]
 
 
 @check(code="Q200", name="promql-syntax-error", severity=Severity.ERROR)
@@ -46,8 +46,10 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
         needle = _excerpt(query, problem.offset) if problem.offset is not None else query.original[:24]
         fields = ctx.in_query(query, needle.strip() or None)
         yield diagnostic(
-            "Q200", f"invalid PromQL in {owner_kind(query.owner)}: {problem.message}",
-            help=f"the query was: {query.original.strip()}", **fields,
+            "Q200",
+            f"invalid PromQL in {owner_kind(query.owner)}: {problem.message}",
+            help=f"the query was: {query.original.strip()}",
+            **fields,
         )
 
 
@@ -94,9 +96,11 @@ def unknown_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
                 names = ctx.catalog.all_names()
             hint = nearest(name, names)
             yield diagnostic(
-                "Q210", f"unknown metric `{name}` in {owner_kind(query.owner)}",
-                help=(f"did you mean `{hint}`?" if hint else "declare it in the catalog, e.g. "
-                      f"Counter({name!r}, \"...\")"),
+                "Q210",
+                f"unknown metric `{name}` in {owner_kind(query.owner)}",
+                help=(
+                    f"did you mean `{hint}`?" if hint else f'declare it in the catalog, e.g. Counter({name!r}, "...")'
+                ),
                 **ctx.in_query(query, name),
             )
 
@@ -139,10 +143,14 @@ def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             base, suffix, metric = wrong
             kind = type(metric).__name__.lower()
-            message = (f"`{name}` is a histogram, which has no series of that name" if not suffix
-                       else f"`{name}`: {base} is a {kind}, which has no `{suffix}` series")
+            message = (
+                f"`{name}` is a histogram, which has no series of that name"
+                if not suffix
+                else f"`{name}`: {base} is a {kind}, which has no `{suffix}` series"
+            )
             yield diagnostic(
-                "Q211", f"{message} (in {owner_kind(query.owner)})",
+                "Q211",
+                f"{message} (in {owner_kind(query.owner)})",
                 help=_wrong_suffix_help(name, kind, base, suffix),
                 related=ctx.declared_at(f"declared as {type(metric).__name__}", metric),
                 **ctx.in_query(query, name),
@@ -159,8 +167,9 @@ def _label_hint(label: str, available: frozenset[str]) -> str:
 def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label matcher names a label the metric does not have.
 
-    So does the label of a `label_values(metric, label)` variable. A metric carries its declared labels plus the target labels `job` and `instance`; `_bucket` series also
-    carry `le`. A recording rule carries the labels its expression keeps.
+    So does the label of a `label_values(metric, label)` variable. A metric carries its declared labels
+    plus the target labels `job` and `instance`; `_bucket` series also carry `le`. A recording rule carries
+    the labels its expression keeps.
 
     ## Why is this bad?
     `http_requests_total{statuscode="500"}` matches nothing when the label is `status`: the panel is empty
@@ -183,12 +192,17 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
             if available is None:
                 continue
             for matcher in selector.matchers:
-                if matcher.label == "__name__" or matcher.label in available \
-                        or matcher.label.startswith(PLACEHOLDER_PREFIX):
+                if (
+                    matcher.label == "__name__"
+                    or matcher.label in available
+                    or matcher.label.startswith(PLACEHOLDER_PREFIX)
+                ):
                     continue
                 yield diagnostic(
-                    "Q212", f"`{selector.name}` has no label `{matcher.label}` (in {owner_kind(query.owner)})",
-                    help=_label_hint(matcher.label, available), **ctx.in_query(query, matcher.label),
+                    "Q212",
+                    f"`{selector.name}` has no label `{matcher.label}` (in {owner_kind(query.owner)})",
+                    help=_label_hint(matcher.label, available),
+                    **ctx.in_query(query, matcher.label),
                 )
         owner = query.owner
         if isinstance(owner, Variable):
@@ -198,8 +212,10 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 available = ctx.catalog.labels_of(names[0])
                 if available is not None and label not in available:
                     yield diagnostic(
-                        "Q212", f"`{names[0]}` has no label `{label}` (in {owner_kind(owner)})",
-                        help=_label_hint(label, available), **ctx.in_query(query, label),
+                        "Q212",
+                        f"`{names[0]}` has no label `{label}` (in {owner_kind(owner)})",
+                        help=_label_hint(label, available),
+                        **ctx.in_query(query, label),
                     )
 
 
@@ -229,7 +245,8 @@ def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 series = ", ".join(f"`{s}`" for s in grouping.series) or "the aggregated series"
                 verb = "carries" if len(grouping.series) == 1 else "carry"
                 yield diagnostic(
-                    "Q213", f"`{grouping.clause} ({label})`: {series} {verb} no label `{label}` "
-                    f"(in {owner_kind(query.owner)})",
-                    help=_label_hint(label, grouping.available), **ctx.in_query(query, label),
+                    "Q213",
+                    f"`{grouping.clause} ({label})`: {series} {verb} no label `{label}` (in {owner_kind(query.owner)})",
+                    help=_label_hint(label, grouping.available),
+                    **ctx.in_query(query, label),
                 )

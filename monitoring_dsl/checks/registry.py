@@ -65,9 +65,11 @@ def _register(info: CheckInfo) -> None:
 
 def check(code: str, name: str, severity: Severity) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function; its docstring is its documentation page."""
+
     def decorate(function: CheckFunction) -> CheckFunction:
         _register(CheckInfo(code, name, severity, inspect.getdoc(function) or "", function, function.__module__))
         return function
+
     return decorate
 
 

@@ -35,10 +35,14 @@ def duplicate_rule_group(ctx: CheckContext) -> Iterator[Diagnostic]:
             first = seen.setdefault(group.name, group)
             if first is not group:
                 yield diagnostic(
-                    "R401", f"rule group {group.name!r} appears twice in spec module {module!r}",
-                    location=group.location, related=ctx.declared_at("first declared", first),
-                    help=("rules declared outside any RuleGroup form a group named after the module; "
-                          "put them in a RuleGroup or rename the group"),
+                    "R401",
+                    f"rule group {group.name!r} appears twice in spec module {module!r}",
+                    location=group.location,
+                    related=ctx.declared_at("first declared", first),
+                    help=(
+                        "rules declared outside any RuleGroup form a group named after the module; "
+                        "put them in a RuleGroup or rename the group"
+                    ),
                 )
 
 
@@ -58,7 +62,8 @@ def invalid_record_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     for record in ctx.project.records:
         if not METRIC_NAME_RE.match(record.name):
             yield diagnostic(
-                "R402", f"record name {record.name!r} is not a valid metric name",
+                "R402",
+                f"record name {record.name!r} is not a valid metric name",
                 help="use letters, digits, underscores and colons, conventionally level:metric:operations",
                 **ctx.at(record.location, record.name),
             )

@@ -8,7 +8,11 @@ from __future__ import annotations
 from monitoring_dsl.checks.registry import document
 from monitoring_dsl.diagnostics import Severity
 
-document("E001", "spec-failed", Severity.ERROR, """
+document(
+    "E001",
+    "spec-failed",
+    Severity.ERROR,
+    """
     A spec module could not be imported: a Python syntax error, or an exception while it ran.
 
     ## Why is this bad?
@@ -21,9 +25,15 @@ document("E001", "spec-failed", Severity.ERROR, """
         requests = Counter("http_requests_total", "Requests", labels=["method"])
 
     The message names the exception and the spec line that raised it; `--debug` prints the traceback.
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E002", "invalid-declaration", Severity.ERROR, """
+document(
+    "E002",
+    "invalid-declaration",
+    Severity.ERROR,
+    """
     A spec object was built with a wrong type, an unknown keyword or a missing argument.
 
     ## Why is this bad?
@@ -37,9 +47,15 @@ document("E002", "invalid-declaration", Severity.ERROR, """
         Histogram("http_request_duration_seconds", "Latency", labels=["endpoint"], buckets=[0.1, 0.5, 1])
 
     The message names the field, what was expected and what was given, and the nearest valid keyword.
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E003", "spec-not-utf8", Severity.ERROR, """
+document(
+    "E003",
+    "spec-not-utf8",
+    Severity.ERROR,
+    """
     A spec file is not valid UTF-8.
 
     ## Why is this bad?
@@ -50,9 +66,15 @@ document("E003", "spec-not-utf8", Severity.ERROR, """
 
     ## Use instead
     Save the file as UTF-8. The diagnostic points at the first byte that is not UTF-8.
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E004", "specs-path-invalid", Severity.ERROR, """
+document(
+    "E004",
+    "specs-path-invalid",
+    Severity.ERROR,
+    """
     A specs path does not exist, or is neither a directory nor a `.py` file.
 
     The path comes from the command line or from `[tool.monitoring-dsl] specs`.
@@ -65,9 +87,15 @@ document("E004", "specs-path-invalid", Severity.ERROR, """
 
     ## Use instead
         monitoring-dsl build specs/
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E005", "spec-module-name", Severity.ERROR, """
+document(
+    "E005",
+    "spec-module-name",
+    Severity.ERROR,
+    """
     Two spec files share a module name, or a spec file's name is taken by an installed module.
 
     ## Why is this bad?
@@ -79,9 +107,15 @@ document("E005", "spec-module-name", Severity.ERROR, """
 
     ## Use instead
     Rename one of them, e.g. `api_catalog.py`.
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E006", "output-not-writable", Severity.ERROR, """
+document(
+    "E006",
+    "output-not-writable",
+    Severity.ERROR,
+    """
     The output directory cannot be written, or it holds files monitoring-dsl did not write.
 
     ## Why is this bad?
@@ -93,9 +127,15 @@ document("E006", "output-not-writable", Severity.ERROR, """
 
     ## Use instead
     Build into a directory of its own, such as the default `build/`.
-    """, __name__)
+    """,
+    __name__,
+)
 
-document("E007", "config-invalid", Severity.ERROR, """
+document(
+    "E007",
+    "config-invalid",
+    Severity.ERROR,
+    """
     `[tool.monitoring-dsl]` in `pyproject.toml` has an unknown key or a value of the wrong type.
 
     ## Why is this bad?
@@ -108,4 +148,6 @@ document("E007", "config-invalid", Severity.ERROR, """
     ## Use instead
         [tool.monitoring-dsl]
         specs = ["specs"]
-    """, __name__)
+    """,
+    __name__,
+)

@@ -102,36 +102,59 @@ def _panel(panel: m.Panel, box: Box, panel_id: int) -> G.Panel:
     unit = defaults["unit"]
     if isinstance(panel, m.TimeSeries):
         return G.TimeSeries(
-            **common, unit=unit, legendDisplayMode="list" if panel.legend == "hidden" else panel.legend,
-            legendCalcs=list(panel.legend_calcs), stacking={"mode": panel.stacking, "group": "A"},
-            fillOpacity=panel.fill_opacity, drawStyle=panel.draw_style, tooltipMode="multi",
-            extraJson={"fieldConfig": {"defaults": defaults},
-                       "options": {"legend": {"showLegend": panel.legend != "hidden"}}},
+            **common,
+            unit=unit,
+            legendDisplayMode="list" if panel.legend == "hidden" else panel.legend,
+            legendCalcs=list(panel.legend_calcs),
+            stacking={"mode": panel.stacking, "group": "A"},
+            fillOpacity=panel.fill_opacity,
+            drawStyle=panel.draw_style,
+            tooltipMode="multi",
+            extraJson={
+                "fieldConfig": {"defaults": defaults},
+                "options": {"legend": {"showLegend": panel.legend != "hidden"}},
+            },
         )
     if isinstance(panel, m.Stat):
         return G.Stat(
-            **common, format=unit, reduceCalc=panel.reduce, graphMode="area" if panel.graph else "none",
+            **common,
+            format=unit,
+            reduceCalc=panel.reduce,
+            graphMode="area" if panel.graph else "none",
             colorMode=panel.color_mode,
             extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}}},
         )
     if isinstance(panel, m.GaugePanel):
         return G.GaugePanel(
-            **common, format=unit, calc=panel.reduce,
-            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
-                       "options": {"reduceOptions": _reduce(panel.reduce), "showThresholdLabels": False,
-                                   "showThresholdMarkers": True}},
+            **common,
+            format=unit,
+            calc=panel.reduce,
+            extraJson={
+                "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+                "options": {
+                    "reduceOptions": _reduce(panel.reduce),
+                    "showThresholdLabels": False,
+                    "showThresholdMarkers": True,
+                },
+            },
         )
     if isinstance(panel, m.BarGauge):
         return G.BarGauge(
-            **common, format=unit, calc=panel.reduce, orientation=panel.orientation,
+            **common,
+            format=unit,
+            calc=panel.reduce,
+            orientation=panel.orientation,
             displayMode=panel.display_mode,
-            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
-                       "options": {"reduceOptions": _reduce(panel.reduce), "showUnfilled": True}},
+            extraJson={
+                "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+                "options": {"reduceOptions": _reduce(panel.reduce), "showUnfilled": True},
+            },
         )
     if isinstance(panel, m.Table):
         sort = [{"displayName": panel.sort_by, "desc": panel.sort_desc}] if panel.sort_by else []
         return G.Table(
-            **common, unit=unit,
+            **common,
+            unit=unit,
             extraJson={"fieldConfig": {"defaults": defaults}, "options": {"sortBy": sort}},
         )
     if isinstance(panel, m.Heatmap):
@@ -142,8 +165,15 @@ def _panel(panel: m.Panel, box: Box, panel_id: int) -> G.Panel:
                 "options": {
                     "calculate": False,
                     "cellGap": 1,
-                    "color": {"mode": "scheme", "scheme": panel.color_scheme, "fill": "dark-orange",
-                              "scale": "exponential", "exponent": 0.5, "steps": 64, "reverse": False},
+                    "color": {
+                        "mode": "scheme",
+                        "scheme": panel.color_scheme,
+                        "fill": "dark-orange",
+                        "scale": "exponential",
+                        "exponent": 0.5,
+                        "steps": 64,
+                        "reverse": False,
+                    },
                     "yAxis": {"axisPlacement": "left", "unit": unit},
                     "rowsFrame": {"layout": "auto"},
                     "legend": {"show": True},
@@ -153,7 +183,10 @@ def _panel(panel: m.Panel, box: Box, panel_id: int) -> G.Panel:
         )
     if isinstance(panel, m.PieChart):
         return G.PieChartv2(
-            **common, unit=unit, pieType=panel.pie_type, reduceOptionsCalcs=[panel.reduce],
+            **common,
+            unit=unit,
+            pieType=panel.pie_type,
+            reduceOptionsCalcs=[panel.reduce],
             extraJson={"fieldConfig": {"defaults": defaults}},
         )
     if isinstance(panel, m.Text):
@@ -171,25 +204,37 @@ def _template(variable: m.Variable) -> G.Template:
     }
     if variable.kind == "query":
         return G.Template(
-            **common, query=variable.definition, type="query", dataSource=DATASOURCE, default=variable.default,
-            regex=variable.regex or "", refresh=2,
+            **common,
+            query=variable.definition,
+            type="query",
+            dataSource=DATASOURCE,
+            default=variable.default,
+            regex=variable.regex or "",
+            refresh=2,
         )
     if variable.kind in ("custom", "interval", "constant"):
         return G.Template(
-            **common, query=variable.definition, type=variable.kind,
+            **common,
+            query=variable.definition,
+            type=variable.kind,
             default=variable.default or variable.sample_value,
         )
     return G.Template(**common, query="prometheus", type="datasource")
 
 
 def _datasource_template() -> G.Template:
-    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource",
-                      default="default")
+    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default="default")
 
 
 def _dashboard_link(link: m.Link) -> G.DashboardLink:
-    return G.DashboardLink(title=link.title, type="link", uri=_link_url(link), keepTime=link.keep_time,
-                           targetBlank=link.new_tab, includeVars=False)
+    return G.DashboardLink(
+        title=link.title,
+        type="link",
+        uri=_link_url(link),
+        keepTime=link.keep_time,
+        targetBlank=link.new_tab,
+        includeVars=False,
+    )
 
 
 def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
@@ -207,11 +252,16 @@ def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
             panels.extend(row_panels)
             continue
         collapsed = row.collapsed
-        panels.append(G.RowPanel(
-            title=row.title, id=row_id, gridPos=G.GridPos(h=1, w=24, x=0, y=placed.y),
-            collapsed=collapsed, panels=row_panels if collapsed else [],
-            extraJson={"repeat": row.repeat} if row.repeat else None,
-        ))
+        panels.append(
+            G.RowPanel(
+                title=row.title,
+                id=row_id,
+                gridPos=G.GridPos(h=1, w=24, x=0, y=placed.y),
+                collapsed=collapsed,
+                panels=row_panels if collapsed else [],
+                extraJson={"repeat": row.repeat} if row.repeat else None,
+            )
+        )
         if not collapsed:
             panels.extend(row_panels)
     built = G.Dashboard(
@@ -240,9 +290,26 @@ _LEGACY_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "stat": {"defaults": ("custom",)},
     "row": {"panel": ("fieldConfig", "targets", "datasource")},
     "table": {"panel": ("color", "columns", "fontSize", "mappings", "styles")},
-    "heatmap": {"panel": ("cards", "color", "dataFormat", "heatmap", "hideZeroBuckets", "highlightCards",
-                          "legend", "reverseYBuckets", "tooltip", "xAxis", "xBucketNumber", "xBucketSize",
-                          "yAxis", "yBucketBound", "yBucketNumber", "yBucketSize")},
+    "heatmap": {
+        "panel": (
+            "cards",
+            "color",
+            "dataFormat",
+            "heatmap",
+            "hideZeroBuckets",
+            "highlightCards",
+            "legend",
+            "reverseYBuckets",
+            "tooltip",
+            "xAxis",
+            "xBucketNumber",
+            "xBucketSize",
+            "yAxis",
+            "yBucketBound",
+            "yBucketNumber",
+            "yBucketSize",
+        )
+    },
 }
 _TARGET_LEGACY = ("target", "metric", "step", "query")
 

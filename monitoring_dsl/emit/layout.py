@@ -43,7 +43,8 @@ def _flow(panels: tuple[Panel, ...], top: int) -> tuple[list[tuple[Panel, Box]],
     """
     fixed = [
         (panel, Box(panel.grid_pos[0], top + panel.grid_pos[1], panel.grid_pos[2], panel.grid_pos[3]))
-        for panel in panels if panel.grid_pos is not None
+        for panel in panels
+        if panel.grid_pos is not None
     ]
     taken = [box for _, box in fixed]
     boxes: dict[int, Box] = {id(panel): box for panel, box in fixed}

@@ -30,8 +30,9 @@ def header_text(source: str) -> str:
 
 def to_yaml(data: Any, source: str) -> bytes:
     """YAML in the key order of `data`, preceded by a comment naming the spec `source`."""
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000,
-                     default_flow_style=False)
+    body = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False
+    )
     return f"# {header_text(source)}\n{body}".encode()
 
 

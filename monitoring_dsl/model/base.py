@@ -11,7 +11,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 import attrs
 
@@ -36,8 +36,14 @@ class SpecError(Exception):
     Raised at construction; the loader turns it into an E002 diagnostic at `location`, the user's line.
     """
 
-    def __init__(self, message: str, *, location: SourceLocation | None = None, help: str | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        help: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.location = location if location is not None else caller_location()
@@ -47,9 +53,15 @@ class SpecError(Exception):
 
 # --- where was this declared? -------------------------------------------------------------------------------
 
+
 def _is_library_frame(filename: str) -> bool:
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen") or "/attr/" in filename \
-        or "/attrs/" in filename or filename.startswith("<attrs generated")
+    return (
+        filename.startswith(_PACKAGE_DIR)
+        or filename.startswith("<frozen")
+        or "/attr/" in filename
+        or "/attrs/" in filename
+        or filename.startswith("<attrs generated")
+    )
 
 
 def caller_location() -> SourceLocation | None:
@@ -86,14 +98,15 @@ def nearest(name: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(attrs.field,))
 def spec(cls: type[T]) -> type[T]:
     """Make `cls` a frozen attrs class whose constructor reports mistakes at the user's line.
 
     Unknown keywords get the nearest valid one; missing or surplus arguments name the signature. The instance
     records its `location` (not part of equality) and is announced to the loader's collector.
     """
-    cls = attrs.frozen(cls)  # type: ignore[assignment]
-    attrs_init = cls.__init__  # type: ignore[misc]
+    cls = attrs.frozen(cls)
+    attrs_init = cls.__init__
     signature = inspect.signature(attrs_init)
     params = [p for p in signature.parameters.values() if p.name != "self"]
     keywords = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -107,9 +120,9 @@ def spec(cls: type[T]) -> type[T]:
             if key not in keywords:
                 hint = nearest(key, keywords)
                 raise SpecError(
-                    f"{public}() got an unknown keyword {key!r}"
-                    + (f"; did you mean {hint!r}?" if hint else ""),
-                    help=f"{public} accepts: {', '.join(keywords)}", field=key,
+                    f"{public}() got an unknown keyword {key!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                    help=f"{public} accepts: {', '.join(keywords)}",
+                    field=key,
                 )
         if len(args) > len(positional):
             raise SpecError(
@@ -132,7 +145,7 @@ def spec(cls: type[T]) -> type[T]:
         if _collector is not None:
             _collector(self)
 
-    cls.__init__ = __init__  # type: ignore[misc]
+    cls.__init__ = __init__  # type: ignore[method-assign]
     return cls
 
 
@@ -142,6 +155,7 @@ def location_field() -> Any:
 
 
 # --- validators with messages that say field, expectation and actual value ----------------------------------
+
 
 def _describe(value: object) -> str:
     text = repr(value)
@@ -206,6 +220,7 @@ def check_choice(*choices: object) -> Callable[[object, attrs.Attribute[Any], ob
             if hint:
                 error.help = f"did you mean {hint!r}?"
             raise error
+
     return validate
 
 
@@ -213,15 +228,17 @@ def check_items(
     expected: str, predicate: Callable[[object], bool]
 ) -> Callable[[object, attrs.Attribute[Any], object], None]:
     """Validate a tuple (already converted) whose every item satisfies `predicate`."""
+
     def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple):
             raise _fail(owner_name(instance), attribute.name, f"a list of {expected}", value)
         for index, item in enumerate(value):
             if not predicate(item):
                 raise SpecError(
-                    f"{owner_name(instance)}: {attribute.name}[{index}] must be {expected} "
-                    f"(got {_describe(item)})", field=attribute.name,
+                    f"{owner_name(instance)}: {attribute.name}[{index}] must be {expected} (got {_describe(item)})",
+                    field=attribute.name,
                 )
+
     return validate
 
 
@@ -232,11 +249,13 @@ def check_str_mapping(instance: object, attribute: attrs.Attribute[Any], value: 
         if not isinstance(key, str) or not isinstance(item, str):
             raise SpecError(
                 f"{owner_name(instance)}: {attribute.name} must map strings to strings "
-                f"(got {key!r}: {_describe(item)})", field=attribute.name,
+                f"(got {key!r}: {_describe(item)})",
+                field=attribute.name,
             )
 
 
 # --- converters ---------------------------------------------------------------------------------------------
+
 
 def to_tuple(value: object) -> object:
     """Lists and tuples become tuples; a lone string stays a string so the validator can name it."""

@@ -7,7 +7,7 @@ keyword. Layout is automatic unless a panel sets `grid_pos`.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 
@@ -118,25 +118,29 @@ def _check_grid_pos(instance: object, attribute: attrs.Attribute[Any], value: ob
     if value is None:
         return
     ok = (
-        isinstance(value, tuple) and len(value) == 4
+        isinstance(value, tuple)
+        and len(value) == 4
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     )
     if not ok:
         raise SpecError(
-            f"{type(instance).__name__}: 'grid_pos' must be (x, y, w, h), four integers (got {value!r})", field=attribute.name
+            f"{type(instance).__name__}: 'grid_pos' must be (x, y, w, h), four integers (got {value!r})",
+            field=attribute.name,
         )
-    x, y, w, h = value  # type: ignore[misc]
+    x, y, w, h = cast(tuple[int, int, int, int], value)
     if not (0 <= x < 24 and y >= 0 and 1 <= w <= 24 - x and h >= 1):
         raise SpecError(
             f"{type(instance).__name__}: 'grid_pos' {value!r} does not fit the 24-column grid",
-            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1", field=attribute.name
+            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1",
+            field=attribute.name,
         )
 
 
 def _check_width(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24):
         raise SpecError(
-            f"{type(instance).__name__}: 'width' must be an integer from 1 to 24 columns (got {value!r})", field=attribute.name
+            f"{type(instance).__name__}: 'width' must be an integer from 1 to 24 columns (got {value!r})",
+            field=attribute.name,
         )
 
 
@@ -166,7 +170,9 @@ class Panel:
 
     title: str = attrs.field(validator=check_str)
     targets: tuple[Target, ...] = attrs.field(
-        default=(), converter=_to_targets, validator=check_items("query strings or Target objects", _is_target)
+        default=(),
+        converter=_to_targets,
+        validator=check_items("query strings or Target objects", _is_target),
     )
     description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     unit: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
@@ -174,7 +180,10 @@ class Panel:
     min: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
     max: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
     thresholds: tuple[Threshold, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("Threshold objects", _is_threshold), kw_only=True
+        default=(),
+        converter=to_tuple,
+        validator=check_items("Threshold objects", _is_threshold),
+        kw_only=True,
     )
     links: tuple[Link, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("Link objects", _is_link), kw_only=True
@@ -207,7 +216,9 @@ class TimeSeries(Panel):
 
     legend: str = attrs.field(default="list", validator=check_choice(*LEGEND_MODES), kw_only=True)
     legend_calcs: tuple[str, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("strings", lambda s: isinstance(s, str)),
         kw_only=True,
     )
     stacking: str = attrs.field(default="none", validator=check_choice(*STACKING), kw_only=True)
@@ -232,9 +243,7 @@ class Stat(Panel):
 
     reduce: str = attrs.field(default="lastNotNull", validator=check_choice(*REDUCERS), kw_only=True)
     graph: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
-    color_mode: str = attrs.field(
-        default="value", validator=check_choice("value", "background", "none"), kw_only=True
-    )
+    color_mode: str = attrs.field(default="value", validator=check_choice("value", "background", "none"), kw_only=True)
 
 
 @spec
@@ -350,9 +359,7 @@ class Row:
     """
 
     title: str = attrs.field(validator=check_str)
-    panels: tuple[Panel, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("panels", _is_panel)
-    )
+    panels: tuple[Panel, ...] = attrs.field(default=(), converter=to_tuple, validator=check_items("panels", _is_panel))
     collapsed: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     repeat: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     location: Any = location_field()
@@ -365,7 +372,8 @@ def _check_variable_name(instance: object, attribute: attrs.Attribute[Any], valu
     if not isinstance(value, str) or not VARIABLE_NAME_RE.match(value) or value.startswith("__"):
         raise SpecError(
             f"Variable: 'name' must be an identifier not starting with '__' (got {value!r})",
-            help="names like 'endpoint' or 'instance'; Grafana reserves names starting with '__'", field=attribute.name
+            help="names like 'endpoint' or 'instance'; Grafana reserves names starting with '__'",
+            field=attribute.name,
         )
 
 
@@ -381,7 +389,9 @@ class Variable:
     name: str = attrs.field(validator=_check_variable_name)
     definition: str = attrs.field(validator=check_str)
     values: tuple[str, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("strings", lambda s: isinstance(s, str)),
         kw_only=True,
     )
     label: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
@@ -401,15 +411,25 @@ class Variable:
     def custom(cls, name: str, values: Any, **options: Any) -> Variable:
         """Values chosen from a fixed list, e.g. `Variable.custom("quantile", ["0.5", "0.95", "0.99"])`."""
         values = to_tuple(values)
-        return cls("custom", name, ",".join(values) if isinstance(values, tuple) and
-                   all(isinstance(v, str) for v in values) else "", values=values, **options)
+        return cls(
+            "custom",
+            name,
+            ",".join(values) if isinstance(values, tuple) and all(isinstance(v, str) for v in values) else "",
+            values=values,
+            **options,
+        )
 
     @classmethod
     def interval(cls, name: str, values: Any = ("1m", "5m", "15m", "1h"), **options: Any) -> Variable:
         """A time interval to use in range selectors, e.g. `rate(x[$window])`."""
         values = to_tuple(values)
-        return cls("interval", name, ",".join(values) if isinstance(values, tuple) and
-                   all(isinstance(v, str) for v in values) else "", values=values, **options)
+        return cls(
+            "interval",
+            name,
+            ",".join(values) if isinstance(values, tuple) and all(isinstance(v, str) for v in values) else "",
+            values=values,
+            **options,
+        )
 
     @property
     def sample_value(self) -> str:
@@ -447,7 +467,9 @@ class Dashboard:
     uid: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     description: str = attrs.field(default="", validator=check_str, kw_only=True)
     tags: tuple[str, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("strings", lambda s: isinstance(s, str)),
         kw_only=True,
     )
     variables: tuple[Variable, ...] = attrs.field(
@@ -474,7 +496,6 @@ class Dashboard:
         if self.panels:
             return self.panels
         return tuple(panel for row in self.rows for panel in row.panels)
-
 
 
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")

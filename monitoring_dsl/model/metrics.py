@@ -31,7 +31,8 @@ def _check_metric_name(instance: object, attribute: attrs.Attribute[Any], value:
     if not isinstance(value, str) or not METRIC_NAME_RE.match(value):
         raise SpecError(
             f"{type(instance).__name__}: 'name' must match {METRIC_NAME_RE.pattern!r} (got {value!r})",
-            help="metric names use letters, digits, underscores and colons, e.g. 'http_requests_total'", field=attribute.name
+            help="metric names use letters, digits, underscores and colons, e.g. 'http_requests_total'",
+            field=attribute.name,
         )
 
 
@@ -111,7 +112,8 @@ def _check_buckets(instance: object, attribute: attrs.Attribute[Any], value: obj
     if list(value) != sorted(set(value)):
         raise SpecError(
             f"{type(instance).__name__}: 'buckets' must be strictly increasing (got {list(value)!r})",
-            help="list bucket upper bounds from smallest to largest, without repeats", field=attribute.name
+            help="list bucket upper bounds from smallest to largest, without repeats",
+            field=attribute.name,
         )
 
 
@@ -133,17 +135,12 @@ class Histogram(Metric):
         default=DEFAULT_BUCKETS, converter=to_tuple, validator=_check_buckets, kw_only=True
     )
 
-    def quantile(
-        self, q: float, by: Iterable[str] = (), window: str = "$__rate_interval", **matchers: str
-    ) -> str:
+    def quantile(self, q: float, by: Iterable[str] = (), window: str = "$__rate_interval", **matchers: str) -> str:
         """`histogram_quantile(q, sum by (le, ...) (rate(name_bucket{...}[window])))`."""
         if not is_number(q) or not 0 <= q <= 1:
             raise SpecError(f"Histogram.quantile: 'q' must be a number between 0 and 1 (got {q!r})")
         grouping = _label_list(["le", *by])
-        return (
-            f"histogram_quantile({q}, sum by ({grouping}) "
-            f"(rate({self.selector('_bucket', **matchers)}[{window}])))"
-        )
+        return f"histogram_quantile({q}, sum by ({grouping}) (rate({self.selector('_bucket', **matchers)}[{window}])))"
 
     def mean(self, by: Iterable[str] = (), window: str = "$__rate_interval", **matchers: str) -> str:
         """Mean observation over `window`: rate of `_sum` divided by rate of `_count`."""
@@ -169,6 +166,8 @@ class Summary(Metric):
     kind: ClassVar[str] = "summary"
 
     quantiles: tuple[float, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("numbers between 0 and 1", _is_quantile),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("numbers between 0 and 1", _is_quantile),
         kw_only=True,
     )

@@ -80,7 +80,7 @@ class Project:
             elif isinstance(declared.obj, (Alert, Record)) and id(declared.obj) not in in_a_group:
                 loose.setdefault(declared.module, []).append(declared.obj)
         for module, rules in loose.items():
-            group = RuleGroup(module, rules)
+            group = RuleGroup(module, tuple(rules))
             object.__setattr__(group, "location", rules[0].location)
             grouped.setdefault(module, []).append(group)
         return grouped

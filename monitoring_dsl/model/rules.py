@@ -45,7 +45,8 @@ def _check_duration(instance: object, attribute: attrs.Attribute[Any], value: ob
         raise SpecError(
             f"{type(instance).__name__}: {attribute.name!r} must be a Prometheus duration such as '5m' or "
             f"'1h30m' (got {value!r})",
-            help="units: ms, s, m, h, d, w, y; largest first, no spaces", field=attribute.name
+            help="units: ms, s, m, h, d, w, y; largest first, no spaces",
+            field=attribute.name,
         )
 
 
@@ -68,9 +69,7 @@ class Alert:
     summary: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     runbook_url: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
-    labels: dict[str, str] = attrs.field(
-        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
-    )
+    labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
     annotations: dict[str, str] = attrs.field(
         factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
     )
@@ -103,9 +102,7 @@ class Record:
 
     name: str = attrs.field(validator=check_nonempty_str)
     expr: str = attrs.field(validator=check_nonempty_str)
-    labels: dict[str, str] = attrs.field(
-        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
-    )
+    labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
     location: Any = location_field()
 
 
@@ -128,4 +125,3 @@ class RuleGroup:
     interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
     limit: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
     location: Any = location_field()
-

@@ -14,7 +14,19 @@ from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, Variab
 from monitoring_dsl.promql.parser import Parsed, SyntaxProblem, parse
 
 __all__ = [
-    "PLACEHOLDER_PREFIX", "Grouping", "LabelSet", "Matcher", "Parsed", "Selector", "Substituted",
-    "SyntaxProblem", "VariableInfo", "function_names", "groupings", "output_labels", "parse", "selectors",
+    "PLACEHOLDER_PREFIX",
+    "Grouping",
+    "LabelSet",
+    "Matcher",
+    "Parsed",
+    "Selector",
+    "Substituted",
+    "SyntaxProblem",
+    "VariableInfo",
+    "function_names",
+    "groupings",
+    "output_labels",
+    "parse",
+    "selectors",
     "substitute",
 ]

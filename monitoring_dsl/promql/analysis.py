@@ -18,16 +18,34 @@ LabelSet = frozenset[str] | None
 LabelsOf = Callable[[str], LabelSet]
 
 # promql_parser's enums are not hashable, so the operator is found by comparison.
-_MATCH_OPS = ((pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="), (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~"))
+_MATCH_OPS = (
+    (pp.MatchOp.Equal, "="),
+    (pp.MatchOp.NotEqual, "!="),
+    (pp.MatchOp.Re, "=~"),
+    (pp.MatchOp.NotRe, "!~"),
+)
 
 
 def _match_op(op: Any) -> str:
     return next(text for candidate, text in _MATCH_OPS if op == candidate)
 
+
 # Functions whose result keeps the labels of their first instant-vector argument.
 _ADDS_LABEL = {"label_replace", "label_join"}
-_SCALAR_RESULT = {"scalar", "time", "pi", "vector", "minute", "hour", "day_of_month", "day_of_week",
-                  "day_of_year", "days_in_month", "month", "year"}
+_SCALAR_RESULT = {
+    "scalar",
+    "time",
+    "pi",
+    "vector",
+    "minute",
+    "hour",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "days_in_month",
+    "month",
+    "year",
+}
 
 
 @attrs.frozen
@@ -87,9 +105,7 @@ def _walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
 
 
 def _selector(node: Any, range_seconds: float | None, function: str | None) -> Selector:
-    matchers = tuple(
-        Matcher(str(m.name), _match_op(m.op), str(m.value)) for m in node.matchers.matchers
-    )
+    matchers = tuple(Matcher(str(m.name), _match_op(m.op), str(m.value)) for m in node.matchers.matchers)
     return Selector(_selector_name(node), matchers, range_seconds, function)
 
 
@@ -98,6 +114,11 @@ def _collect_selectors(node: Any, function: str | None, found: list[Selector]) -
         found.append(_selector(node, None, function))
     elif isinstance(node, pp.MatrixSelector):
         found.append(_selector(node.vector_selector, node.range.total_seconds(), function))
+    elif isinstance(node, pp.ParenExpr):
+        _collect_selectors(node.expr, function, found)
+    elif isinstance(node, pp.SubqueryExpr) and isinstance(node.expr, pp.VectorSelector):
+        # rate(x[5m:1m]) sees x over the subquery's range, as rate(x[5m]) would
+        found.append(_selector(node.expr, node.range.total_seconds(), function))
     else:
         name = str(node.func.name) if isinstance(node, pp.Call) else None
         for child in _children(node):
@@ -156,23 +177,23 @@ def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
     if isinstance(node, pp.AggregateExpr):
         op = str(node.op)
         inner = _labels(node.expr, labels_of)
-        modifier = node.modifier
+        aggregation = node.modifier
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
             return inner
-        extra = frozenset()
+        extra: frozenset[str] = frozenset()
         if op == "count_values" and isinstance(node.param, pp.StringLiteral):
             extra = frozenset({str(node.param.val)})
-        if modifier is None:
+        if aggregation is None:
             return extra
-        labels = frozenset(str(label) for label in modifier.labels)
-        if modifier.type == pp.AggModifierType.By:
+        labels = frozenset(str(label) for label in aggregation.labels)
+        if aggregation.type == pp.AggModifierType.By:
             return labels | extra if inner is None else (labels & inner) | extra
         return None if inner is None else (inner - labels) | extra
     if isinstance(node, pp.BinaryExpr):
         lhs, rhs = _labels(node.lhs, labels_of), _labels(node.rhs, labels_of)
         op = str(node.op)
-        modifier = node.modifier
-        card = modifier.card if modifier is not None else None
+        matching = node.modifier
+        card = matching.card if matching is not None else None
         if op == "or":
             return None if lhs is None or rhs is None else lhs | rhs
         if card == pp.VectorMatchCardinality.OneToMany:
@@ -183,9 +204,15 @@ def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
             return other
         if base is None:
             return None
-        if card in (pp.VectorMatchCardinality.ManyToOne, pp.VectorMatchCardinality.OneToMany):
-            return base | frozenset(str(label) for label in modifier.group_labels)
-        return base
+        if matching is not None and card in (pp.VectorMatchCardinality.ManyToOne, pp.VectorMatchCardinality.OneToMany):
+            return base | frozenset(str(label) for label in matching.group_labels or ())
+        if op in ("and", "unless") or matching is None or matching.matching is None:
+            return base
+        # one-to-one matching: `on (...)` keeps only those labels, `ignoring (...)` drops them
+        named = frozenset(str(label) for label in matching.matching.labels)
+        if matching.matching.type == pp.LabelModifierType.Include:
+            return base & named
+        return base - named
     return None
 
 
@@ -200,10 +227,12 @@ def groupings(parsed: Parsed, labels_of: LabelsOf) -> list[Grouping]:
     for node, _ in _walk(parsed.ast):
         if isinstance(node, pp.AggregateExpr) and node.modifier is not None and node.modifier.labels:
             clause = "by" if node.modifier.type == pp.AggModifierType.By else "without"
-            found.append(Grouping(
-                clause,
-                tuple(str(label) for label in node.modifier.labels),
-                _labels(node.expr, labels_of),
-                _series_names(node.expr),
-            ))
+            found.append(
+                Grouping(
+                    clause,
+                    tuple(str(label) for label in node.modifier.labels),
+                    _labels(node.expr, labels_of),
+                    _series_names(node.expr),
+                )
+            )
     return found

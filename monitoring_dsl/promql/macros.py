@@ -51,18 +51,22 @@ class Substituted:
     text: str
     references: tuple[str, ...]
     unknown_macros: tuple[str, ...]
-    _starts: tuple[int, ...] = ()
-    _shifts: tuple[int, ...] = ()
+    _segments: tuple[tuple[int, int, int, int], ...] = ()  # (text start, text end, original start, original end)
 
     def original_offset(self, offset: int) -> int:
-        """The offset in `original` of the character at `offset` in `text`."""
-        index = bisect.bisect_right(self._starts, offset) - 1
+        """The offset in `original` of the character at `offset` in `text`; inside a substituted value, the
+        matching character of the reference it replaced (its last one when the value is longer)."""
+        index = bisect.bisect_right([segment[0] for segment in self._segments], offset) - 1
         if index < 0:
             return offset
-        return max(0, offset + self._shifts[index])
+        start, end, original_start, original_end = self._segments[index]
+        if offset < end:
+            return min(original_start + (offset - start), original_end - 1)
+        return original_end + (offset - end)
 
 
 def _inside_quotes(text: str, position: int) -> bool:
+    """Whether `position` lies inside a string literal (comments, which may hold apostrophes, are skipped)."""
     quote = None
     index = 0
     while index < position:
@@ -72,6 +76,11 @@ def _inside_quotes(text: str, position: int) -> bool:
                 index += 1
             elif char == quote:
                 quote = None
+        elif char == "#":
+            newline = text.find("\n", index)
+            if newline < 0 or newline >= position:
+                return False
+            index = newline
         elif char in "\"'`":
             quote = char
         index += 1
@@ -81,8 +90,7 @@ def _inside_quotes(text: str, position: int) -> bool:
 def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted:
     """Replace Grafana macros and `variables` in `query` by values that keep the query's shape."""
     pieces: list[str] = []
-    starts: list[int] = []
-    shifts: list[int] = []
+    segments: list[tuple[int, int, int, int]] = []
     references: list[str] = []
     unknown: list[str] = []
     last = 0
@@ -104,12 +112,10 @@ def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted
                 value = "value"
             else:
                 value = PLACEHOLDER_PREFIX + name
-        pieces.append(query[last:match.start()])
+        pieces.append(query[last : match.start()])
         out_length += match.start() - last
         pieces.append(value)
-        # characters after this replacement sit `shift` further along in the original
-        starts.append(out_length + len(value))
-        shifts.append(match.end() - (out_length + len(value)))
+        segments.append((out_length, out_length + len(value), match.start(), match.end()))
         out_length += len(value)
         last = match.end()
     pieces.append(query[last:])
@@ -118,6 +124,5 @@ def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted
         text="".join(pieces),
         references=tuple(dict.fromkeys(references)),
         unknown_macros=tuple(dict.fromkeys(unknown)),
-        starts=tuple(starts),
-        shifts=tuple(shifts),
+        segments=tuple(segments),
     )

@@ -1,5 +1,9 @@
 from monitoring_dsl import Counter, Histogram
 
 requests = Counter("http_requests_total", "Total HTTP requests", labels=["method", "endpoint", "status"])
-latency = Histogram("http_request_duration_seconds", "Request duration", labels=["endpoint"],
-                    buckets=[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
+latency = Histogram(
+    "http_request_duration_seconds",
+    "Request duration",
+    labels=["endpoint"],
+    buckets=[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+)
