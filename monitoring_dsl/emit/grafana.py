@@ -7,12 +7,10 @@ schemaVersion 39 (Grafana 10.4 and later); every panel and target queries throug
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 import grafanalib.core as G
-from grafanalib._gen import DashboardEncoder
 
 from monitoring_dsl.emit.layout import Box, layout
 from monitoring_dsl.model import dashboards as m
@@ -279,7 +277,7 @@ def dashboard_json(dashboard: m.Dashboard, uid: str) -> dict[str, Any]:
         schemaVersion=SCHEMA_VERSION,
         graphTooltip=1,
     )
-    data: dict[str, Any] = json.loads(json.dumps(built.to_json_data(), cls=DashboardEncoder))
+    data: dict[str, Any] = _plain(built)
     return _tidy(data)
 
 
@@ -331,6 +329,18 @@ def _modernise(panel: dict[str, Any]) -> None:
             target.pop(key, None)
     for child in panel.get("panels", []):
         _modernise(child)
+
+
+def _plain(node: Any) -> Any:
+    """grafanalib objects to plain dicts and lists, as grafanalib's own JSON encoder does, without a JSON
+    round trip. Copies as it goes, so tidying never touches grafanalib's defaults."""
+    while hasattr(node, "to_json_data"):
+        node = node.to_json_data()
+    if isinstance(node, dict):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_plain(item) for item in node]
+    return node
 
 
 def _tidy(data: dict[str, Any]) -> dict[str, Any]:

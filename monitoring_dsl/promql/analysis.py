@@ -118,7 +118,8 @@ def _collect_selectors(node: Any, function: str | None, found: list[Selector]) -
         _collect_selectors(node.expr, function, found)
     elif isinstance(node, pp.SubqueryExpr) and isinstance(node.expr, pp.VectorSelector):
         # rate(x[5m:1m]) sees x over the subquery's range, as rate(x[5m]) would
-        found.append(_selector(node.expr, node.range.total_seconds(), function))
+        window = node.range.total_seconds() if node.range is not None else None
+        found.append(_selector(node.expr, window, function))
     else:
         name = str(node.func.name) if isinstance(node, pp.Call) else None
         for child in _children(node):
