@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from monitoring_dsl import __version__
-from monitoring_dsl.compiler import compile_specs
-from monitoring_dsl.config import Config, ConfigError, load_config
+from monitoring_dsl.checks import REGISTRY, selected
+from monitoring_dsl.checks.docs import page
+from monitoring_dsl.compiler import compile_specs, lint
+from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.loader import display_path
-from monitoring_dsl.model.base import SourceLocation
-from monitoring_dsl.render import render, summary
+from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
 
@@ -73,7 +75,9 @@ def build(
     paths = list(specs) or list(config.specs)
     out_dir = out or config.out
     sources = Sources()
-    result = compile_specs(paths, config.root, sources)
+    result = compile_specs(
+        paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
+    )
     if debug:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
@@ -104,6 +108,84 @@ def build(
 
 def _files(count: int) -> str:
     return f"{count} file" if count == 1 else f"{count} files"
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="How to print findings."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Exit 1 when a finding is at least this severe (default: warning, or fail_on in pyproject).",
+)
+@click.option("--select", "select", default=None, help="Comma-separated codes or prefixes to run (e.g. Q2,A301).")
+@click.option("--ignore", "ignore", default=None, help="Comma-separated codes or prefixes to skip.")
+@click.pass_context
+def lint_command(
+    ctx: click.Context, paths: tuple[Path, ...], fmt: str, fail_on: str | None, select: str | None, ignore: str | None
+) -> None:
+    """Run every check over PATHS and report all findings; write nothing.
+
+    PATHS are spec directories or files, Prometheus rule files (YAML with `groups:`) and Grafana dashboard
+    JSON; a directory contributes its spec modules and every .yml/.yaml/.json below it. Default: the specs of
+    [tool.monitoring-dsl]. Exit 0 clean, 1 findings at or above --fail-on, 2 nothing could be checked.
+    """
+    config = _config(ctx)
+    chosen = _codes(select, config.select, "--select")
+    skipped = _codes(ignore, config.ignore, "--ignore")
+    threshold = Severity(fail_on or config.fail_on)
+    sources = Sources()
+    result = lint(
+        list(paths) or list(config.specs), config.root, sources, config.settings, chosen, skipped, skip=[config.out]
+    )
+    diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
+    if fmt == "sarif":
+        click.echo(render_sarif(diagnostics, _rule_table(), __version__))
+    elif fmt == "json" or diagnostics:
+        click.echo(render(diagnostics, fmt, sources))
+    if fmt in ("text", "concise"):
+        click.echo(("\n" if diagnostics else "") + f"{summary(diagnostics)} in {_files(result.checked)}", err=True)
+    if result.checked == 0:
+        sys.exit(EXIT_FAILURE)
+    if any(d.severity.rank >= threshold.rank for d in diagnostics):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _codes(option: str | None, configured: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    if option is None:
+        return configured
+    codes = tuple(code.strip().upper() for code in option.split(",") if code.strip())
+    for code in codes:
+        if not CODE_PREFIX_RE.match(code):
+            raise click.BadParameter(f"{code!r} is not a check code or prefix such as Q201 or Q2", param_hint=flag)
+    return codes
+
+
+def _rule_table() -> dict[str, tuple[str, Severity, str, str]]:
+    return {code: (info.name, info.severity, info.summary, info.doc) for code, info in REGISTRY.items()}
+
+
+@main.command("checks")
+def checks_command() -> None:
+    """List every check: code, name, default severity and what it finds."""
+    for code, info in sorted(REGISTRY.items()):
+        click.echo(f"{code}  {info.name:<28} {info.severity.value:<8} {info.summary}")
+
+
+@main.command("explain")
+@click.argument("code")
+def explain_command(code: str) -> None:
+    """Print the documentation of check CODE (e.g. Q210)."""
+    info = REGISTRY.get(code.upper())
+    if info is None:
+        hint = nearest(code.upper(), REGISTRY)
+        click.echo(f"unknown check code {code!r}" + (f"; did you mean {hint}?" if hint else ""), err=True)
+        click.echo("`monitoring-dsl checks` lists them all", err=True)
+        sys.exit(EXIT_FAILURE)
+    click.echo(page(info), nl=False)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import attrs
 
 from monitoring_dsl.model.base import nearest
+from monitoring_dsl.model.rules import parse_duration
+from monitoring_dsl.model.settings import Settings
 
 
 class ConfigError(Exception):
@@ -25,9 +28,22 @@ class Config:
     root: Path
     specs: tuple[Path, ...]
     out: Path
+    settings: Settings = attrs.field(factory=Settings)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str = "warning"
 
 
-KEYS = {"specs": "a list of directories or files", "out": "a directory"}
+KEYS = {
+    "specs": "a list of directories or files",
+    "out": "a directory",
+    "scrape_interval": "a Prometheus duration such as '15s' (Prometheus's default is '1m')",
+    "evaluation_interval": "a Prometheus duration such as '30s' (Prometheus's default is '1m')",
+    "prometheus_version": "the target Prometheus version as 'MAJOR.MINOR', e.g. '2.42'",
+    "select": "a list of check codes or code prefixes to run",
+    "ignore": "a list of check codes or code prefixes to skip",
+    "fail_on": "'error', 'warning' or 'info'",
+}
 
 
 def load_config(root: Path) -> Config:
@@ -59,4 +75,53 @@ def load_config(root: Path) -> Config:
     out = table.get("out", "build")
     if not isinstance(out, str) or not out:
         raise ConfigError(f"[tool.monitoring-dsl] 'out' must be {KEYS['out']} (got {out!r})", "pyproject.toml")
-    return Config(root, tuple(root / s for s in specs), root / out)
+    settings = Settings(
+        scrape_interval=_duration(table, "scrape_interval", "1m"),
+        evaluation_interval=_duration(table, "evaluation_interval", "1m"),
+        prometheus_version=_version(table),
+    )
+    fail_on = table.get("fail_on", "warning")
+    if fail_on not in ("error", "warning", "info"):
+        raise ConfigError(
+            f"[tool.monitoring-dsl] 'fail_on' must be {KEYS['fail_on']} (got {fail_on!r})", "pyproject.toml"
+        )
+    return Config(
+        root,
+        tuple(root / s for s in specs),
+        root / out,
+        settings,
+        _codes(table, "select"),
+        _codes(table, "ignore"),
+        str(fail_on),
+    )
+
+
+def _duration(table: dict[str, object], key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not parse_duration(value):
+        raise ConfigError(f"[tool.monitoring-dsl] {key!r} must be {KEYS[key]} (got {value!r})", "pyproject.toml")
+    return value
+
+
+def _version(table: dict[str, object]) -> str:
+    value = table.get("prometheus_version", "2.42")
+    if not isinstance(value, str) or not re.fullmatch(r"\d+\.\d+(\.\d+)?", value):
+        raise ConfigError(
+            f"[tool.monitoring-dsl] 'prometheus_version' must be {KEYS['prometheus_version']} (got {value!r})",
+            "pyproject.toml",
+        )
+    return value
+
+
+def _codes(table: dict[str, object], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and CODE_PREFIX_RE.match(v) for v in value):
+        raise ConfigError(
+            f"[tool.monitoring-dsl] {key!r} must be {KEYS[key]} (got {value!r})",
+            "pyproject.toml",
+            help="codes look like 'Q201'; a prefix such as 'Q2' or 'D' selects a family",
+        )
+    return tuple(value)
+
+
+CODE_PREFIX_RE = re.compile(r"^[EMQARDS]\d{0,3}$")

@@ -41,6 +41,8 @@ class Diagnostic:
     span: str | None = None
     related: tuple[Related, ...] = ()
     help: str | None = None
+    # The spec object the finding is about; its `allow` (or an enclosing object's) can suppress the finding.
+    subject: object = attrs.field(default=None, eq=False, repr=False)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
 from monitoring_dsl.checks.context import CheckContext
@@ -10,19 +10,94 @@ from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnosti
 from monitoring_dsl.diagnostics import Diagnostic
 
 
+def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = ()) -> bool:
+    """Whether `code` runs under `select`/`ignore`, which take codes or prefixes ("Q", "Q21")."""
+    if select and not any(code.startswith(prefix) for prefix in select):
+        return False
+    return not any(code.startswith(prefix) for prefix in ignore)
+
+
 def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = ()) -> list[Diagnostic]:
-    """Every registered check over the project. `select`/`ignore` take codes or code prefixes ("Q", "Q21")."""
+    """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions."""
     found: list[Diagnostic] = []
+    ran: set[str] = set()
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
-        if info.function is None:
+        if info.function is None or not selected(code, select, ignore):
             continue
-        if select and not any(code.startswith(prefix) for prefix in select):
+        if ctx.plain and info.needs_catalog:
             continue
-        if any(code.startswith(prefix) for prefix in ignore):
-            continue
+        ran.add(code)
         found.extend(info.function(ctx))
-    return found
+    kept, used = _suppress(ctx, found)
+    if selected("E010", select, ignore):
+        kept.extend(_unused_suppressions(ctx, used, ran))
+    return kept
 
 
-__all__ = ["REGISTRY", "CheckContext", "CheckInfo", "check", "diagnostic", "run_checks"]
+def _enclosing(ctx: CheckContext, subject: object) -> Iterator[object]:
+    """`subject`, then each object that contains it."""
+    seen = 0
+    while subject is not None and seen < 16:
+        yield subject
+        subject = ctx.parents.get(id(subject))
+        seen += 1
+
+
+def _suppress(ctx: CheckContext, found: list[Diagnostic]) -> tuple[list[Diagnostic], set[tuple[int, str]]]:
+    kept = []
+    used: set[tuple[int, str]] = set()
+    for diagnostic_ in found:
+        holder = next(
+            (obj for obj in _enclosing(ctx, diagnostic_.subject) if diagnostic_.code in getattr(obj, "allow", {})),
+            None,
+        )
+        if holder is None:
+            kept.append(diagnostic_)
+        else:
+            used.add((id(holder), diagnostic_.code))
+    return kept, used
+
+
+def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
+    project = ctx.project
+    yield from project.metrics
+    yield from project.alerts
+    yield from project.records
+    for groups in project.rule_groups_by_module().values():
+        yield from groups
+    for dashboard in project.dashboards:
+        yield dashboard
+        yield from dashboard.variables
+        yield from dashboard.rows
+        for panel in dashboard.all_panels():
+            yield panel
+            yield from panel.targets
+
+
+def _unused_suppressions(ctx: CheckContext, used: set[tuple[int, str]], ran: set[str]) -> Iterator[Diagnostic]:
+    seen: set[int] = set()
+    for obj in _objects_with_allow(ctx):
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        for code in getattr(obj, "allow", {}):
+            if code not in REGISTRY:
+                yield diagnostic(
+                    "E010",
+                    f"allow names {code!r}, which is not a check code",
+                    help="`monitoring-dsl checks` lists the codes",
+                    subject=None,
+                    **ctx.at(getattr(obj, "location", None), code),
+                )
+            elif code in ran and (id(obj), code) not in used:
+                yield diagnostic(
+                    "E010",
+                    f"allow={{{code!r}: ...}} on {type(obj).__name__} suppresses nothing",
+                    help=f"{code} reports nothing here any more; remove the exception",
+                    subject=None,
+                    **ctx.at(getattr(obj, "location", None), code),
+                )
+
+
+__all__ = ["REGISTRY", "CheckContext", "CheckInfo", "check", "diagnostic", "run_checks", "selected"]

@@ -43,6 +43,7 @@ def duplicate_alert(ctx: CheckContext) -> Iterator[Diagnostic]:
                         "A301",
                         f"alert {rule.name!r} appears twice in group {group.name!r} with the same labels",
                         location=rule.location,
+                        subject=rule,
                         related=ctx.declared_at("first declared", first),
                         help="rename one, or tell them apart by severity or another label",
                     )
@@ -76,5 +77,6 @@ def invalid_rule_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "A302",
                     f"{field} name {key!r} of {type(rule).__name__.lower()} {rule.name!r} is not a valid label name",
                     help="use letters, digits and underscores, not starting with a digit or '__'",
+                    subject=rule,
                     **ctx.at(rule.location, key),
                 )

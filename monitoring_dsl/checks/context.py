@@ -17,6 +17,7 @@ from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Metric, Summary
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, Record
+from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     LabelSet,
@@ -33,6 +34,26 @@ SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 @attrs.frozen
+class SeriesInfo:
+    """What checks know of one series name: the declaration behind it and how the series behaves.
+
+    `kind` is the declared metric's type ("counter", "gauge", "histogram", "summary"); `series_type` is how
+    this particular series behaves: a histogram's `_bucket`, `_sum` and `_count` series are counters, a
+    summary's quantile series is a gauge. Either is None when unknown. `inferred` is True when the type was
+    guessed from the name because no catalog declares it (plain rule files and dashboards).
+    """
+
+    name: str
+    kind: str | None
+    series_type: str | None
+    suffix: str = ""
+    metric: Metric | None = None
+    record: Record | None = None
+    builtin: bool = False
+    inferred: bool = False
+
+
+@attrs.frozen
 class Resolved:
     """What a series name in a query refers to."""
 
@@ -43,9 +64,14 @@ class Resolved:
 
 
 class Catalog:
-    """Declared metrics, built-in series and recording rules, by the names queries use."""
+    """Declared metrics, built-in series and recording rules, by the names queries use.
 
-    def __init__(self, project: Project):
+    With `inferred=True` (plain files, no spec catalog) unknown names are typed from their suffix
+    (`_total` is a counter, and so on) and checks that need declarations stay quiet.
+    """
+
+    def __init__(self, project: Project, inferred: bool = False):
+        self.inferred = inferred
         self.metrics: dict[str, Metric] = {}
         self.conflicts: list[tuple[Metric, Metric]] = []
         for metric in project.metrics:
@@ -85,6 +111,36 @@ class Catalog:
                 if metric is not None:
                     return Resolved(metric=metric, suffix=suffix, builtin=base in self.builtins)
         return None
+
+    def describe(self, name: str) -> SeriesInfo:
+        """Everything known of the series `name`."""
+        resolved = self.resolve(name)
+        if resolved is None:
+            return self._infer(name)
+        if resolved.record is not None:
+            return SeriesInfo(name, None, None, record=resolved.record)
+        metric = resolved.metric
+        assert metric is not None
+        if resolved.suffix:
+            series_type = "counter" if isinstance(metric, (Histogram, Summary)) else None
+        elif isinstance(metric, Histogram):
+            series_type = None  # a histogram has no series under its bare name
+        elif isinstance(metric, Summary):
+            series_type = "gauge"
+        else:
+            series_type = metric.kind
+        return SeriesInfo(name, metric.kind, series_type, resolved.suffix, metric, builtin=resolved.builtin)
+
+    @staticmethod
+    def _infer(name: str) -> SeriesInfo:
+        if name.endswith("_total"):
+            return SeriesInfo(name, "counter", "counter", inferred=True)
+        if name.endswith("_bucket"):
+            return SeriesInfo(name, "histogram", "counter", "_bucket", inferred=True)
+        for suffix in ("_sum", "_count"):
+            if name.endswith(suffix):
+                return SeriesInfo(name, None, "counter", suffix, inferred=True)
+        return SeriesInfo(name, None, None, inferred=True)
 
     def labels_of(self, name: str) -> LabelSet:
         """Labels a series can carry: declared labels plus target labels (`le` on buckets, `quantile` on
@@ -208,13 +264,43 @@ def gather_queries(project: Project) -> list[Query]:
 
 
 class CheckContext:
-    """The project and everything derived from it that checks share."""
+    """The project and everything derived from it that checks share.
 
-    def __init__(self, project: Project, sources: Sources | None = None):
+    `plain` is True for plain rule files and dashboards: there is no catalog, series types are inferred from
+    names, and checks that need declarations (unknown metric, unknown label) do not run.
+    """
+
+    def __init__(
+        self, project: Project, sources: Sources | None = None, settings: Settings | None = None, plain: bool = False
+    ):
         self.project = project
-        self.catalog = Catalog(project)
+        self.plain = plain
+        self.catalog = Catalog(project, inferred=plain)
         self.sources = sources or Sources()
+        self.settings = settings or Settings()
         self.queries = gather_queries(project)
+
+    @functools.cached_property
+    def parents(self) -> dict[int, object]:
+        """id(child) -> the object that contains it: target -> panel -> row -> dashboard, rule -> group."""
+        parents: dict[int, object] = {}
+        for dashboard in self.project.dashboards:
+            for variable in dashboard.variables:
+                parents[id(variable)] = dashboard
+            containers: list[tuple[object, tuple[Panel, ...]]] = [(dashboard, dashboard.panels)]
+            for row in dashboard.rows:
+                parents[id(row)] = dashboard
+                containers.append((row, row.panels))
+            for container, panels in containers:
+                for panel in panels:
+                    parents[id(panel)] = container
+                    for target in panel.targets:
+                        parents[id(target)] = panel
+        for groups in self.project.rule_groups_by_module().values():
+            for group in groups:
+                for rule in group.rules:
+                    parents.setdefault(id(rule), group)
+        return parents
 
     @functools.cached_property
     def panels_by_target(self) -> dict[int, Panel]:

@@ -36,6 +36,7 @@ def duplicate_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"dashboard {dashboard.title!r} has uid {uid!r}, already used by {first.title!r}",
                 help="give one of them another uid= (at most 40 characters: letters, digits, '-' and '_')",
                 related=ctx.declared_at("first used", first),
+                subject=dashboard,
                 **ctx.at(dashboard.location, dashboard.uid),
             )
 
@@ -64,15 +65,18 @@ def invalid_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "D502",
                 f"dashboard uid {uid!r} is not 1-40 letters, digits, '-' or '_'",
                 help="choose a short uid such as 'api-performance', or leave uid out to derive one from the title",
+                subject=dashboard,
                 **ctx.at(dashboard.location, uid),
             )
 
 
-def _links(dashboard: Dashboard) -> Iterator[Link]:
-    yield from dashboard.links
+def _links(dashboard: Dashboard) -> Iterator[tuple[object, Link]]:
+    """Every link with the object that holds it (the dashboard or a panel)."""
+    for link in dashboard.links:
+        yield dashboard, link
     for panel in dashboard.all_panels():
-        yield from panel.links
-        yield from panel.data_links
+        for link in (*panel.links, *panel.data_links):
+            yield panel, link
 
 
 @check(code="D503", name="unknown-link-target", severity=Severity.ERROR)
@@ -91,7 +95,7 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     by_uid = {dashboard_uid(d): d for d in ctx.project.dashboards}
     for dashboard in ctx.project.dashboards:
-        for link in _links(dashboard):
+        for holder, link in _links(dashboard):
             if link.dashboard is None:
                 continue
             target = by_uid.get(link.dashboard)
@@ -101,6 +105,7 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "D503",
                     f"link {link.title!r} points at dashboard uid {link.dashboard!r}, which no spec declares",
                     help=f"did you mean {hint!r}?" if hint else f"known uids: {', '.join(sorted(by_uid))}",
+                    subject=holder,
                     **ctx.at(link.location, link.dashboard),
                 )
                 continue
@@ -112,6 +117,7 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
                         f"link {link.title!r} sets variable {variable!r}, which dashboard "
                         f"{target.title!r} does not define",
                         help=f"its variables: {', '.join(sorted(names)) or 'none'}",
+                        subject=holder,
                         **ctx.at(link.location, variable),
                     )
 
@@ -140,6 +146,7 @@ def duplicate_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"dashboard {dashboard.title!r} defines variable {variable.name!r} twice"
                     + (" (monitoring-dsl adds `datasource` itself)" if variable.name == "datasource" else ""),
                     help="rename one of them",
+                    subject=variable,
                     **ctx.at(variable.location, variable.name),
                 )
             seen.add(variable.name)

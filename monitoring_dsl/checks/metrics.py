@@ -9,7 +9,7 @@ from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 
 
-@check(code="M101", name="conflicting-metric", severity=Severity.ERROR)
+@check(code="M101", name="conflicting-metric", severity=Severity.ERROR, needs_catalog=True)
 def conflicting_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
     """The same metric name is declared twice with different type, help, labels, unit or buckets.
 
@@ -44,6 +44,7 @@ def conflicting_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
             "M101",
             f"metric `{other.name}` is declared again with a different {', '.join(differences)}",
             location=other.location,
+            subject=other,
             related=ctx.declared_at("first declared", first),
             help="declare each metric once, in a shared spec module, and import it where it is used",
         )

@@ -49,6 +49,7 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
             "Q200",
             f"invalid PromQL in {owner_kind(query.owner)}: {problem.message}",
             help=f"the query was: {query.original.strip()}",
+            subject=query.owner,
             **fields,
         )
 
@@ -69,7 +70,7 @@ def _wrong_suffix_help(name: str, kind: str, base: str, suffix: str) -> str:
     return f"{base} is a {kind}; only histograms and summaries have _sum and _count series"
 
 
-@check(code="Q210", name="unknown-metric", severity=Severity.ERROR)
+@check(code="Q210", name="unknown-metric", severity=Severity.ERROR, needs_catalog=True)
 def unknown_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query names a series that no spec declares and that is not built in.
 
@@ -101,6 +102,7 @@ def unknown_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help=(
                     f"did you mean `{hint}`?" if hint else f'declare it in the catalog, e.g. Counter({name!r}, "...")'
                 ),
+                subject=query.owner,
                 **ctx.in_query(query, name),
             )
 
@@ -119,7 +121,7 @@ def _wrong_suffix(ctx: CheckContext, name: str) -> tuple[str, str, object] | Non
     return None
 
 
-@check(code="Q211", name="suffix-on-wrong-type", severity=Severity.ERROR)
+@check(code="Q211", name="suffix-on-wrong-type", severity=Severity.ERROR, needs_catalog=True)
 def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
     """`_bucket`, `_sum` or `_count` on a metric whose type has no such series, or a histogram queried bare.
 
@@ -153,6 +155,7 @@ def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"{message} (in {owner_kind(query.owner)})",
                 help=_wrong_suffix_help(name, kind, base, suffix),
                 related=ctx.declared_at(f"declared as {type(metric).__name__}", metric),
+                subject=query.owner,
                 **ctx.in_query(query, name),
             )
 
@@ -163,7 +166,7 @@ def _label_hint(label: str, available: frozenset[str]) -> str:
     return (f"did you mean `{hint}`? " if hint else "") + f"labels available: {known}"
 
 
-@check(code="Q212", name="unknown-label", severity=Severity.ERROR)
+@check(code="Q212", name="unknown-label", severity=Severity.ERROR, needs_catalog=True)
 def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label matcher names a label the metric does not have.
 
@@ -202,6 +205,7 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "Q212",
                     f"`{selector.name}` has no label `{matcher.label}` (in {owner_kind(query.owner)})",
                     help=_label_hint(matcher.label, available),
+                    subject=query.owner,
                     **ctx.in_query(query, matcher.label),
                 )
         owner = query.owner
@@ -215,11 +219,12 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                         "Q212",
                         f"`{names[0]}` has no label `{label}` (in {owner_kind(owner)})",
                         help=_label_hint(label, available),
+                        subject=query.owner,
                         **ctx.in_query(query, label),
                     )
 
 
-@check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR)
+@check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR, needs_catalog=True)
 def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `by (...)` or `without (...)` clause names a label that the aggregated series do not carry.
 
@@ -248,5 +253,6 @@ def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "Q213",
                     f"`{grouping.clause} ({label})`: {series} {verb} no label `{label}` (in {owner_kind(query.owner)})",
                     help=_label_hint(label, grouping.available),
+                    subject=query.owner,
                     **ctx.in_query(query, label),
                 )

@@ -42,6 +42,7 @@ class CheckInfo:
     doc: str
     function: CheckFunction | None  # None: emitted by the loader, the writer or the CLI
     module: str
+    needs_catalog: bool = False  # True: meaningless without declarations, skipped for plain files
 
     @property
     def summary(self) -> str:
@@ -63,11 +64,18 @@ def _register(info: CheckInfo) -> None:
     REGISTRY[info.code] = info
 
 
-def check(code: str, name: str, severity: Severity) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check function; its docstring is its documentation page."""
+def check(
+    code: str, name: str, severity: Severity, needs_catalog: bool = False
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function; its docstring is its documentation page.
+
+    `needs_catalog=True` marks checks that only make sense against declared metrics (an unknown metric or
+    label); they do not run on plain rule files and dashboards, which have no catalog.
+    """
 
     def decorate(function: CheckFunction) -> CheckFunction:
-        _register(CheckInfo(code, name, severity, inspect.getdoc(function) or "", function, function.__module__))
+        doc = inspect.getdoc(function) or ""
+        _register(CheckInfo(code, name, severity, doc, function, function.__module__, needs_catalog))
         return function
 
     return decorate
@@ -79,6 +87,9 @@ def document(code: str, name: str, severity: Severity, doc: str, module: str) ->
 
 
 def diagnostic(code: str, message: str, **fields: object) -> Diagnostic:
-    """A Diagnostic for a registered code, taking name and severity from the registry."""
+    """A Diagnostic for a registered code, taking name and severity from the registry.
+
+    Pass `subject=` the spec object the finding is about, so that its `allow={...}` can suppress it.
+    """
     info = REGISTRY[code]
     return Diagnostic(code=code, name=info.name, severity=info.severity, message=message, **fields)  # type: ignore[arg-type]

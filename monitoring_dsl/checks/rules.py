@@ -38,6 +38,7 @@ def duplicate_rule_group(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "R401",
                     f"rule group {group.name!r} appears twice in spec module {module!r}",
                     location=group.location,
+                    subject=group,
                     related=ctx.declared_at("first declared", first),
                     help=(
                         "rules declared outside any RuleGroup form a group named after the module; "
@@ -65,5 +66,6 @@ def invalid_record_name(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "R402",
                 f"record name {record.name!r} is not a valid metric name",
                 help="use letters, digits, underscores and colons, conventionally level:metric:operations",
+                subject=record,
                 **ctx.at(record.location, record.name),
             )

@@ -151,3 +151,64 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E008",
+    "input-unreadable",
+    Severity.ERROR,
+    """
+    A file given to `lint` cannot be read: not UTF-8, binary, empty, too large, or broken YAML or JSON.
+
+    ## Why is this bad?
+    Nothing in it can be checked, and the tools that load it (Prometheus, Grafana) would refuse it too.
+
+    ## Example
+        monitoring-dsl lint rules/broken.yml      # a tab in the indentation
+
+    ## Use instead
+    Fix the file at the line the message names; `promtool check rules` gives the same verdict for rules.
+    """,
+    __name__,
+)
+
+document(
+    "E009",
+    "input-not-recognised",
+    Severity.ERROR,
+    """
+    A YAML or JSON file that is neither a Prometheus rule file nor a Grafana dashboard.
+
+    So is a rule in a rule file that is neither an alerting nor a recording rule.
+
+    ## Why is this bad?
+    `lint` reads rule files (`groups:`) and dashboard JSON (`panels` or `rows`); anything else would be
+    silently skipped.
+
+    ## Example
+        monitoring-dsl lint alertmanager.yml
+
+    ## Use instead
+    Pass rule files, dashboards and spec directories only.
+    """,
+    __name__,
+)
+
+document(
+    "E010",
+    "unused-suppression",
+    Severity.WARNING,
+    """
+    An `allow={"CODE": "reason"}` that suppresses nothing, or names a code that does not exist.
+
+    ## Why is this bad?
+    Stale exceptions hide the next real finding of that code on the object, and they mislead readers about
+    what is wrong with it.
+
+    ## Example
+        Alert("Down", "up == 0", for_="5m", severity="critical", summary="s", allow={"A302": "legacy"})
+
+    ## Use instead
+        Alert("Down", "up == 0", for_="5m", severity="critical", summary="s")
+    """,
+    __name__,
+)

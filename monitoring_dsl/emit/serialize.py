@@ -7,7 +7,6 @@ from typing import Any
 
 import yaml
 
-
 # libyaml's emitter is several times faster than PyYAML's pure-Python one and writes the same bytes.
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

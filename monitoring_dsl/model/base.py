@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, dataclass_transform
@@ -147,6 +148,32 @@ def spec(cls: type[T]) -> type[T]:
 
     cls.__init__ = __init__  # type: ignore[method-assign]
     return cls
+
+
+CODE_RE = re.compile(r"^[EMQARDS]\d{3}$")
+
+
+def _check_allow(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise _fail(owner_name(instance), "allow", 'a dict of check codes to reasons, e.g. {"A302": "why"}', value)
+    for code, reason in value.items():
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise SpecError(
+                f"{owner_name(instance)}: allow keys must be check codes such as 'Q201' (got {code!r})",
+                help="`monitoring-dsl checks` lists the codes",
+                field="allow",
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise SpecError(
+                f"{owner_name(instance)}: allow[{code!r}] must give the reason for the exception (got {reason!r})",
+                help='e.g. allow={"A302": "paged by the SLO instead"}',
+                field="allow",
+            )
+
+
+def allow_field() -> Any:
+    """`allow={"CODE": "reason"}`: findings of CODE on this object (and objects inside it) are suppressed."""
+    return attrs.field(factory=dict, converter=to_mapping, validator=_check_allow, kw_only=True, eq=False)
 
 
 def location_field() -> Any:

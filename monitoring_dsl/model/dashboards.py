@@ -13,6 +13,7 @@ import attrs
 
 from monitoring_dsl.model.base import (
     SpecError,
+    allow_field,
     check_bool,
     check_choice,
     check_items,
@@ -98,6 +99,7 @@ class Target:
     format: str = attrs.field(default="time_series", validator=check_choice(*TARGET_FORMATS), kw_only=True)
     interval: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
 
@@ -197,6 +199,7 @@ class Panel:
         default=None, converter=to_tuple, validator=_check_grid_pos, kw_only=True
     )
     transparent: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
 
@@ -362,6 +365,7 @@ class Row:
     panels: tuple[Panel, ...] = attrs.field(default=(), converter=to_tuple, validator=check_items("panels", _is_panel))
     collapsed: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     repeat: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
 
@@ -400,6 +404,7 @@ class Variable:
     default: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
     @classmethod
@@ -482,6 +487,7 @@ class Dashboard:
     time_from: str = attrs.field(default="now-6h", validator=check_str, kw_only=True)
     timezone: str = attrs.field(default="browser", validator=check_str, kw_only=True)
     editable: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
     def __attrs_post_init__(self) -> None:

@@ -14,6 +14,7 @@ import attrs
 
 from monitoring_dsl.model.base import (
     SpecError,
+    allow_field,
     check_items,
     check_optional_str,
     check_str,
@@ -67,6 +68,7 @@ class Metric:
         default=(), converter=to_tuple, validator=check_items("label names like 'endpoint'", _is_label_name)
     )
     unit: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
     def selector(self, suffix: str = "", **matchers: str) -> str:

@@ -12,6 +12,7 @@ import attrs
 
 from monitoring_dsl.model.base import (
     SpecError,
+    allow_field,
     check_items,
     check_nonempty_str,
     check_optional_positive_int,
@@ -73,6 +74,7 @@ class Alert:
     annotations: dict[str, str] = attrs.field(
         factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
     )
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
     def all_labels(self) -> dict[str, str]:
@@ -103,6 +105,7 @@ class Record:
     name: str = attrs.field(validator=check_nonempty_str)
     expr: str = attrs.field(validator=check_nonempty_str)
     labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
 
@@ -124,4 +127,5 @@ class RuleGroup:
     )
     interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
     limit: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    allow: dict[str, str] = allow_field()
     location: Any = location_field()
