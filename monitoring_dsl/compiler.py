@@ -104,8 +104,6 @@ def lint(
     skip: Collection[Path] = (),
 ) -> LintResult:
     """Every check over spec modules and plain files in `paths`; writes nothing."""
-    from monitoring_dsl.importers import load_plain_files  # only lint reads plain files
-
     spec_paths, plain_paths = split_inputs(paths, skip)
     diagnostics: list[Diagnostic] = []
     checked = 0
@@ -116,6 +114,8 @@ def lint(
             failed = {d.location.path for d in result.diagnostics if d.code.startswith("E") and d.location}
             checked += sum(1 for module in result.project.modules if module.source not in failed)
     if plain_paths:
+        from monitoring_dsl.importers import load_plain_files  # only lint reads plain files
+
         plain = load_plain_files(plain_paths, root)
         diagnostics.extend(plain.diagnostics)
         context = CheckContext(plain.project, sources, settings, plain=True)
