@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -188,5 +189,19 @@ def explain_command(code: str) -> None:
     click.echo(page(info), nl=False)
 
 
+def entry() -> None:
+    """The console script: the click group, with an unexpected exception reported as a bug and exit 2."""
+    try:
+        main()
+    except Exception as error:  # anything click did not handle is a bug in monitoring-dsl
+        traceback.print_exc()
+        click.echo(
+            f"monitoring-dsl: internal error ({type(error).__name__}: {error}). This is a bug in monitoring-dsl; "
+            "please report it with the traceback above.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILURE)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

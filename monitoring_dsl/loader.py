@@ -7,6 +7,7 @@ written into the user's specs directory and a file that is not UTF-8 gets a prop
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -167,6 +168,15 @@ def _spec_frame(tb: types.TracebackType | None, spec_paths: set[str]) -> SourceL
     return found
 
 
+def _visible_names(tb: types.TracebackType | None, spec_paths: set[str]) -> list[str]:
+    """Names a spec could have meant: the globals and locals of its innermost frame, and the builtins."""
+    names: set[str] = set(dir(builtins))
+    for frame, _line in traceback.walk_tb(tb):
+        if frame.f_code.co_filename in spec_paths:
+            names = set(dir(builtins)) | set(frame.f_globals) | set(frame.f_locals)
+    return sorted(name for name in names if not name.startswith("__"))
+
+
 def _import_failure(
     error: BaseException,
     spec_paths: set[str],
@@ -177,7 +187,7 @@ def _import_failure(
     if isinstance(error, SpecError):
         location = error.location or fallback
         if error.field:
-            location = sources.locate(location, f"{error.field}=")[0] or location
+            location = sources.keyword(location, error.field) or location
         return _error("E002", "invalid-declaration", error.message, location, help=error.help)
     if isinstance(error, _SpecDecodeError):
         location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
@@ -201,6 +211,10 @@ def _import_failure(
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
     message = f"{type(error).__name__}: {error}"
     help = "the spec raised while it was imported; run with --debug for the traceback"
+    if isinstance(error, NameError) and error.name:
+        hint = nearest(error.name, _visible_names(error.__traceback__, spec_paths))
+        if hint:
+            help = f"did you mean {hint!r}?"
     if isinstance(error, ModuleNotFoundError) and error.name and "." not in error.name:
         hint = nearest(error.name, module_names)
         if hint:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 
 import attrs
 
 from monitoring_dsl.model.base import SourceLocation
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_:][\w:]*$")
 
 
 @attrs.define
@@ -19,6 +22,7 @@ class _File:
     lines: list[str]
     statement_starts: list[int]
     statement_ends: list[int]
+    tree: ast.Module | None
 
 
 class Sources:
@@ -51,7 +55,7 @@ class Sources:
                     starts.append(node.lineno)
                     ends.append(node.end_lineno)
         order = sorted(zip(starts, ends, strict=True))
-        return _File(text.splitlines(), [s for s, _ in order], [e for _, e in order])
+        return _File(text.splitlines(), [s for s, _ in order], [e for _, e in order], tree)
 
     def line(self, path: str, number: int) -> str | None:
         file = self._file(path)
@@ -91,9 +95,28 @@ class Sources:
         last = min(self._statement_end(file, location.line), location.line + 400, len(file.lines))
         if max_lines is not None:
             last = min(last, location.line + max_lines)
+        # an identifier must match whole: `queue_dept` is not found inside `queue_depth`
+        pattern = re.compile(
+            rf"(?<![\w:]){re.escape(needle)}(?![\w:])" if _IDENTIFIER.match(needle) else re.escape(needle)
+        )
         for number in range(location.line, last + 1):
             offset = start_column - 1 if number == location.line else 0
-            column = file.lines[number - 1].find(needle, offset)
-            if column >= 0:
-                return SourceLocation(location.path, number, column + 1), needle
+            found = pattern.search(file.lines[number - 1], offset)
+            if found is not None:
+                return SourceLocation(location.path, number, found.start() + 1), needle
         return location, None
+
+    def keyword(self, location: SourceLocation | None, keyword: str) -> SourceLocation | None:
+        """The position of `keyword=` in the call that starts at `location`'s line, read from the syntax tree,
+        so that `legend=` of an inner call is never mistaken for the outer call's."""
+        if location is None:
+            return None
+        file = self._file(location.path)
+        if file is None or file.tree is None:
+            return None
+        for node in ast.walk(file.tree):
+            if isinstance(node, ast.Call) and node.lineno == location.line:
+                for item in node.keywords:
+                    if item.arg == keyword:
+                        return SourceLocation(location.path, item.lineno, item.col_offset + 1)
+        return None

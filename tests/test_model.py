@@ -335,13 +335,13 @@ def test_counter_rate_by_label() -> None:
 
 def test_counter_rate_with_regex_matcher() -> None:
     """A matcher value with regex characters becomes a `=~` matcher."""
-    expected = 'sum (rate(http_requests_total{status=~"5.."}[5m]))'
+    expected = 'sum(rate(http_requests_total{status=~"5.."}[5m]))'
     assert expected == REQUESTS.rate(window="5m", status="5..")
 
 
 def test_counter_rate_escapes_quotes_in_matcher_values() -> None:
     """A double quote in a matcher value is escaped, so the query stays valid PromQL."""
-    expected = 'sum (rate(http_requests_total{endpoint="say \\"hi\\""}[$__rate_interval]))'
+    expected = 'sum(rate(http_requests_total{endpoint="say \\"hi\\""}[$__rate_interval]))'
     assert expected == REQUESTS.rate(endpoint='say "hi"')
 
 

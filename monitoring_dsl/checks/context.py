@@ -151,6 +151,8 @@ class Catalog:
         resolved = self.resolve(name)
         if name.startswith(PLACEHOLDER_PREFIX) or name in OPEN_LABEL_SERIES or resolved is None:
             result = None
+        elif isinstance(resolved.metric, Histogram) and not resolved.suffix:
+            result = None  # no such series: Q211 says so, label checks would only add noise
         elif resolved.metric is not None:
             labels = set(resolved.metric.labels) | TARGET_LABELS
             if resolved.suffix == "_bucket":

@@ -90,6 +90,7 @@ def _common(panel: m.Panel, box: Box, panel_id: int) -> dict[str, Any]:
         "gridPos": G.GridPos(h=box.h, w=box.w, x=box.x, y=box.y),
         "links": [G.DataLink(link.title, _link_url(link), link.new_tab) for link in panel.links],
         "transparent": panel.transparent,
+        "maxDataPoints": None,  # let Grafana derive the resolution from the panel's width
     }
 
 

@@ -88,13 +88,13 @@ class Counter(Metric):
 
     def rate(self, by: Iterable[str] = (), window: str = "$__rate_interval", **matchers: str) -> str:
         """`sum by (...) (rate(name{...}[window]))`: the per-second rate, summed over the other labels."""
-        grouping = f" by ({_label_list(by)})" if by else ""
-        return f"sum{grouping} (rate({self.selector(**matchers)}[{window}]))"
+        grouping = f" by ({_label_list(by)}) " if by else ""
+        return f"sum{grouping}(rate({self.selector(**matchers)}[{window}]))"
 
     def increase(self, window: str, by: Iterable[str] = (), **matchers: str) -> str:
         """`sum by (...) (increase(name{...}[window]))`: how much the counter grew over `window`."""
-        grouping = f" by ({_label_list(by)})" if by else ""
-        return f"sum{grouping} (increase({self.selector(**matchers)}[{window}]))"
+        grouping = f" by ({_label_list(by)}) " if by else ""
+        return f"sum{grouping}(increase({self.selector(**matchers)}[{window}]))"
 
 
 @spec
@@ -146,10 +146,10 @@ class Histogram(Metric):
 
     def mean(self, by: Iterable[str] = (), window: str = "$__rate_interval", **matchers: str) -> str:
         """Mean observation over `window`: rate of `_sum` divided by rate of `_count`."""
-        grouping = f" by ({_label_list(by)})" if by else ""
+        grouping = f" by ({_label_list(by)}) " if by else ""
         return (
-            f"sum{grouping} (rate({self.selector('_sum', **matchers)}[{window}])) / "
-            f"sum{grouping} (rate({self.selector('_count', **matchers)}[{window}]))"
+            f"sum{grouping}(rate({self.selector('_sum', **matchers)}[{window}])) / "
+            f"sum{grouping}(rate({self.selector('_count', **matchers)}[{window}]))"
         )
 
 
