@@ -85,8 +85,10 @@ def build(
     if has_errors(result.diagnostics) or result.artifacts is None:
         _fail(result.diagnostics, fmt, sources)
         return
-    if result.diagnostics:
-        click.echo(render(result.diagnostics, fmt, sources) + "\n", err=True)
+    # build shows what needs attention; infos (an unused metric, say) are for `lint`
+    shown = [d for d in result.diagnostics if d.severity.rank >= Severity.WARNING.rank]
+    if shown:
+        click.echo(render(shown, fmt, sources) + "\n", err=True)
     artifacts = result.artifacts
     if check_only:
         stale = stale_files(out_dir, artifacts)
@@ -104,7 +106,7 @@ def build(
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
     state = "wrote" if changed else "unchanged,"
-    click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(result.diagnostics)})")
+    click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(shown)})")
 
 
 def _files(count: int) -> str:

@@ -22,7 +22,7 @@ BROKEN = {
     "api.py": """
         from monitoring_dsl import Dashboard, TimeSeries
         api = Dashboard("API", panels=[
-            TimeSeries("Requests", "sum(rate(http_request_total[5m]))", unit="reqps"),
+            TimeSeries("Requests", "sum(rate(http_request_total[$__rate_interval]))", unit="reqps"),
         ])
     """,
 }

@@ -1,14 +1,35 @@
-"""D5xx: dashboards. Unique, safe uids; links that lead somewhere; variables defined once."""
+"""D5xx: dashboards. Unique, safe uids; links that lead somewhere; variables defined once, used, and known;
+units that match what the queries return; rate windows that follow the time range; distinct titles; and
+groupings a panel can draw."""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
+from typing import Any
 
-from monitoring_dsl.checks.context import CheckContext
+import attrs
+
+from monitoring_dsl.checks.context import CheckContext, Query
+from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
-from monitoring_dsl.model.base import nearest
-from monitoring_dsl.model.dashboards import UID_RE, Dashboard, Link, dashboard_uid
+from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
+from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.model.dashboards import (
+    UID_RE,
+    Dashboard,
+    Heatmap,
+    Link,
+    Panel,
+    Table,
+    Target,
+    Text,
+    Variable,
+    dashboard_uid,
+)
+from monitoring_dsl.model.rules import Record
+from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, selectors, substitute
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -138,7 +159,9 @@ def duplicate_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         variables=[Variable.query("endpoint", ...), Variable.custom("endpoint_group", [...])]
     """
     for dashboard in ctx.project.dashboards:
-        seen = {"datasource"}
+        seen = (
+            set() if ctx.plain else {"datasource"}
+        )  # specs get a datasource variable added; plain files have their own
         for variable in dashboard.variables:
             if variable.name in seen:
                 yield diagnostic(
@@ -150,3 +173,1256 @@ def duplicate_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                     **ctx.at(variable.location, variable.name),
                 )
             seen.add(variable.name)
+
+
+# --- units ----------------------------------------------------------------------------------------------------
+
+
+def _target_queries(ctx: CheckContext) -> dict[int, Query]:
+    """id(target) -> its parsed query."""
+    return {id(query.owner): query for query in ctx.queries if isinstance(query.owner, Target)}
+
+
+def _panel_quantity(units: _Units, queries: dict[int, Query], panel: Panel) -> Quantity | None:
+    """What every shown query of `panel` returns, when they all return the same known thing."""
+    found: Quantity | None = None
+    shown = [target for target in panel.targets if not target.hide]
+    for target in shown:
+        query = queries.get(id(target))
+        if query is None or query.parsed is None or target.format == "heatmap":
+            return None
+        quantity = units.of_text(query.text)
+        if quantity is None or quantity.dimension == NUMBER or (found is not None and not found.same(quantity)):
+            return None
+        found = quantity if found is None else _merge(found, quantity)
+    return found
+
+
+def _from_series(quantity: Quantity) -> str:
+    """Where a unit came from, for messages: "`x_seconds_bucket`; unit inferred from the name"."""
+    names = ", ".join(f"`{name}`" for name in quantity.series[:3]) + (", ..." if len(quantity.series) > 3 else "")
+    inferred = "unit inferred from the name" if quantity.inferred else ""
+    return "; ".join(part for part in (names and f"from {names}", inferred) if part)
+
+
+def _declared_unit(ctx: CheckContext, quantity: Quantity) -> tuple[Related, ...]:
+    for name in quantity.series:
+        metric = ctx.catalog.describe(name).metric
+        if metric is not None and metric.unit is not None:
+            return ctx.declared_at(f"`{metric.name}` declared with unit={metric.unit!r}", metric)
+    return ()
+
+
+@check(code="D505", name="panel-without-unit", severity=Severity.WARNING)
+def panel_without_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel sets no unit although its queries return something with one: seconds, bytes, a ratio, a rate.
+
+    The unit a query returns comes from its series (the `unit=` of their declaration, else the name's unit
+    suffix: `_seconds`, `_bytes`, `_ratio`) and what the query does to them: `rate()` makes a per-second
+    rate, `histogram_quantile()` returns the unit of the buckets' bounds, the mean `_sum / _count` keeps the
+    unit, and a division of like units is a 0-1 ratio. A panel whose queries return a bare count, or whose
+    unit cannot be told, is not reported. Text panels take no unit; heatmaps and tables are not reported:
+    a heatmap's axis shows bucket bounds, and a table's columns carry units of their own.
+
+    ## Why is this bad?
+    Grafana shows `0.25` where `250 ms` was meant, and `1.2e+9` where `1.12 GiB` was: the reader has to
+    know the metric to read the panel, and cannot tell requests per second from requests per minute.
+
+    ## Example
+        TimeSeries("p95 latency", latency.quantile(0.95))
+
+    ## Use instead
+        TimeSeries("p95 latency", latency.quantile(0.95), unit="s")
+    """
+    units = _Units(ctx)
+    queries = _target_queries(ctx)
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            if panel.unit is not None or isinstance(panel, (Text, Heatmap, Table)):
+                continue
+            quantity = _panel_quantity(units, queries, panel)
+            if quantity is None or (quantity.dimension == COUNT and not quantity.per_second):
+                continue
+            suggestion = _suggest(quantity)
+            verb = "query returns" if len(panel.targets) == 1 else "queries return"
+            setting = "unit=" if not ctx.plain else "the panel's unit to "
+            yield diagnostic(
+                "D505",
+                f"panel {panel.title!r} has no unit, but its {verb} {_words(quantity)} ({_from_series(quantity)})",
+                help=f'set {setting}"{suggestion}"' if suggestion else "set the unit the query returns",
+                related=_declared_unit(ctx, quantity),
+                subject=panel,
+                **ctx.at(panel.location, panel.title),
+            )
+
+
+@check(code="D506", name="unit-mismatch", severity=Severity.WARNING)
+def unit_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel's unit contradicts what its queries return: `ms` over seconds, `percent` over a 0-1 ratio.
+
+    What a query returns is worked out as for D505: from the `unit=` of the series' declarations or their
+    name suffixes (`_seconds`, `_bytes`, `_ratio`) and what the query does to them (`* 1000` turns seconds into
+    milliseconds, `* 100` a ratio into a percentage; a division of like units is a 0-1 ratio; `rate()` of
+    a `_seconds_total` counter is seconds per second, a 0-1 share of time). Only a panel whose shown queries
+    all return the same known unit is checked, and only a unit that would show a wrong number is reported:
+    `bytes` on a rate of bytes lacks only "/s", and is accepted. Grafana's time units (`ns`...`d`), data
+    units (`bytes`, `bits`, `kbytes`...), data rates (`Bps`, `bps`...), `percent`, `percentunit` and
+    throughputs (`reqps`, `ops`, `rpm`...) are known; other units are not checked. Heatmaps are not checked,
+    since their unit is the bucket bounds'.
+
+    ## Why is this bad?
+    The panel shows a wrong number: a 250 ms latency as 250 µs under `ms`, a 5% error ratio as 0.05%
+    under `percent`. Thresholds and the reader's judgement are off by the same factor.
+
+    ## Example
+        TimeSeries("Error ratio", f"{errors.rate()} / {requests.rate()}", unit="percent")
+
+    ## Use instead
+        TimeSeries("Error ratio", f"{errors.rate()} / {requests.rate()}", unit="percentunit")
+    """
+    units = _Units(ctx)
+    queries = _target_queries(ctx)
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            expected = _GRAFANA_UNITS.get(panel.unit or "")
+            if expected is None or isinstance(panel, (Text, Heatmap)) or (ctx.plain and isinstance(panel, Table)):
+                continue
+            quantity = _panel_quantity(units, queries, panel)
+            if quantity is None or not _contradicts(quantity, expected):
+                continue
+            suggestion = _suggest(quantity)
+            verb = "query returns" if len(panel.targets) == 1 else "queries return"
+            yield diagnostic(
+                "D506",
+                f'panel {panel.title!r} has unit "{panel.unit}" ({_words(expected)}), but its {verb} '
+                f"{_words(quantity)} ({_from_series(quantity)})",
+                help=(f'use unit "{suggestion}", or ' if suggestion else "")
+                + "convert the value in the query to the unit the panel shows",
+                related=_declared_unit(ctx, quantity),
+                subject=panel,
+                **_unit_location(ctx, panel),
+            )
+
+
+def _unit_location(ctx: CheckContext, panel: Panel) -> dict[str, object]:
+    for needle in (
+        f'unit="{panel.unit}"',
+        f"unit='{panel.unit}'",
+        f'"unit": "{panel.unit}"',
+    ):
+        fields = ctx.at(panel.location, needle)
+        if fields["span"] is not None:
+            return fields
+    return ctx.at(panel.location, None)
+
+
+# --- what a query's numbers measure ---------------------------------------------------------------------------
+#
+# A panel's unit tells Grafana what its numbers are. To check it, we work out what a query returns from the
+# series it reads (the unit= of their declaration, else their name's unit suffix) and what the query does to
+# them. The walk below reads the query text itself, because the facts of monitoring_dsl.promql do not describe
+# operators; it runs only on queries promql_parser accepted, and gives up (no unit) on anything it does not
+# model, so a query it does not understand is never reported.
+
+
+@attrs.frozen
+class Quantity:
+    """What the numbers of a query measure.
+
+    `dimension` is "time" (base: seconds), "data" (bytes), "fraction" (1 = the whole), "count" (events) or
+    "number" (a bare literal). `scale` is the size of one unit of the value in the base unit (0.001 for
+    milliseconds, 0.01 for percent). `per_second` marks rates. `bounds` is the unit of a histogram bucket's `le`.
+    `series` names the series the unit came from and `inferred` says whether it came from a name.
+    """
+
+    dimension: str
+    scale: float = 1.0
+    per_second: bool = False
+    bounds: Quantity | None = attrs.field(default=None, eq=False)
+    series: tuple[str, ...] = attrs.field(default=(), eq=False)
+    inferred: bool = attrs.field(default=False, eq=False)
+    certain: bool = attrs.field(default=True, eq=False)
+
+    def same(self, other: Quantity) -> bool:
+        return (
+            self.dimension == other.dimension
+            and self.per_second == other.per_second
+            and math.isclose(self.scale, other.scale, rel_tol=1e-6)
+        )
+
+    def with_(self, **changes: Any) -> Quantity:
+        return attrs.evolve(self, **changes)
+
+
+TIME, DATA, FRACTION, COUNT, NUMBER = "time", "data", "fraction", "count", "number"
+
+# Unit suffixes of metric names (Prometheus's naming convention: base units, unit before `_total`).
+_NAME_UNITS: tuple[tuple[str, str, float], ...] = (
+    ("_seconds", TIME, 1.0),
+    ("_milliseconds", TIME, 1e-3),
+    ("_microseconds", TIME, 1e-6),
+    ("_nanoseconds", TIME, 1e-9),
+    ("_ms", TIME, 1e-3),
+    ("_bytes", DATA, 1.0),
+    ("_bits", DATA, 0.125),
+    ("_ratio", FRACTION, 1.0),
+)
+# The `unit=` of a declaration.
+_DECLARED_UNITS: dict[str, tuple[str, float]] = {
+    "seconds": (TIME, 1.0),
+    "s": (TIME, 1.0),
+    "milliseconds": (TIME, 1e-3),
+    "ms": (TIME, 1e-3),
+    "microseconds": (TIME, 1e-6),
+    "nanoseconds": (TIME, 1e-9),
+    "bytes": (DATA, 1.0),
+    "bits": (DATA, 0.125),
+    "ratio": (FRACTION, 1.0),
+    "percent": (FRACTION, 0.01),
+}
+# Words that betray a unit hidden in the middle of a counter's name (`bytes_in_total`, `io_time_total`): such a
+# counter is not assumed to count events.
+_UNIT_WORDS = re.compile(
+    r"(^|_)(bytes?|octets|bits|seconds?|ms|milliseconds|microseconds|nanoseconds|time|duration|latency|size|"
+    r"usage|utili[sz]ation|ratio|percent|percentage|celsius|joules|volts|amperes|watts|meters|grams)(_|$)"
+)
+
+# Grafana unit ids and what they expect the numbers to be.
+_GRAFANA_UNITS: dict[str, Quantity] = {
+    **{
+        unit: Quantity(TIME, scale)
+        for unit, scale in (
+            ("ns", 1e-9),
+            ("µs", 1e-6),
+            ("us", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+            ("d", 86400.0),
+            ("dtdurationms", 1e-3),
+            ("dtdurations", 1.0),
+            ("dthms", 1.0),
+            ("dtdhms", 1.0),
+            ("clockms", 1e-3),
+            ("clocks", 1.0),
+        )
+    },
+    **{
+        unit: Quantity(DATA, scale)
+        for unit, scale in (
+            ("bytes", 1.0),
+            ("decbytes", 1.0),
+            ("bits", 0.125),
+            ("decbits", 0.125),
+            ("kbytes", 2.0**10),
+            ("deckbytes", 1e3),
+            ("mbytes", 2.0**20),
+            ("decmbytes", 1e6),
+            ("gbytes", 2.0**30),
+            ("decgbytes", 1e9),
+            ("tbytes", 2.0**40),
+            ("dectbytes", 1e12),
+            ("pbytes", 2.0**50),
+            ("decpbytes", 1e15),
+        )
+    },
+    **{
+        unit: Quantity(DATA, scale, per_second=True)
+        for unit, scale in (
+            ("Bps", 1.0),
+            ("binBps", 1.0),
+            ("bps", 0.125),
+            ("binbps", 0.125),
+            ("KBs", 1e3),
+            ("KiBs", 2.0**10),
+            ("Kbits", 125.0),
+            ("Kibits", 128.0),
+            ("MBs", 1e6),
+            ("MiBs", 2.0**20),
+            ("Mbits", 125e3),
+            ("Mibits", 2.0**17),
+            ("GBs", 1e9),
+            ("GiBs", 2.0**30),
+            ("Gbits", 125e6),
+            ("Gibits", 2.0**27),
+        )
+    },
+    "percent": Quantity(FRACTION, 0.01),
+    "percentunit": Quantity(FRACTION, 1.0),
+    **{
+        unit: Quantity(COUNT, 1.0, per_second=True)
+        for unit in ["reqps", "rps", "wps", "iops", "ops", "cps", "eps", "mps", "recps", "rowsps", "hertz"]
+    },
+    **{
+        unit: Quantity(COUNT, 1 / 60, per_second=True)
+        for unit in ["rpm", "wpm", "opm", "cpm", "epm", "mpm", "recpm", "rowspm"]
+    },
+}
+
+
+class _GiveUp(Exception):
+    """The query holds something the unit walk does not model."""
+
+
+_TOKEN_RE = re.compile(
+    r"""(?P<space>\s+|\#[^\n]*)
+    |(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
+    |(?P<duration>(?:\d+(?:ms|[smhdwy]))+(?![\w.]))
+    |(?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+    |(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)
+    |(?P<op>==|!=|>=|<=|[-+*/%^<>(),@])
+    |(?P<open>[{\[])""",
+    re.VERBOSE,
+)
+_CLOSER = {"{": "}", "[": "]"}
+# Binary operators by precedence, loosest first.
+_PRECEDENCE = {
+    op: level
+    for level, ops in enumerate(["or", "and unless", "== != <= < >= >", "+ -", "* / % atan2", "^"], start=1)
+    for op in ops.split()
+}
+_COMPARISONS = {"==", "!=", "<=", "<", ">=", ">"}
+_AGGREGATIONS = set(
+    [
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "count",
+        "group",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "count_values",
+        "limitk",
+        "limit_ratio",
+    ]
+)
+_KEYWORDS = {
+    *["and", "or", "unless", "atan2", "bool", "on", "ignoring", "group_left", "group_right", "by", "without", "offset"],
+    *_AGGREGATIONS,
+}
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens; a `{...}` matcher list or `[...]` range is one token of kind "{" or "["."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN_RE.match(text, position)
+        if match is None:
+            raise _GiveUp
+        kind = match.lastgroup or ""
+        if kind == "open":
+            end = _closing(text, position)
+            tokens.append((text[position], text[position + 1 : end]))
+            position = end + 1
+            continue
+        if kind == "name" and match.group().lower() in _KEYWORDS:
+            tokens.append((kind, match.group().lower()))  # PromQL's keywords are case-insensitive
+        elif kind != "space":
+            tokens.append((kind, match.group()))
+        position = match.end()
+    return tokens
+
+
+def _closing(text: str, start: int) -> int:
+    """The offset of the bracket that closes the one at `start`, skipping strings."""
+    closer = _CLOSER[text[start]]
+    quote = None
+    index = start + 1
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\" and quote != "`":
+                index += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'`":
+            quote = char
+        elif char == closer:
+            return index
+        index += 1
+    raise _GiveUp
+
+
+# The tree the walk builds: ("number", value), ("string",), ("selector", name, is_range),
+# ("call", name, args), ("aggregate", name, args), ("binary", op, lhs, rhs, bool_modifier), ("negate", expr),
+# ("subquery", expr).
+_Node = tuple[Any, ...]
+
+
+class _Reader:
+    def __init__(self, text: str):
+        self.tokens = _tokens(text)
+        self.index = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str]:
+        index = self.index + offset
+        return self.tokens[index] if index < len(self.tokens) else ("end", "")
+
+    def take(self, text: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token[0] == "end" or (text is not None and token[1] != text):
+            raise _GiveUp
+        self.index += 1
+        return token
+
+    def parse(self) -> _Node:
+        node = self.expression(0)
+        if self.peek()[0] != "end":
+            raise _GiveUp
+        return node
+
+    def expression(self, lowest: int) -> _Node:
+        lhs = self.unary()
+        while True:
+            kind, text = self.peek()
+            precedence = _PRECEDENCE.get(text) if kind in ("op", "name") else None
+            if precedence is None or precedence < lowest:
+                return lhs
+            self.take()
+            with_bool = self.peek() == ("name", "bool")
+            if with_bool:
+                self.take()
+            if self.peek()[1] in ("on", "ignoring"):
+                self.take()
+                self.skip_group()
+            if self.peek()[1] in ("group_left", "group_right"):
+                self.take()
+                if self.peek()[1] == "(":
+                    self.skip_group()
+            rhs = self.expression(precedence if text == "^" else precedence + 1)
+            lhs = ("binary", text, lhs, rhs, with_bool)
+
+    def unary(self) -> _Node:
+        if self.peek()[1] in ("-", "+") and self.peek()[0] == "op":
+            sign = self.take()[1]
+            operand = self.expression(_PRECEDENCE["^"])
+            if sign == "+":
+                return operand
+            return ("number", -operand[1]) if operand[0] == "number" else ("negate", operand)
+        return self.postfix(self.primary())
+
+    def primary(self) -> _Node:
+        kind, text = self.take()
+        if kind == "op" and text == "(":
+            node = self.expression(0)
+            self.take(")")
+            return node
+        if kind == "number":
+            return (
+                "number",
+                float.fromhex(text) if text.lower().startswith("0x") else float(text),
+            )
+        if kind == "string":
+            return ("string",)
+        if kind == "{":
+            return ("selector", None, False)
+        if kind != "name":
+            raise _GiveUp
+        if text.lower() in ("inf", "nan"):
+            return ("number", float(text))
+        if text in _AGGREGATIONS and (self.peek()[1] == "(" or self.peek()[1] in ("by", "without")):
+            if self.peek()[1] in ("by", "without"):
+                self.take()
+                self.skip_group()
+            args = self.arguments()
+            if self.peek()[1] in ("by", "without"):
+                self.take()
+                self.skip_group()
+            return ("aggregate", text, args)
+        if self.peek()[1] == "(":
+            return ("call", text, self.arguments())
+        if self.peek()[0] == "{":
+            self.take()
+        return ("selector", text, False)
+
+    def postfix(self, node: _Node) -> _Node:
+        while True:
+            kind, text = self.peek()
+            if kind == "[":
+                self.take()
+                if ":" in text:
+                    node = ("subquery", node)
+                elif node[0] == "selector" and not node[2]:
+                    node = ("selector", node[1], True)
+                else:
+                    raise _GiveUp
+            elif (kind, text) == ("name", "offset"):
+                self.take()
+                if self.peek()[1] == "-":
+                    self.take()
+                if self.take()[0] != "duration":
+                    raise _GiveUp
+            elif (kind, text) == ("op", "@"):
+                self.take()
+                if self.peek()[0] == "number":
+                    self.take()
+                elif self.peek()[1] in ("start", "end"):
+                    self.take()
+                    self.take("(")
+                    self.take(")")
+                else:
+                    raise _GiveUp
+            else:
+                return node
+
+    def arguments(self) -> list[_Node]:
+        self.take("(")
+        args: list[_Node] = []
+        if self.peek()[1] == ")":
+            self.take()
+            return args
+        while True:
+            args.append(self.expression(0))
+            separator = self.take()[1]
+            if separator == ")":
+                return args
+            if separator != ",":
+                raise _GiveUp
+
+    def skip_group(self) -> None:
+        self.take("(")
+        while self.take()[1] != ")":
+            pass
+
+
+_KEEPS_UNIT = {
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "sort",
+    "sort_desc",
+    "sort_by_label",
+    "sort_by_label_desc",
+    "label_replace",
+    "label_join",
+    "last_over_time",
+    "min_over_time",
+    "max_over_time",
+    "avg_over_time",
+    "quantile_over_time",
+    "mad_over_time",
+    "stddev_over_time",
+    "delta",
+    "idelta",
+    "scalar",
+}
+_KEEPS_UNIT_AGGREGATIONS = {
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "topk",
+    "bottomk",
+    "limitk",
+    "limit_ratio",
+    "quantile",
+    "stddev",
+}
+
+
+class _Units:
+    """Works out the Quantity of queries, given the catalog."""
+
+    def __init__(self, ctx: CheckContext):
+        self.ctx = ctx
+        self._records: set[str] = set()
+
+    def of_text(self, text: str) -> Quantity | None:
+        try:
+            node = _Reader(text).parse()
+        except (_GiveUp, ValueError, IndexError):
+            return None
+        return self.of(node)
+
+    def of(self, node: _Node) -> Quantity | None:
+        kind = node[0]
+        if kind == "number":
+            return Quantity(NUMBER)
+        if kind == "selector":
+            return self.series(node[1]) if node[1] else None
+        if kind == "subquery" or kind == "negate":
+            return self.of(node[1])
+        if kind == "call":
+            return self.call(node[1], node[2])
+        if kind == "aggregate":
+            name, args = node[1], node[2]
+            if name == "count":
+                return Quantity(COUNT)
+            if name in _KEEPS_UNIT_AGGREGATIONS and args:
+                inner = self.of(args[-1])
+                return inner if inner is not None and inner.dimension != NUMBER else None
+            return None
+        if kind == "binary":
+            return self.binary(node[1], self.of(node[2]), self.of(node[3]), node[4], node[2], node[3])
+        return None
+
+    def call(self, name: str, args: list[_Node]) -> Quantity | None:
+        if name == "time":
+            return Quantity(TIME)
+        if name == "vector":
+            return Quantity(NUMBER)
+        if name == "histogram_quantile" and len(args) == 2:
+            inner = self.of(args[1])
+            return inner.bounds if inner is not None else None
+        if not args:
+            return None
+        first = next((arg for arg in args if arg[0] not in ("number", "string")), None)
+        if first is None:
+            return None
+        inner = self.of(first)
+        if inner is None or inner.dimension == NUMBER:
+            return None
+        if name in ("rate", "irate", "increase"):
+            if first[0] != "selector" or not first[1] or inner.per_second or inner.dimension == FRACTION:
+                return None
+            if self.ctx.catalog.describe(first[1]).series_type != "counter":
+                return None
+            return inner.with_(per_second=True) if name != "increase" else inner
+        if name == "deriv":
+            return None if inner.per_second else inner.with_(per_second=True)
+        if name == "sum_over_time":
+            return inner if inner.dimension != FRACTION else None
+        if name in _KEEPS_UNIT:
+            return inner
+        return None
+
+    @staticmethod
+    def binary(
+        op: str,
+        lhs: Quantity | None,
+        rhs: Quantity | None,
+        with_bool: bool,
+        lhs_node: _Node,
+        rhs_node: _Node,
+    ) -> Quantity | None:
+        if op in _COMPARISONS:
+            if with_bool:
+                return None
+            return rhs if lhs is not None and lhs.dimension == NUMBER else lhs
+        if op in ("and", "unless"):
+            return lhs
+        if lhs is None or rhs is None:
+            return None
+        if op == "or":
+            if lhs.dimension == NUMBER:
+                return rhs
+            if rhs.dimension == NUMBER or lhs.same(rhs):
+                return lhs
+            return None
+        if op in ("+", "-"):
+            if lhs.dimension == NUMBER:
+                return rhs
+            if rhs.dimension == NUMBER or lhs.same(rhs):
+                return _merge(lhs, rhs)
+            return None
+        if op == "*":
+            if lhs.dimension == NUMBER and rhs.dimension == NUMBER:
+                return Quantity(NUMBER)
+            # a factor changes the scale (`* 1000`: seconds to milliseconds); its sign changes nothing
+            if lhs.dimension == NUMBER and lhs_node[0] == "number" and lhs_node[1]:
+                return rhs.with_(scale=rhs.scale / abs(lhs_node[1]))
+            if rhs.dimension == NUMBER and rhs_node[0] == "number" and rhs_node[1]:
+                return lhs.with_(scale=lhs.scale / abs(rhs_node[1]))
+            return None
+        if op == "/":
+            if rhs.dimension == NUMBER:
+                if lhs.dimension == NUMBER:
+                    return Quantity(NUMBER)
+                if rhs_node[0] == "number" and rhs_node[1]:
+                    return lhs.with_(scale=lhs.scale * abs(rhs_node[1]))
+                return None
+            if lhs.dimension == NUMBER:
+                return None
+            if lhs.dimension == rhs.dimension and lhs.per_second == rhs.per_second:
+                return _merge(Quantity(FRACTION, lhs.scale / rhs.scale), lhs, rhs)
+            if rhs.dimension == COUNT and lhs.per_second == rhs.per_second and lhs.dimension in (TIME, DATA):
+                return _merge(lhs.with_(scale=lhs.scale / rhs.scale, per_second=False), lhs, rhs)
+            return None
+        return None
+
+    def series(self, name: str) -> Quantity | None:
+        """The Quantity of one series: from its declaration's unit=, else its name."""
+        if name.startswith(PLACEHOLDER_PREFIX):
+            return None
+        info = self.ctx.catalog.describe(name)
+        if info.record is not None:
+            return self.record(info.record)
+        declared = info.metric.unit if info.metric is not None else None
+        base = name
+        for suffix in ("_total", "_bucket", "_sum", "_count"):
+            if base.endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        if declared is not None:
+            found = _DECLARED_UNITS.get(declared.lower())
+            unit = Quantity(found[0], found[1], series=(name,)) if found else None
+        else:
+            unit = _unit_from_name(base, name)
+        if name.endswith("_bucket"):
+            return Quantity(COUNT, bounds=unit, series=(name,), inferred=True) if unit is not None else None
+        if name.endswith("_count") and info.series_type == "counter":
+            return Quantity(COUNT, series=(name,), inferred=declared is None)
+        if unit is None and name.endswith("_total") and ":" not in name and not _UNIT_WORDS.search(base):
+            return Quantity(COUNT, series=(name,), inferred=True, certain=False)
+        return unit
+
+    def record(self, record: Record) -> Quantity | None:
+        if record.name in self._records:
+            return None
+        self._records.add(record.name)
+        try:
+            return self.of_text(record.expr)
+        finally:
+            self._records.discard(record.name)
+
+
+def _unit_from_name(base: str, name: str) -> Quantity | None:
+    if ":" in base:
+        return None  # a recording rule's name: `job:latency_seconds:p99_ratio` is no promise about units
+    for suffix, dimension, scale in _NAME_UNITS:
+        if base.endswith(suffix):
+            return Quantity(dimension, scale, series=(name,), inferred=True)
+    return None
+
+
+def _merge(result: Quantity, *parts: Quantity) -> Quantity:
+    series = tuple(dict.fromkeys(name for part in (result, *parts) for name in part.series))
+    return result.with_(
+        series=series,
+        inferred=any(part.inferred for part in (result, *parts)),
+        certain=all(part.certain for part in (result, *parts)),
+    )
+
+
+def _comparable(query: Quantity) -> Quantity:
+    """Seconds per second are a share of time: a 0-1 fraction."""
+    if query.dimension == TIME and query.per_second:
+        return query.with_(dimension=FRACTION, per_second=False)
+    return query
+
+
+def _contradicts(query: Quantity, unit: Quantity) -> bool:
+    """Whether Grafana would show the numbers of `query` wrongly under a unit that expects `unit`.
+
+    A unit that only leaves out "/s" (bytes on a byte rate, seconds on seconds per second) shows the right
+    number, and a count over a window may be read as a rate per window: neither is reported.
+    """
+    if query.same(unit) or _comparable(query).same(unit):
+        return False
+    if query.dimension in (TIME, DATA) and unit.dimension == query.dimension and math.isclose(unit.scale, query.scale):
+        return False  # only "/s" differs
+    if query.dimension == COUNT and not query.per_second and unit.dimension == COUNT:
+        return False
+    # a counter without a unit in its name may still count bytes
+    return not (query.dimension == COUNT and not query.certain and unit.dimension == DATA)
+
+
+_TIME_WORDS = {
+    1e-9: "nanoseconds",
+    1e-6: "microseconds",
+    1e-3: "milliseconds",
+    1.0: "seconds",
+    60.0: "minutes",
+    3600.0: "hours",
+    86400.0: "days",
+}
+_DATA_WORDS = {
+    0.125: "bits",
+    1.0: "bytes",
+    2.0**10: "KiB",
+    1e3: "kB",
+    2.0**20: "MiB",
+    1e6: "MB",
+    2.0**30: "GiB",
+    1e9: "GB",
+    2.0**40: "TiB",
+    1e12: "TB",
+}
+
+
+def _words(quantity: Quantity) -> str:
+    """`quantity` in words: "seconds", "a 0-1 ratio", "bytes per second"."""
+    scale, dimension = quantity.scale, quantity.dimension
+    if dimension == TIME and quantity.per_second:
+        return f"{_words(_comparable(quantity))} (seconds per second)"
+    if dimension == FRACTION:
+        if math.isclose(scale, 1):
+            return "a 0-1 ratio"
+        return "a 0-100 percentage" if math.isclose(scale, 0.01) else f"a fraction in units of {scale:g}"
+    words = {TIME: _TIME_WORDS, DATA: _DATA_WORDS}.get(dimension, {})
+    base = next((word for size, word in words.items() if math.isclose(size, scale)), None)
+    if dimension == COUNT:
+        base = "events" if math.isclose(scale, 1) else None
+        if not quantity.per_second:
+            return "a count"
+    if base is None:
+        base = f"units of {scale:g} {'seconds' if dimension == TIME else 'bytes' if dimension == DATA else 'events'}"
+    if quantity.per_second:
+        if dimension == COUNT and math.isclose(scale, 1 / 60):
+            return "events per minute"
+        return f"{base} per second"
+    return base
+
+
+# The unit to suggest for each Quantity, in order of preference.
+_PREFERRED = (
+    "s",
+    "ms",
+    "µs",
+    "ns",
+    "m",
+    "h",
+    "d",
+    "bytes",
+    "bits",
+    "kbytes",
+    "mbytes",
+    "gbytes",
+    "percentunit",
+    "percent",
+    "Bps",
+    "bps",
+    "KiBs",
+    "MiBs",
+    "ops",
+    "opm",
+)
+
+
+def _suggest(query: Quantity) -> str | None:
+    comparable = _comparable(query)
+    return next((unit for unit in _PREFERRED if _GRAFANA_UNITS[unit].same(comparable)), None)
+
+
+def _in_query(ctx: CheckContext, query: Query, needle: str) -> dict[str, object]:
+    """`ctx.in_query`; in a plain file, else `needle` on the query's own line (JSON escapes the query's quotes,
+    so the query is not found verbatim)."""
+    fields = ctx.in_query(query, needle)
+    if fields["span"] is not None or not ctx.plain:
+        return fields
+    return ctx.at(query.location, needle)
+
+
+# --- rate windows ---------------------------------------------------------------------------------------------
+
+_RATE_CALL_RE = re.compile(r"(?<![\w:])rate\s*\(")
+_LITERAL_WINDOW_RE = re.compile(r"\s*(?:\d+(?:ms|[smhdwy]))+\s*")
+_WINDOW_WORDS = {
+    "ms": ("ms", "millisecond"),
+    "s": ("s", "sec", "second"),
+    "m": ("m", "min", "minute"),
+    "h": ("h", "hr", "hour"),
+    "d": ("d", "day"),
+    "w": ("w", "week"),
+    "y": ("y", "year"),
+}
+
+_PERIODIC = {"h": "hourly", "d": "daily", "w": "weekly", "y": "yearly"}
+
+
+def _skip_string(text: str, index: int) -> int:
+    """The offset just after the string literal that opens at `index`."""
+    quote = text[index]
+    index += 1
+    while index < len(text) and text[index] != quote:
+        index += 2 if text[index] == "\\" and quote != "`" else 1
+    return index + 1
+
+
+def _fixed_rate_windows(query: str) -> Iterator[str]:
+    """The range ("[5m]") of each rate() in `query` over a literal range (not a subquery)."""
+    index = 0
+    while True:
+        match = _RATE_CALL_RE.search(query, index)
+        if match is None:
+            return
+        index = match.end()
+        if _inside_string(query, match.start()):
+            continue
+        depth, position = 1, match.end()
+        while position < len(query) and depth > 0:
+            char = query[position]
+            if char in "\"'`":
+                position = _skip_string(query, position)
+                continue
+            if char in "({":
+                depth += 1
+            elif char in ")}":
+                depth -= 1
+            elif char == "[" and depth == 1:
+                end = query.find("]", position)
+                if end < 0:
+                    return
+                if _LITERAL_WINDOW_RE.fullmatch(query[position + 1 : end]):
+                    yield query[position : end + 1]
+                position = end
+            position += 1
+
+
+def _inside_string(text: str, position: int) -> bool:
+    index = 0
+    while index < position:
+        if text[index] in "\"'`":
+            index = _skip_string(text, index)
+            if index > position:
+                return True
+            continue
+        index += 1
+    return False
+
+
+def _names_window(window: str, *texts: str | None) -> bool:
+    """Whether any of `texts` names the window ("5m average", "last 5 minutes", "per hour")."""
+    parts = re.findall(r"(\d+)(ms|[smhdwy])", window)
+    if len(parts) != 1:
+        return False
+    number, unit = parts[0]
+    words = "|".join(_WINDOW_WORDS[unit])
+    pattern = rf"\b{number}\s*(?:{words})s?\b"
+    if number == "1":
+        pattern += rf"|\b(?:per|an?|one|last)\s+(?:{words})\b"
+        if unit in _PERIODIC:
+            pattern += rf"|\b{_PERIODIC[unit]}\b"
+    return any(text and re.search(pattern, text, re.IGNORECASE) for text in texts)
+
+
+@check(code="D507", name="fixed-rate-window", severity=Severity.WARNING)
+def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel query takes `rate()` over a fixed range such as `[5m]` instead of `$__rate_interval`.
+
+    Only `rate()` in range queries is reported. A fixed window is deliberate, and accepted, in an instant
+    query (`instant=True`: there is no step to follow), in `increase()` (whose window is the quantity
+    shown, "failures per hour"), and when the panel's title or description or the query's legend names the
+    window ("Request rate, 5m average", "per hour"). `irate()` is not reported: it reads only the last two
+    samples of its window, so any window of two scrape intervals or more gives the same graph (Q206 reports
+    shorter ones). Subquery ranges (`[1h:5m]`) and variables (`[$window]`) are not fixed windows.
+
+    ## Why is this bad?
+    Grafana's step between points grows with the time range. Zoomed out, a step of 10 minutes over a `[5m]`
+    rate skips half the samples, so spikes vanish and the graph changes with the zoom; zoomed in, a window
+    shorter than four scrape intervals leaves gaps. `$__rate_interval` is always at least four scrape
+    intervals and at least one step.
+
+    ## Example
+        TimeSeries("Requests", "sum(rate(http_requests_total[5m]))", unit="reqps")
+
+    ## Use instead
+        TimeSeries("Requests", "sum(rate(http_requests_total[$__rate_interval]))", unit="reqps")
+    """
+    for query in ctx.queries:
+        target = query.owner
+        if not isinstance(target, Target) or target.instant or query.parsed is None:
+            continue
+        panel = ctx.panels_by_target.get(id(target))
+        title = panel.title if panel is not None else None
+        description = panel.description if panel is not None else None
+        for window in dict.fromkeys(_fixed_rate_windows(query.original)):
+            if _names_window(window, title, description, target.legend):
+                continue
+            yield diagnostic(
+                "D507",
+                f"rate() over a fixed {window} in a panel query: the window does not follow the dashboard's time range",
+                help=f"use [$__rate_interval]; if {window} is deliberate, say so in the title or legend "
+                f'("{window[1:-1]} average")',
+                subject=target,
+                **_in_query(ctx, query, window),
+            )
+
+
+# --- variables ------------------------------------------------------------------------------------------------
+
+# Grafana's global variables that do not start with `__` (those that do are Grafana's own by definition), and
+# the datasource variable monitoring-dsl adds to every dashboard.
+_GLOBAL_VARIABLES = frozenset({"datasource", "timeFilter"})
+# Any mention of a variable: `$name`, `${name...}`, `[[name...]]`.
+_MENTION_RE = re.compile(r"\$\{?(?P<braced>[A-Za-z_]\w*)|\[\[(?P<bracketed>[A-Za-z_]\w*)")
+_REPEAT_RE = re.compile(r'"repeat"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
+_DECLARED_NAME_RE = re.compile(r'"name"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
+
+
+def _link_texts(link: Link) -> Iterator[str]:
+    yield link.title
+    if link.url:
+        yield link.url
+    yield from link.variables.values()
+
+
+def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
+    """(holder, text) for every text of `dashboard` in which Grafana substitutes variables."""
+    yield dashboard, dashboard.title
+    yield dashboard, dashboard.description
+    for link in dashboard.links:
+        yield from ((dashboard, text) for text in _link_texts(link))
+    for variable in dashboard.variables:
+        for text in (variable.definition, variable.regex, variable.default):
+            if text:
+                yield variable, text
+    for row in dashboard.rows:
+        yield row, row.title
+    for panel in dashboard.all_panels():
+        yield panel, panel.title
+        for text in (panel.description, panel.content if isinstance(panel, Text) else None):
+            if text:
+                yield panel, text
+        for link in (*panel.links, *panel.data_links):
+            yield from ((panel, text) for text in _link_texts(link))
+        for target in panel.targets:
+            for text in (target.expr, target.legend, target.interval):
+                if text:
+                    yield target, text
+
+
+def _mentions(text: str) -> Iterator[str]:
+    for match in _MENTION_RE.finditer(text):
+        yield match.group("braced") or match.group("bracketed")
+
+
+def _file_text(ctx: CheckContext, location: SourceLocation | None) -> str:
+    """The whole text of the file `location` is in ("" when it cannot be read)."""
+    if location is None:
+        return ""
+    lines: list[str] = []
+    while (line := ctx.sources.line(location.path, len(lines) + 1)) is not None:
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@check(code="D508", name="unused-variable", severity=Severity.INFO)
+def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A dashboard variable that no panel query, title, link, row or other variable uses.
+
+    A use is `$name`, `${name}` (with any format, `${name:csv}`) or `[[name]]` in a panel query, legend,
+    title, description or link, in a row title or in another variable's query, or a row repeated by the
+    variable. In a plain dashboard JSON any mention anywhere in the file counts (a panel's `datasource`,
+    `repeat`, a Loki query), and ad hoc filters, which apply themselves to every query, are not reported.
+
+    ## Why is this bad?
+    The dashboard shows a drop-down that changes nothing: users pick a value and trust a view that ignores
+    it. Either a query forgot its filter or the variable can go.
+
+    ## Example
+        Dashboard("API", variables=[Variable.query("endpoint", "label_values(http_requests_total, endpoint)")],
+                  panels=[TimeSeries("Requests", "sum(rate(http_requests_total[$__rate_interval]))")])
+
+    ## Use instead
+        Dashboard("API", variables=[Variable.query("endpoint", "label_values(http_requests_total, endpoint)")],
+                  panels=[TimeSeries("Requests",
+                                     'sum(rate(http_requests_total{endpoint=~"$endpoint"}[$__rate_interval]))')])
+    """
+    for dashboard in ctx.project.dashboards:
+        used: set[str] = {row.repeat for row in dashboard.rows if row.repeat}
+        for holder, text in _texts(dashboard):
+            own = holder.name if isinstance(holder, Variable) else None
+            used.update(name for name in _mentions(text) if name != own)
+        if ctx.plain:
+            raw = _file_text(ctx, dashboard.location)
+            used.update(_mentions(raw))
+            used.update(match.group("name") for match in _REPEAT_RE.finditer(raw))
+        for variable in dashboard.variables:
+            if variable.name in used:
+                continue
+            if ctx.plain and variable.kind == "constant" and not variable.definition:
+                continue  # an ad hoc filter (or an empty text box): the import cannot tell them apart
+            yield diagnostic(
+                "D508",
+                f"variable {variable.name!r} of dashboard {dashboard.title!r} is defined but nothing uses it",
+                help=f'filter the queries it is meant for (`{{label=~"${variable.name}"}}`), or remove it',
+                subject=variable,
+                **ctx.at(variable.location, variable.name),
+            )
+
+
+def _reference(text: str, name: str) -> str:
+    """How `text` refers to the variable `name`: `$name`, `${name:csv}` or `[[name]]`."""
+    pattern = rf"\$\{{{name}(?:[.:][^}}]*)?\}}|\[\[{name}(?::[^\]]*)?\]\]|\${name}(?!\w)"
+    match = re.search(pattern, text)
+    return match.group() if match else f"${name}"
+
+
+@check(code="D509", name="undefined-variable", severity=Severity.WARNING)
+def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel query, variable query or title uses a variable the dashboard does not define.
+
+    `$name`, `${name}`, `${name:format}` and `[[name]]` are references. Grafana's own variables
+    (`$__rate_interval`, `$__interval`, `$__range`, `$__from`, `$__to`, `$__dashboard`, `$__user`, `$__org`,
+    anything else starting with `__`, and `$timeFilter`) and the `datasource` variable that monitoring-dsl
+    adds are always defined. In a plain dashboard JSON a name the file declares elsewhere (an `__inputs`
+    constant) counts as defined.
+
+    ## Why is this bad?
+    Grafana leaves an unknown `$name` as it is: the query is sent with a literal `$name` in it, and either
+    fails to parse or matches nothing. The panel is empty and nothing says why.
+
+    ## Example
+        Dashboard("API", panels=[TimeSeries("Requests",
+                                            'sum(rate(http_requests_total{endpoint=~"$endpoint"}[5m]))')])
+
+    ## Use instead
+        Dashboard("API", variables=[Variable.query("endpoint", "label_values(http_requests_total, endpoint)")],
+                  panels=[TimeSeries("Requests",
+                                     'sum(rate(http_requests_total{endpoint=~"$endpoint"}[5m]))')])
+    """
+    queries = _target_queries(ctx)
+    for dashboard in ctx.project.dashboards:
+        defined = {variable.name for variable in dashboard.variables} | _GLOBAL_VARIABLES
+        if ctx.plain:
+            raw = _file_text(ctx, dashboard.location)
+            defined.update(match.group("name") for match in _DECLARED_NAME_RE.finditer(raw))
+        places: list[tuple[object, str, str]] = [
+            (variable, variable.definition, "the query of variable")
+            for variable in dashboard.variables
+            if variable.kind == "query"
+        ]
+        places += [(row, row.title, "the title of row") for row in dashboard.rows]
+        for panel in dashboard.all_panels():
+            places.append((panel, panel.title, "the title of panel"))
+            places += [(target, target.expr, "a query of panel") for target in panel.targets]
+        for holder, text, where in places:
+            for name in dict.fromkeys(substitute(text, {}).references):
+                if name in defined:
+                    continue
+                reference = _reference(text, name)
+                hint = nearest(name, defined - _GLOBAL_VARIABLES)
+                owner = getattr(holder, "name", None) or getattr(holder, "title", None)
+                if isinstance(holder, Target):
+                    panel_ = ctx.panels_by_target.get(id(holder))
+                    owner = panel_.title if panel_ is not None else None
+                place = f"{where} {owner!r}" if owner else where
+                query = queries.get(id(holder))
+                if query is not None:
+                    fields = _in_query(ctx, query, reference)
+                else:
+                    fields = ctx.at(getattr(holder, "location", None), reference)
+                yield diagnostic(
+                    "D509",
+                    f"{reference} in {place}: dashboard {dashboard.title!r} defines no variable {name!r}",
+                    help=f"did you mean ${hint}?" if hint else f"add a variable named {name!r} to the dashboard",
+                    subject=holder,
+                    **fields,
+                )
+
+
+# --- titles and groupings -------------------------------------------------------------------------------------
+
+_ROWS_IN_JSON_RE = re.compile(r'"type"\s*:\s*"row"|"rows"\s*:\s*\[\s*\{')
+
+
+def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]]:
+    """The groups of panels a reader sees together: each row's, or all of a dashboard without rows.
+
+    A plain dashboard's rows are not imported; one with rows gives no section, since its panels cannot be
+    told apart by row.
+    """
+    if dashboard.rows:
+        return [row.panels for row in dashboard.rows]
+    if ctx.plain and _ROWS_IN_JSON_RE.search(_file_text(ctx, dashboard.location)):
+        return []
+    return [dashboard.panels]
+
+
+@check(code="D510", name="duplicate-panel-title", severity=Severity.WARNING)
+def duplicate_panel_title(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Two panels of the same type in the same row (or on a dashboard without rows) have the same title.
+
+    Empty titles are not compared, nor titles holding a variable (`$instance`), which a repeated panel
+    needs. Some repeats are layout, not mistakes, and are accepted: panels in different rows ("Errors"
+    under "Reads" and under "Writes"), and panels of different types (a Stat of the value now beside a
+    TimeSeries of its history). The rows of a plain dashboard JSON are not known, so only a plain dashboard
+    without rows is checked.
+
+    ## Why is this bad?
+    A copied panel whose title was not changed: two panels claim to show the same thing while their queries
+    differ, and "look at the Latency panel" is ambiguous during an incident.
+
+    ## Example
+        Row("Latency", [TimeSeries("p95 latency", p95, unit="s"), TimeSeries("p95 latency", p99, unit="s")])
+
+    ## Use instead
+        Row("Latency", [TimeSeries("p95 latency", p95, unit="s"), TimeSeries("p99 latency", p99, unit="s")])
+    """
+    for dashboard in ctx.project.dashboards:
+        for panels in _sections(ctx, dashboard):
+            seen: dict[str, Panel] = {}
+            for panel in panels:
+                title = panel.title.strip()
+                if not title or "$" in title or "[[" in title:
+                    continue
+                first = seen.setdefault(f"{panel.type} {title.casefold()}", panel)
+                if first is panel:
+                    continue
+                yield diagnostic(
+                    "D510",
+                    f"dashboard {dashboard.title!r} has two panels titled {panel.title!r}",
+                    help="give each panel a title that says what it shows",
+                    related=ctx.declared_at("first panel with this title", first),
+                    subject=panel,
+                    **ctx.at(panel.location, panel.title),
+                )
+
+
+@check(code="D511", name="unbounded-grouping", severity=Severity.WARNING)
+def unbounded_grouping(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel query groups `by` a high-cardinality label (a path, user, IP, request id) with no `topk`.
+
+    The labels are those M108 calls unbounded (`path`, `url`, `user_id`, `email`, `client_ip`,
+    `request_id`, `trace_id`...). Not reported: a query with `topk`, `bottomk` or `limitk`; a label an outer
+    aggregation removes again; and a label the query filters to chosen values (`user_id="$user"`,
+    `path=~"/a|/b"`).
+
+    ## Why is this bad?
+    The panel draws one series per value: thousands of lines that no one can read, a legend that fills the
+    screen, and a query that loads Prometheus and the browser in proportion to the label's values.
+
+    ## Example
+        TimeSeries("Requests by path", "sum by (path) (rate(http_requests_total[$__rate_interval]))")
+
+    ## Use instead
+        TimeSeries("Busiest paths", "topk(10, sum by (path) (rate(http_requests_total[$__rate_interval])))")
+    """
+    for query in ctx.queries:
+        if not isinstance(query.owner, Target) or query.parsed is None:
+            continue
+        if _LIMITED_RE.search(query.text):
+            continue
+        output = output_labels(query.parsed, ctx.catalog.labels_of)
+        if not output:
+            continue
+        bounded = {
+            matcher.label
+            for selector in selectors(query.parsed)
+            for matcher in selector.matchers
+            if matcher.op == "=" or (matcher.op == "=~" and _BOUNDED_REGEX_RE.fullmatch(matcher.value))
+        }
+        reported: set[str] = set()
+        for grouping in groupings(query.parsed, ctx.catalog.labels_of):
+            if grouping.clause != "by":
+                continue
+            for label in grouping.labels:
+                if label in reported or label not in output or label in bounded:
+                    continue
+                if label.lower() not in HIGH_CARDINALITY_LABELS:
+                    continue
+                reported.add(label)
+                yield diagnostic(
+                    "D511",
+                    f"`by ({label})` without topk: the panel draws a series for every {label} value, "
+                    "and their number has no bound",
+                    help=f'show the busiest: topk(10, ...); or filter {label} with a variable ({label}=~"${label}")',
+                    subject=query.owner,
+                    **ctx.in_query(query, label),
+                )
+
+
+_LIMITED_RE = re.compile(r"(?<![\w:])(?:topk|bottomk|limitk|limit_ratio)\s*\(", re.IGNORECASE)
+# A regex matcher that lists values (`a|b|c`) rather than matching a pattern.
+_BOUNDED_REGEX_RE = re.compile(r"[\w:/.-]+(?:\|[\w:/.-]+)*")

@@ -1,32 +1,52 @@
 """The only wrapper around promql_parser: parsing, Grafana macro substitution and analysis of queries."""
 
 from monitoring_dsl.promql.analysis import (
+    BinaryOperation,
+    FeatureUse,
     Grouping,
     LabelSet,
     Matcher,
+    RangeArgument,
     Selector,
+    SeriesUse,
+    Step,
+    binary_operations,
+    features,
     function_names,
     groupings,
     output_labels,
+    range_arguments,
     selectors,
+    series_uses,
+    top_aggregation,
 )
 from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, substitute
 from monitoring_dsl.promql.parser import Parsed, SyntaxProblem, parse
 
 __all__ = [
     "PLACEHOLDER_PREFIX",
+    "BinaryOperation",
+    "FeatureUse",
     "Grouping",
     "LabelSet",
     "Matcher",
     "Parsed",
+    "RangeArgument",
     "Selector",
+    "SeriesUse",
+    "Step",
     "Substituted",
     "SyntaxProblem",
     "VariableInfo",
+    "binary_operations",
+    "features",
     "function_names",
     "groupings",
     "output_labels",
     "parse",
+    "range_arguments",
     "selectors",
+    "series_uses",
     "substitute",
+    "top_aggregation",
 ]

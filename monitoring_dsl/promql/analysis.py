@@ -1,33 +1,61 @@
-"""Facts about a parsed query, as plain data: the series it selects and the labels it groups by.
+"""Facts about a parsed query, as plain data: the series it selects and the labels it groups by, the path of
+operations down to each series, the ranges handed to functions, its binary operators and the functions and
+syntax it uses.
 
 Checks ask questions of these facts; no check touches promql_parser's tree directly. Label sets are computed
 bottom-up through the tree, given a function that knows each series' labels (None where nobody can know).
+Facts that depend only on the query are computed once per query text, however many checks ask.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import promql_parser as pp
 
+from monitoring_dsl.promql import functions as _functions  # noqa: F401 - registers holt_winters with the parser
 from monitoring_dsl.promql.parser import Parsed
 
 LabelSet = frozenset[str] | None
 LabelsOf = Callable[[str], LabelSet]
+T = TypeVar("T")
 
-# promql_parser's enums are not hashable, so the operator is found by comparison.
+_CACHE_SIZE = 65536
+
+
+def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
+    """Compute a fact of a query once: every check asks for it, and a query's text fixes its tree."""
+    cache: dict[str, tuple[T, ...]] = {}
+
+    @functools.wraps(function)
+    def cached(parsed: Parsed) -> list[T]:
+        found = cache.get(parsed.text)
+        if found is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            found = cache[parsed.text] = tuple(function(parsed))
+        return list(found)
+
+    return cached
+
+
+# promql_parser's enums are not hashable: the operator is found by its name, or failing that by comparison.
 _MATCH_OPS = (
     (pp.MatchOp.Equal, "="),
     (pp.MatchOp.NotEqual, "!="),
     (pp.MatchOp.Re, "=~"),
     (pp.MatchOp.NotRe, "!~"),
 )
+_MATCH_OP_NAMES = {str(candidate): text for candidate, text in _MATCH_OPS}
 
 
 def _match_op(op: Any) -> str:
-    return next(text for candidate, text in _MATCH_OPS if op == candidate)
+    return _MATCH_OP_NAMES.get(str(op)) or next(text for candidate, text in _MATCH_OPS if op == candidate)
 
 
 # Functions whose result keeps the labels of their first instant-vector argument.
@@ -126,6 +154,7 @@ def _collect_selectors(node: Any, function: str | None, found: list[Selector]) -
             _collect_selectors(child, name, found)
 
 
+@_per_query
 def selectors(parsed: Parsed) -> list[Selector]:
     """Every series selector in the query, in order of appearance, with the function it is an argument of."""
     found: list[Selector] = []
@@ -133,6 +162,7 @@ def selectors(parsed: Parsed) -> list[Selector]:
     return found
 
 
+@_per_query
 def function_names(parsed: Parsed) -> list[str]:
     return [str(node.func.name) for node, _ in _walk(parsed.ast) if isinstance(node, pp.Call)]
 
@@ -201,7 +231,7 @@ def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
             base, other = rhs, lhs
         else:
             base, other = lhs, rhs
-        if not base and other:  # scalar op vector
+        if base is not None and not base:  # scalar op vector: the vector's labels, unknown if it is unknown
             return other
         if base is None:
             return None
@@ -236,4 +266,367 @@ def groupings(parsed: Parsed, labels_of: LabelsOf) -> list[Grouping]:
                     _series_names(node.expr),
                 )
             )
+    return found
+
+
+# --- Paths from a query's result down to the series it reads ---------------------------------------------
+
+
+@attrs.frozen
+class Step:
+    """One operation on the way from a query's result down to a series it reads.
+
+    `kind` is "call", "aggregation", "binary" or "subquery"; `name` the function, aggregation operator or
+    binary operator. `node` numbers the operation within its query, so that the series under one call can be
+    grouped; `argument` is the argument (call, aggregation: 0 is the parameter, 1 the vector) or the side
+    (binary: 0 left, 1 right) the path continues in.
+    """
+
+    kind: str
+    name: str
+    node: int
+    argument: int = 0
+    clause: str | None = None  # aggregation: "by", "without", or None when it has no clause
+    labels: tuple[str, ...] = ()  # aggregation: the clause's labels; binary: the on/ignoring labels
+    number: float | None = None  # call or aggregation: its first argument, when that is a number literal
+    matching: str | None = None  # binary: "on" or "ignoring" when given
+    grouping: bool = False  # binary: group_left or group_right given
+    seconds: float | None = None  # subquery: its range
+
+    def describe(self) -> str:
+        """The step as PromQL shows it: `sum by (le)`, `rate()`, `/`."""
+        if self.kind == "aggregation":
+            return f"{self.name} {self.clause} ({', '.join(self.labels)})" if self.clause else self.name
+        if self.kind == "call":
+            return f"{self.name}()"
+        if self.kind == "subquery":
+            return "a subquery"
+        return f"`{self.name}`"
+
+
+@attrs.frozen
+class SeriesUse:
+    """A series selector and the operations between it and the query's result, outermost first."""
+
+    selector: Selector
+    path: tuple[Step, ...]
+
+    @property
+    def ranged(self) -> bool:
+        """Whether the series is read as a range: `x[5m]`, or inside a subquery."""
+        return self.selector.range_seconds is not None or any(step.kind == "subquery" for step in self.path)
+
+
+def _number(node: Any) -> float | None:
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if isinstance(node, pp.NumberLiteral):
+        return float(node.val)
+    if isinstance(node, pp.UnaryExpr) and isinstance(node.expr, pp.NumberLiteral):
+        return -float(node.expr.val)
+    return None
+
+
+def _aggregation_clause(node: Any) -> tuple[str | None, tuple[str, ...]]:
+    modifier = node.modifier
+    if modifier is None:
+        return None, ()
+    clause = "by" if modifier.type == pp.AggModifierType.By else "without"
+    return clause, tuple(str(label) for label in modifier.labels)
+
+
+def _binary_step(node: Any, number: int, side: int) -> Step:
+    modifier = node.modifier
+    matching: str | None = None
+    labels: tuple[str, ...] = ()
+    grouping = False
+    if modifier is not None:
+        if modifier.matching is not None:
+            matching = "on" if modifier.matching.type == pp.LabelModifierType.Include else "ignoring"
+            labels = tuple(str(label) for label in modifier.matching.labels)
+        grouping = modifier.card in (pp.VectorMatchCardinality.ManyToOne, pp.VectorMatchCardinality.OneToMany)
+    return Step("binary", str(node.op), number, side, labels=labels, matching=matching, grouping=grouping)
+
+
+@_per_query
+def series_uses(parsed: Parsed) -> list[SeriesUse]:
+    """Every series selector of the query with the path of operations from the result down to it."""
+    found: list[SeriesUse] = []
+    counter = itertools.count()
+
+    def function_of(path: tuple[Step, ...]) -> str | None:
+        if path and path[-1].kind == "call":
+            return path[-1].name
+        return None
+
+    def visit(node: Any, path: tuple[Step, ...]) -> None:
+        if isinstance(node, pp.VectorSelector):
+            found.append(SeriesUse(_selector(node, None, function_of(path)), path))
+        elif isinstance(node, pp.MatrixSelector):
+            selector = _selector(node.vector_selector, node.range.total_seconds(), function_of(path))
+            found.append(SeriesUse(selector, path))
+        elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+            visit(node.expr, path)
+        elif isinstance(node, pp.SubqueryExpr):
+            seconds = node.range.total_seconds() if node.range is not None else None
+            visit(node.expr, (*path, Step("subquery", "", next(counter), seconds=seconds)))
+        elif isinstance(node, pp.Call):
+            number = next(counter)
+            first = _number(node.args[0]) if len(node.args) else None
+            for index, argument in enumerate(node.args):
+                visit(argument, (*path, Step("call", str(node.func.name), number, index, number=first)))
+        elif isinstance(node, pp.AggregateExpr):
+            number = next(counter)
+            clause, labels = _aggregation_clause(node)
+            step = Step("aggregation", str(node.op), number, 1, clause, labels, _number(node.param))
+            if node.param is not None:
+                visit(node.param, (*path, attrs.evolve(step, argument=0)))
+            visit(node.expr, (*path, step))
+        elif isinstance(node, pp.BinaryExpr):
+            number = next(counter)
+            visit(node.lhs, (*path, _binary_step(node, number, 0)))
+            visit(node.rhs, (*path, _binary_step(node, number, 1)))
+
+    visit(parsed.ast, ())
+    return found
+
+
+# --- Ranges ----------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RangeArgument:
+    """A range handed to a function: `rate(x[5m])`, or a subquery `max_over_time(rate(x[5m])[1h:])`.
+
+    `aggregations` are the aggregation operators a subquery evaluates before the function sees its values,
+    e.g. ("sum",) for `rate(sum(x)[5m:])`.
+    """
+
+    function: str
+    seconds: float
+    subquery: bool
+    series: tuple[str, ...]
+    aggregations: tuple[str, ...] = ()
+
+
+def _value_aggregations(node: Any) -> list[str]:
+    """Aggregation operators whose result is the value of `node` (through parentheses, operators and
+    functions of instant vectors, not through a range or a subquery)."""
+    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        return _value_aggregations(node.expr)
+    if isinstance(node, pp.AggregateExpr):
+        return [str(node.op)]
+    if isinstance(node, pp.BinaryExpr):
+        sides = [node.lhs] if str(node.op) in ("and", "unless") else [node.lhs, node.rhs]
+        return [op for side in sides for op in _value_aggregations(side)]
+    if isinstance(node, pp.Call):
+        return [op for arg in node.args if _value_type(arg) == "vector" for op in _value_aggregations(arg)]
+    return []
+
+
+@_per_query
+def range_arguments(parsed: Parsed) -> list[RangeArgument]:
+    """Every range selector or subquery that is an argument of a function, with that function."""
+    found = []
+    for node, _ in _walk(parsed.ast):
+        if not isinstance(node, pp.Call):
+            continue
+        for argument in node.args:
+            while isinstance(argument, pp.ParenExpr):
+                argument = argument.expr
+            if isinstance(argument, pp.MatrixSelector):
+                found.append(
+                    RangeArgument(
+                        str(node.func.name),
+                        argument.range.total_seconds(),
+                        False,
+                        _series_names(argument),
+                    )
+                )
+            elif isinstance(argument, pp.SubqueryExpr) and argument.range is not None:
+                found.append(
+                    RangeArgument(
+                        str(node.func.name),
+                        argument.range.total_seconds(),
+                        True,
+                        _series_names(argument.expr),
+                        tuple(_value_aggregations(argument.expr)),
+                    )
+                )
+    return found
+
+
+def top_aggregation(parsed: Parsed) -> str | None:
+    """The aggregation operator that produces the query's result, e.g. "sum" for `sum by (a) (x) * 2`."""
+    operators = _value_aggregations(parsed.ast)
+    return operators[0] if len(operators) == 1 else None
+
+
+# --- Value types and binary operations -------------------------------------------------------------------
+
+
+def _value_type(node: Any) -> str:
+    """ "scalar", "vector", "matrix" or "string": what `node` evaluates to."""
+    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        return _value_type(node.expr)
+    if isinstance(node, pp.NumberLiteral):
+        return "scalar"
+    if isinstance(node, pp.StringLiteral):
+        return "string"
+    if isinstance(node, (pp.MatrixSelector, pp.SubqueryExpr)):
+        return "matrix"
+    if isinstance(node, pp.Call):
+        returned = node.func.return_type
+        for candidate, name in (
+            (pp.ValueType.Scalar, "scalar"),
+            (pp.ValueType.Matrix, "matrix"),
+            (pp.ValueType.String, "string"),
+        ):
+            if returned == candidate:
+                return name
+        return "vector"
+    if isinstance(node, pp.BinaryExpr):
+        both = (_value_type(node.lhs), _value_type(node.rhs))
+        return "scalar" if both == ("scalar", "scalar") else "vector"
+    return "vector"
+
+
+def _is_literal_vector(node: Any) -> bool:
+    """`vector(...)`: one series with no labels, written to stand in for a missing one."""
+    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        node = node.expr
+    return isinstance(node, pp.Call) and str(node.func.name) == "vector"
+
+
+@attrs.frozen
+class BinaryOperation:
+    """A binary operator with what each side evaluates to and the labels its series can carry."""
+
+    op: str
+    lhs_type: str
+    rhs_type: str
+    lhs_labels: LabelSet
+    rhs_labels: LabelSet
+    matching: str | None  # "on" or "ignoring" when given
+    grouping: bool  # group_left or group_right given
+    literal_vector: bool  # one side is `vector(...)`
+    lhs_series: tuple[str, ...]  # the series names on each side, for messages (empty unless both label
+    rhs_series: tuple[str, ...]  # sets are known: nobody reports on an operation whose labels are unknown)
+
+
+def binary_operations(parsed: Parsed, labels_of: LabelsOf) -> list[BinaryOperation]:
+    """Every binary operator of the query, outermost first."""
+    found = []
+    for node, _ in _walk(parsed.ast):
+        if not isinstance(node, pp.BinaryExpr):
+            continue
+        step = _binary_step(node, 0, 0)
+        lhs, rhs = node.lhs, node.rhs
+        lhs_labels, rhs_labels = _labels(lhs, labels_of), _labels(rhs, labels_of)
+        known = lhs_labels is not None and rhs_labels is not None
+        found.append(
+            BinaryOperation(
+                op=str(node.op),
+                lhs_type=_value_type(lhs),
+                rhs_type=_value_type(rhs),
+                lhs_labels=lhs_labels,
+                rhs_labels=rhs_labels,
+                matching=step.matching,
+                grouping=step.grouping,
+                literal_vector=_is_literal_vector(lhs) or _is_literal_vector(rhs),
+                lhs_series=_series_names(lhs) if known else (),
+                rhs_series=_series_names(rhs) if known else (),
+            )
+        )
+    return found
+
+
+# --- Features that depend on the Prometheus version ------------------------------------------------------
+
+
+@attrs.frozen
+class FeatureUse:
+    """A function, aggregation or piece of syntax that not every Prometheus version has.
+
+    `kind` is "function", "aggregation" or "syntax"; for syntax, `name` is a key of `functions.SYNTAX`.
+    `text` is what the query shows of it, to point at.
+    """
+
+    kind: str
+    name: str
+    text: str
+
+
+_LEGACY_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_QUOTED_NAME_HINT = re.compile(r"[{,]\s*[\"'`]")  # a string right after `{` or `,`: maybe a quoted name
+
+
+def _quoted_names(text: str) -> list[str]:
+    """Strings that stand for a name inside a selector's braces (`{"my.metric", "a.b"="c"}`): UTF-8 syntax."""
+    names = []
+    depth = 0
+    previous = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "\"'`":
+            end = index + 1
+            while end < len(text) and text[end] != char:
+                end += 2 if text[end] == "\\" and char != "`" else 1
+            if depth > 0 and previous in ("{", ","):
+                names.append(text[index : end + 1])
+            previous = "string"
+            index = end + 1
+            continue
+        if char == "#":
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+        if not char.isspace():
+            previous = char
+        index += 1
+    return names
+
+
+@_per_query
+def features(parsed: Parsed) -> list[FeatureUse]:
+    """Every function call, aggregation and version-dependent piece of syntax in the query."""
+    found: list[FeatureUse] = []
+    quoted = _QUOTED_NAME_HINT.search(parsed.text) is not None
+    for name in _quoted_names(parsed.text) if quoted else ():
+        found.append(FeatureUse("syntax", "utf8 name", name))
+    for node, _ in _walk(parsed.ast):
+        if isinstance(node, pp.Call):
+            found.append(FeatureUse("function", str(node.func.name), f"{node.func.name}("))
+        elif isinstance(node, pp.AggregateExpr):
+            found.append(FeatureUse("aggregation", str(node.op), str(node.op)))
+            _clause, labels = _aggregation_clause(node)
+            found.extend(
+                FeatureUse("syntax", "utf8 name", f'"{label}"') for label in labels if not _LEGACY_LABEL_RE.match(label)
+            )
+        elif isinstance(node, pp.BinaryExpr):
+            if str(node.op) == "atan2":
+                found.append(FeatureUse("syntax", "atan2", "atan2"))
+            modifier = node.modifier
+            if modifier is not None:
+                fill = modifier.fill_values
+                if fill is not None and (fill.lhs is not None or fill.rhs is not None):
+                    found.append(FeatureUse("syntax", "fill", "fill"))
+                step = _binary_step(node, 0, 0)
+                found.extend(
+                    FeatureUse("syntax", "utf8 name", f'"{label}"')
+                    for label in step.labels
+                    if not _LEGACY_LABEL_RE.match(label)
+                )
+        if isinstance(node, (pp.VectorSelector, pp.SubqueryExpr)):
+            if node.at is not None:
+                found.append(FeatureUse("syntax", "@", "@"))
+            if node.offset is not None and node.offset.total_seconds() < 0:
+                found.append(FeatureUse("syntax", "negative offset", "offset -"))
+        if isinstance(node, pp.VectorSelector) and node.matchers.or_matchers:
+            found.append(FeatureUse("syntax", "or matcher", " or "))
     return found

@@ -1,0 +1,224 @@
+"""Load, for plain files: Prometheus rule files and Grafana dashboard JSON become the Project the checks read.
+
+Each file becomes one spec module. What a file holds is decided by its content (a `groups:` mapping is a rule
+file; an object with `panels` or `rows`, bare or under `dashboard`, is a dashboard), so a dashboard saved
+without an extension still imports. A file that cannot be read or recognised is a diagnostic, never a
+traceback, and every imported object's `location` is the file and line it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.importers import grafana_json, rules_yaml
+from monitoring_dsl.loader import display_path
+from monitoring_dsl.model.base import SourceLocation, SpecError
+from monitoring_dsl.model.project import Declared, Project, SpecModule
+
+MAX_BYTES = 50 * 1024 * 1024
+PLAIN_SUFFIXES = (".yml", ".yaml", ".json")
+_TEXT_HELP = "pass a text file: a Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class PlainLoad:
+    """The plain files as a project, and the problems met reading them."""
+
+    project: Project
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.define
+class Importing:
+    """One file being imported: the objects it declares so far and the problems met, all located in it."""
+
+    path: str
+    declared: list[object] = attrs.field(factory=list)
+    diagnostics: list[Diagnostic] = attrs.field(factory=list)
+
+    def at(self, line: int, column: int = 0) -> SourceLocation:
+        return SourceLocation(self.path, line, column)
+
+    def build(self, factory: Callable[..., T], line: int, *args: Any, **kwargs: Any) -> T | None:
+        """`factory(*args, **kwargs)` located at `line`; None, with a diagnostic, when the model refuses it."""
+        try:
+            built = factory(*args, **kwargs)
+        except SpecError as error:
+            self.invalid(error.message, line, error.help)
+            return None
+        except (TypeError, ValueError) as error:
+            self.invalid(f"{type(error).__name__}: {error}", line)
+            return None
+        object.__setattr__(built, "location", self.at(line))
+        return built
+
+    def declare(self, obj: object) -> None:
+        self.declared.append(obj)
+
+    def invalid(self, message: str, line: int, help: str | None = None) -> None:
+        """E002: the file holds an object the model cannot represent; the object is skipped."""
+        help = help or "fix the value in the file; the object is left out until then"
+        self._error("E002", "invalid-declaration", message, self.at(line), help)
+
+    def unreadable(self, message: str, line: int = 1, column: int = 0, help: str | None = None) -> None:
+        help = help or "pass a UTF-8 Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
+        self._error("E008", "input-unreadable", message, self.at(line, column), help)
+
+    def not_recognised(self, message: str, line: int = 1, help: str | None = None) -> None:
+        help = help or "pass a Prometheus rule file (a mapping with `groups:`) or a Grafana dashboard JSON"
+        self._error("E009", "input-not-recognised", message, self.at(line), help)
+
+    def _error(self, code: str, name: str, message: str, location: SourceLocation, help: str) -> None:
+        self.diagnostics.append(Diagnostic(code, name, Severity.ERROR, message, location, help=help))
+
+
+def load_plain_files(paths: Sequence[Path], root: Path) -> PlainLoad:
+    """Import every rule file and dashboard under `paths`; `root` is what module sources are relative to.
+
+    A directory gives its `*.yml`, `*.yaml` and `*.json` files, recursively; a file is read whatever its name.
+    """
+    modules: list[SpecModule] = []
+    declared: list[Declared] = []
+    diagnostics: list[Diagnostic] = []
+    names: set[str] = set()
+    for file in _expand(paths, diagnostics):
+        name = _unique_name(file.stem, names)
+        modules.append(SpecModule(name, _relative_to(file, root)))
+        imported = import_file(file)
+        declared.extend(Declared(obj, name) for obj in imported.declared)
+        diagnostics.extend(imported.diagnostics)
+    return PlainLoad(Project(tuple(modules), tuple(declared)), tuple(diagnostics))
+
+
+def import_file(file: Path) -> Importing:
+    """One file's objects and problems. Whatever the file holds, no exception escapes."""
+    out = Importing(display_path(file))
+    try:
+        text = _read_text(file, out)
+        if text is not None:
+            _import_text(text, file.suffix.lower(), out)
+    except Exception as error:  # a hostile file must give a diagnostic, never a traceback
+        out.declared.clear()
+        out.unreadable(f"could not import the file: {type(error).__name__}: {error}")
+    return out
+
+
+def _expand(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in PLAIN_SUFFIXES and p.is_file())
+        elif path.exists():
+            found = [path]
+        else:
+            message = f"{display_path(path)} does not exist"
+            help = "pass existing rule files, dashboards, or directories holding them"
+            diagnostics.append(Diagnostic("E008", "input-unreadable", Severity.ERROR, message, None, help=help))
+            continue
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                yield file
+
+
+def _unique_name(stem: str, taken: set[str]) -> str:
+    name, number = stem, 1
+    while name in taken:
+        number += 1
+        name = f"{stem}_{number}"
+    taken.add(name)
+    return name
+
+
+def _relative_to(file: Path, root: Path) -> str:
+    try:
+        return file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return file.name
+
+
+def _read_text(file: Path, out: Importing) -> str | None:
+    """The file as text, or None after a diagnostic: unreadable, too large, binary, not UTF-8 or empty."""
+    data = _read_bytes(file, out)
+    if data is None:
+        return None
+    if b"\x00" in data:
+        line, column = _position(data, data.index(b"\x00"))
+        out.unreadable("the file is binary (it holds a NUL byte)", line, column, help=_TEXT_HELP)
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line, column = _position(data, error.start)
+        message = f"the file is not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded"
+        out.unreadable(message, line, column, help="save the file as UTF-8")
+        return None
+    if not text.strip():
+        out.unreadable("the file is empty")
+        return None
+    return text
+
+
+def _read_bytes(file: Path, out: Importing) -> bytes | None:
+    """At most MAX_BYTES of the file, or None after a diagnostic; a larger file is not read at all."""
+    try:
+        size = file.stat().st_size
+        data = b""
+        if size <= MAX_BYTES:
+            with file.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)  # a pipe or device has no size to stat
+    except OSError as error:
+        out.unreadable(f"cannot read the file: {error.strerror or error}")
+        return None
+    if max(size, len(data)) > MAX_BYTES:
+        out.unreadable(
+            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB and was not parsed",
+            help="split it into smaller rule files or dashboards",
+        )
+        return None
+    return data
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of byte `offset`."""
+    return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+
+
+def _import_text(text: str, suffix: str, out: Importing) -> None:
+    """JSON when the name says so or the text opens like JSON; YAML otherwise, or when a .yml file is not JSON."""
+    if suffix != ".json" and text.lstrip()[:1] not in ("{", "["):
+        rules_yaml.import_rules(text, out)
+        return
+    try:
+        data = grafana_json.parse_json(text)
+    except grafana_json.JsonSyntaxError as error:
+        if suffix in (".yml", ".yaml"):
+            rules_yaml.import_rules(text, out)  # YAML flow style, which is not JSON
+        else:
+            help = "fix the JSON at this position, where the parser gave up"
+            out.unreadable(f"invalid JSON: {error.message}", error.line, error.column, help=help)
+        return
+    board = grafana_json.find_dashboard(data)
+    if board is not None:
+        grafana_json.import_dashboard(board, out)
+    elif isinstance(data, dict) and "groups" in data:
+        rules_yaml.import_rules(text, out)  # a rule file written as JSON, which is YAML too
+    else:
+        out.not_recognised(
+            f"the JSON {_json_kind(data)} is neither a Grafana dashboard nor a Prometheus rule file",
+            help="a dashboard is an object with `panels` or `rows` (or one under `dashboard`, as the HTTP API "
+            "returns it); a rule file is an object with `groups`",
+        )
+
+
+def _json_kind(data: object) -> str:
+    if isinstance(data, dict):
+        return "object"
+    return "array" if isinstance(data, list) else "value"

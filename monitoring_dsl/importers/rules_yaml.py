@@ -1,0 +1,250 @@
+"""Load, for Prometheus rule files: `groups:` YAML becomes RuleGroup, Alert and Record objects at their lines.
+
+The YAML is composed into nodes with PyYAML's safe loader (never constructed into Python objects), so every
+rule keeps the line of its `- alert:` or `- record:` item and scalars keep the text Prometheus would read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+
+if TYPE_CHECKING:
+    from monitoring_dsl.importers import Importing
+
+# libyaml's safe loader when PyYAML was built with it (twenty times faster, same nodes and marks).
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_ANNOTATION_KEYWORDS = ("summary", "description", "runbook_url")
+_SYNTAX_HELP = "fix the YAML at this position, where the parser gave up"
+
+Pairs = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+class _NotText(Exception):
+    """A value Prometheus reads as a string is a list or a mapping."""
+
+    def __init__(self, message: str, node: yaml.Node):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
+def line_of(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def import_rules(text: str, out: Importing) -> None:
+    """Every group and rule of the rule file `text` into `out`; a problem with one rule skips only that rule."""
+    root = _compose(text, out)
+    if root is None:
+        return
+    for group in _group_items(root, out):
+        try:
+            _import_group(group, out)
+        except _NotText as error:
+            out.invalid(f"rule group: {error.message}", line_of(error.node), "Prometheus reads it as a string")
+
+
+def _compose(text: str, out: Importing) -> yaml.Node | None:
+    loader = _SafeLoader(text)
+    try:
+        root: yaml.Node | None = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 0)
+        out.unreadable(f"invalid YAML: {_yaml_message(error)}", *where, help=_SYNTAX_HELP)
+        return None
+    except yaml.YAMLError as error:
+        out.unreadable(f"invalid YAML: {error}", help=_SYNTAX_HELP)
+        return None
+    except RecursionError:
+        out.unreadable("invalid YAML: nested too deeply to read")
+        return None
+    finally:
+        loader.dispose()
+    if root is None:
+        out.unreadable("the file holds no YAML document, only comments or `---`")
+    return root
+
+
+def _yaml_message(error: yaml.MarkedYAMLError) -> str:
+    parts = [error.context, error.problem]
+    return ", ".join(part for part in parts if part) or "cannot be parsed"
+
+
+def _group_items(root: yaml.Node, out: Importing) -> list[yaml.Node]:
+    """The items of the rule file's `groups:` (or a PrometheusRule resource's `spec.groups`), after a
+    diagnostic when there is no such list."""
+    if not isinstance(root, yaml.MappingNode):
+        kind = "list" if isinstance(root, yaml.SequenceNode) else "single value"
+        out.not_recognised(f"the YAML is a {kind}, not a Prometheus rule file (a mapping with `groups:`)")
+        return []
+    pairs = _resource_spec(mapping(root))
+    if "groups" not in pairs:
+        _not_a_rule_file(pairs, out)
+        return []
+    key, groups = pairs["groups"]
+    if _is_null(groups):
+        return []
+    if not isinstance(groups, yaml.SequenceNode):
+        out.not_recognised("`groups:` must be a list of rule groups", line_of(key))
+        return []
+    return list(groups.value)
+
+
+def _resource_spec(pairs: Pairs) -> Pairs:
+    """The `spec:` of a Kubernetes PrometheusRule resource, which holds the groups; otherwise `pairs` itself."""
+    kind, spec = pairs.get("kind"), pairs.get("spec")
+    is_resource = kind is not None and isinstance(kind[1], yaml.ScalarNode) and kind[1].value == "PrometheusRule"
+    if "groups" not in pairs and is_resource and spec is not None and isinstance(spec[1], yaml.MappingNode):
+        return mapping(spec[1])
+    return pairs
+
+
+def _not_a_rule_file(pairs: Pairs, out: Importing) -> None:
+    if "tests" in pairs:
+        out.not_recognised(
+            "this is a promtool rule unit-test file, not a rule file",
+            help="run it with `promtool test rules`; lint the rule files it lists instead",
+        )
+    elif "panels" in pairs or "rows" in pairs or "dashboard" in pairs:
+        out.not_recognised(
+            "this YAML looks like a Grafana dashboard; dashboards are read as JSON",
+            help="export the dashboard as JSON",
+        )
+    else:
+        keys = ", ".join(sorted(pairs)[:5]) or "none"
+        out.not_recognised(f"the YAML mapping has no `groups:` (its keys: {keys}), so it is not a rule file")
+
+
+def _import_group(node: yaml.Node, out: Importing) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        out.not_recognised("a rule group must be a mapping with `name:` and `rules:`", line_of(node))
+        return
+    pairs = mapping(node)
+    name = pairs.get("name")
+    line = line_of(name[0]) if name is not None else line_of(node)
+    rules = [rule for item in _rule_items(pairs, out) if (rule := _import_rule(item, out)) is not None]
+    options: dict[str, Any] = {"interval": _text(pairs.get("interval")), "limit": _limit(pairs.get("limit"))}
+    group = out.build(RuleGroup, line, _text(name) or "", rules, **options)
+    if group is not None:
+        for rule in rules:
+            out.declare(rule)
+        out.declare(group)
+
+
+def _rule_items(pairs: Pairs, out: Importing) -> list[yaml.Node]:
+    rules = pairs.get("rules")
+    if rules is None or _is_null(rules[1]):
+        return []
+    if not isinstance(rules[1], yaml.SequenceNode):
+        out.not_recognised("`rules:` must be a list of rules", line_of(rules[0]))
+        return []
+    return list(rules[1].value)
+
+
+def _import_rule(node: yaml.Node, out: Importing) -> Alert | Record | None:
+    line = line_of(node)
+    if not isinstance(node, yaml.MappingNode):
+        out.not_recognised("a rule must be a mapping with `alert:` or `record:`, and `expr:`", line)
+        return None
+    pairs = mapping(node)
+    try:
+        return _build_rule(pairs, line, out)
+    except _NotText as error:
+        out.invalid(f"{_describe(pairs)}: {error.message}", line_of(error.node), "Prometheus reads it as a string")
+        return None
+
+
+def _describe(pairs: Pairs) -> str:
+    for key in ("alert", "record"):
+        entry = pairs.get(key)
+        if entry is not None and isinstance(entry[1], yaml.ScalarNode):
+            return f"{key} {entry[1].value!r}"
+    return "rule"
+
+
+def _build_rule(pairs: Pairs, line: int, out: Importing) -> Alert | Record | None:
+    alert, record, expr = _text(pairs.get("alert")), _text(pairs.get("record")), _text(pairs.get("expr"))
+    if (alert is None) == (record is None):
+        which = "both `alert:` and `record:`" if alert is not None else "neither `alert:` nor `record:`"
+        out.not_recognised(f"the rule has {which}; give exactly one", line)
+        return None
+    if expr is None:
+        out.not_recognised(f"the rule {alert or record!r} has no `expr:`", line)
+        return None
+    labels = _string_map(pairs.get("labels"))
+    if record is not None:
+        return out.build(Record, line, record, expr, labels=labels)
+    annotations = _string_map(pairs.get("annotations"))
+    keywords = {key: annotations.pop(key) for key in _ANNOTATION_KEYWORDS if key in annotations}
+    severity = labels.pop("severity", None)
+    options = {"for_": _text(pairs.get("for")), "severity": severity, **keywords}
+    return out.build(Alert, line, alert, expr, labels=labels, annotations=annotations, **options)
+
+
+def mapping(node: yaml.MappingNode) -> Pairs:
+    """A mapping node's entries by key text (later keys win), with `<<:` merges applied one level deep."""
+    pairs: Pairs = {}
+    for key, value in node.value:
+        if key.tag == _MERGE_TAG:
+            merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in merged:
+                if isinstance(source, yaml.MappingNode):
+                    for inner_key, inner_value in source.value:
+                        if isinstance(inner_key, yaml.ScalarNode):
+                            pairs.setdefault(inner_key.value, (inner_key, inner_value))
+        elif isinstance(key, yaml.ScalarNode):
+            pairs[key.value] = (key, value)
+    return pairs
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
+
+
+def _text(entry: tuple[yaml.Node, yaml.Node] | None) -> str | None:
+    """A scalar as the text Prometheus reads (`1.0` stays "1.0", `true` stays "true"); None when absent or null."""
+    if entry is None or _is_null(entry[1]):
+        return None
+    key, value = entry
+    if not isinstance(value, yaml.ScalarNode):
+        raise _NotText(f"`{key.value}:` must be a single value, not a {_kind(value)}", value)
+    return str(value.value)
+
+
+def _string_map(entry: tuple[yaml.Node, yaml.Node] | None) -> dict[str, str]:
+    """`labels:` or `annotations:` as strings; null values are left out, as Prometheus drops empty labels."""
+    if entry is None or _is_null(entry[1]):
+        return {}
+    key, value = entry
+    if not isinstance(value, yaml.MappingNode):
+        raise _NotText(f"`{key.value}:` must be a mapping of names to values, not a {_kind(value)}", value)
+    result: dict[str, str] = {}
+    for name, item in mapping(value).items():
+        text = _text(item)
+        if text is not None:
+            result[name] = text
+    return result
+
+
+def _limit(entry: tuple[yaml.Node, yaml.Node] | None) -> object:
+    """`limit:` as an int when it is a YAML integer; anything else is passed on for the model to refuse."""
+    text = _text(entry)
+    if text is not None and entry is not None and entry[1].tag == _INT_TAG:
+        try:
+            return int(text.replace("_", ""), 0)
+        except ValueError:
+            return text
+    return text
+
+
+def _kind(node: yaml.Node) -> str:
+    return "list" if isinstance(node, yaml.SequenceNode) else "mapping"
