@@ -591,15 +591,14 @@ def duplicate_alert_across_groups(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 @check(code="A312", name="missing-runbook", severity=Severity.INFO)
 def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """An alert without `runbook_url` in a spec module (or rule file) where most alerts have one.
+    """An alert without a `runbook_url` annotation.
 
-    Reported when more than half of the module's alerts link a runbook. A module whose alerts mostly have
-    none is not reported alert by alert: runbooks are a team's convention, and this check holds the alerts
-    of a module that follows it to it.
+    Informational by default: `lint --fail-on info` (or `fail_on = "info"`) makes it a gate for teams that
+    require a runbook for every alert. When other alerts of the same module or file have one, the message
+    points at one of them.
 
     ## Why is this bad?
-    The person paged at night gets no link to what to check and how to mitigate, for exactly the alerts
-    someone forgot, while the alerts next to it have one.
+    The person paged at night gets no link to what to check and how to mitigate.
 
     ## Example
         Alert("DiskFull", "... < 0.05", for_="10m", severity="critical", summary="...")
@@ -613,18 +612,15 @@ def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
         by_module.setdefault(ctx.project.module_of(alert), []).append(alert)
     for alerts in by_module.values():
         with_runbook = [a for a in alerts if a.all_annotations().get("runbook_url")]
-        if 2 * len(with_runbook) <= len(alerts):
-            continue  # runbooks are not (yet) this module's convention
         for alert in alerts:
             if alert.all_annotations().get("runbook_url"):
                 continue
             yield diagnostic(
                 "A312",
-                f"alert {alert.name!r} has no runbook_url, while {len(with_runbook)} of the {len(alerts)} "
-                f"alerts of its {'file' if ctx.plain else 'spec module'} have one",
+                f"alert {alert.name!r} has no runbook_url",
                 help="add a runbook_url annotation linking what to check and how to mitigate",
                 subject=alert,
-                related=ctx.declared_at("an alert with a runbook", with_runbook[0]),
+                related=ctx.declared_at("an alert with a runbook", with_runbook[0]) if with_runbook else (),
                 **_at(ctx, alert, None),
             )
 
