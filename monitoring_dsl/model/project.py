@@ -34,6 +34,7 @@ class Project:
     modules: tuple[SpecModule, ...]
     declared: tuple[Declared, ...]
     _owner: dict[int, str] = attrs.field(init=False, repr=False, eq=False)
+    _groups: dict[str, list[RuleGroup]] | None = attrs.field(init=False, repr=False, eq=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_owner", {id(d.obj): d.module for d in self.declared})
@@ -70,7 +71,16 @@ class Project:
         return grouped
 
     def rule_groups_by_module(self) -> dict[str, list[RuleGroup]]:
-        """Each module's rule groups in declaration order; its loose rules form a last group named after it."""
+        """Each module's rule groups in declaration order; its loose rules form a last group named after it.
+
+        Computed once: every check, the suppression map and the emitter see the same group objects.
+        """
+        if self._groups is None:
+            object.__setattr__(self, "_groups", self._group_rules())
+        assert self._groups is not None
+        return self._groups
+
+    def _group_rules(self) -> dict[str, list[RuleGroup]]:
         grouped: dict[str, list[RuleGroup]] = {}
         in_a_group = {id(rule) for d in self._of_type(RuleGroup) for rule in d.obj.rules}  # type: ignore[attr-defined]
         loose: dict[str, list[Alert | Record]] = {}
