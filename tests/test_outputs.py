@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
