@@ -16,11 +16,12 @@ from monitoring_dsl.model.settings import Settings
 class ConfigError(Exception):
     """`[tool.monitoring-dsl]` is malformed; `help` says how to fix it."""
 
-    def __init__(self, message: str, path: str, help: str | None = None):
+    def __init__(self, message: str, path: str, help: str | None = None, line: int = 1):
         super().__init__(message)
         self.message = message
         self.path = path
         self.help = help
+        self.line = line
 
 
 @attrs.frozen
@@ -43,16 +44,43 @@ KEYS = {
     "select": "a list of check codes or code prefixes to run",
     "ignore": "a list of check codes or code prefixes to skip",
     "fail_on": "'error', 'warning' or 'info'",
+    "target_labels": "a list of label names that service discovery or relabelling attach to every series",
+    "external_labels": "a list of label names that Prometheus's external_labels add (e.g. cluster, region)",
 }
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 def load_config(root: Path) -> Config:
-    """Settings for the project at `root`; paths in the file are relative to it."""
+    """Settings for the project at `root`; paths in the file are relative to it.
+
+    A wrong key or value is reported at the line of that key in pyproject.toml."""
     pyproject = root / "pyproject.toml"
-    table: dict[str, object] = {}
+    text = ""
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+    try:
+        return _load_config(root)
+    except ConfigError as error:
+        key = _KEY_IN_MESSAGE_RE.search(error.message)
+        if error.line == 1 and key is not None:
+            error.line = key_line(text, key.group(1))
+        raise
+
+
+_KEY_IN_MESSAGE_RE = re.compile(r"^(?:\[tool\.monitoring-dsl\] |unknown key )'([A-Za-z_]+)'")
+
+
+def _load_config(root: Path) -> Config:
+    pyproject = root / "pyproject.toml"
+    table: dict[str, object] = {}
+    text = ""
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"pyproject.toml is not valid TOML: {error}", "pyproject.toml") from None
         section = data.get("tool", {}).get("monitoring-dsl", {})
@@ -66,6 +94,7 @@ def load_config(root: Path) -> Config:
                 f"unknown key {key!r} in [tool.monitoring-dsl]" + (f"; did you mean {hint!r}?" if hint else ""),
                 "pyproject.toml",
                 help="known keys: " + ", ".join(f"{k} ({v})" for k, v in KEYS.items()),
+                line=key_line(text, key),
             )
     specs = table.get("specs", ["specs"])
     if isinstance(specs, str):
@@ -79,6 +108,8 @@ def load_config(root: Path) -> Config:
         scrape_interval=_duration(table, "scrape_interval", "1m"),
         evaluation_interval=_duration(table, "evaluation_interval", "1m"),
         prometheus_version=_version(table),
+        target_labels=_labels(table, "target_labels", text),
+        external_labels=_labels(table, "external_labels", text),
     )
     fail_on = table.get("fail_on", "warning")
     if fail_on not in ("error", "warning", "info"):
@@ -125,3 +156,28 @@ def _codes(table: dict[str, object], key: str) -> tuple[str, ...]:
 
 
 CODE_PREFIX_RE = re.compile(r"^[EMQARDS]\d{0,3}$")
+
+
+def key_line(text: str, key: str) -> int:
+    """The line of `key = ...` in the `[tool.monitoring-dsl]` table of pyproject.toml `text` (1 when not found)."""
+    in_table = False
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.split("#", 1)[0].strip() in ("[tool.monitoring-dsl]", '[tool."monitoring-dsl"]')
+        elif in_table and pattern.match(line):
+            return number
+    return 1
+
+
+def _labels(table: dict[str, object], key: str, text: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and LABEL_NAME_RE.match(v) for v in value):
+        raise ConfigError(
+            f"[tool.monitoring-dsl] {key!r} must be {KEYS[key]} (got {value!r})",
+            "pyproject.toml",
+            help='label names are identifiers, e.g. ["namespace", "pod"]',
+            line=key_line(text, key),
+        )
+    return tuple(dict.fromkeys(str(v) for v in value))

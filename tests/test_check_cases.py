@@ -3,7 +3,8 @@
 A case file `tests/cases/<CODE>.yml` holds named cases. `spec` is the source of a spec module `case.py`
 (the harness adds `from monitoring_dsl import *` above it, so line numbers count from the case's first line);
 `files` adds sibling modules. Cases whose name starts with `fail` list their `diagnostics` as
-`{code, line}`; cases starting with `pass` must produce no diagnostic at all. Info-level findings of other
+`{code, line}`; cases starting with `pass` must produce no diagnostic at all. A case's `settings` (the keys of
+`[tool.monitoring-dsl]` that checks read, e.g. `target_labels`) apply to that case alone. Info-level findings of other
 checks (an unused variable, say) are not part of a case and are ignored. Codes that no spec snippet can
 produce (a non-UTF-8 file, a missing path) name the test that covers them with `covered_by`.
 """
@@ -20,6 +21,7 @@ import yaml
 from monitoring_dsl.checks import REGISTRY
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.diagnostics import Severity
+from monitoring_dsl.model.settings import Settings
 
 CASES = Path(__file__).parent / "cases"
 PRELUDE = "from monitoring_dsl import *  # noqa\n"
@@ -52,7 +54,8 @@ def _run(tmp_path: Path, case: dict[str, Any], code: str) -> list[tuple[str, str
     (specs / "case.py").write_text(PRELUDE + textwrap.dedent(case["spec"]), encoding="utf-8")
     for name, source in case.get("files", {}).items():
         (specs / name).write_text(PRELUDE + textwrap.dedent(source), encoding="utf-8")
-    result = compile_specs([specs], tmp_path, emit=False)
+    options = {key: tuple(v) if isinstance(v, list) else v for key, v in case.get("settings", {}).items()}
+    result = compile_specs([specs], tmp_path, emit=False, settings=Settings(**options))
     found = []
     for diagnostic in result.diagnostics:
         if diagnostic.code != code and diagnostic.severity is Severity.INFO:

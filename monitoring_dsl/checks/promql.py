@@ -184,10 +184,23 @@ def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
+# Labels that service discovery, relabelling or external_labels commonly attach to every series.
+DEPLOYMENT_LABELS = frozenset(
+    {"namespace", "pod", "container", "node", "service", "cluster", "region", "zone", "env", "environment"}
+    | {"datacenter", "dc", "replica", "prometheus", "tenant", "team", "app", "host", "hostname", "pod_name"}
+)
+
+
 def _label_hint(label: str, available: frozenset[str]) -> str:
     hint = nearest(label, sorted(available))
     known = ", ".join(sorted(available)) or "none"
-    return (f"did you mean `{hint}`? " if hint else "") + f"labels available: {known}"
+    text = (f"did you mean `{hint}`? " if hint else "") + f"labels available: {known}"
+    if hint is None and label in DEPLOYMENT_LABELS:
+        text += (
+            f"; if your deployment attaches `{label}` (service discovery, relabelling, external labels), declare"
+            f' it in pyproject.toml: [tool.monitoring-dsl] target_labels = ["{label}"]'
+        )
+    return text
 
 
 @check(code="Q212", name="unknown-label", severity=Severity.ERROR, needs_catalog=True)
@@ -195,8 +208,9 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label matcher names a label the metric does not have.
 
     So does the label of a `label_values(metric, label)` variable. A metric carries its declared labels
-    plus the target labels `job` and `instance`; `_bucket` series also carry `le`. A recording rule carries
-    the labels its expression keeps.
+    plus the target labels `job` and `instance` and the labels the deployment attaches, declared as
+    `target_labels` and `external_labels` in `[tool.monitoring-dsl]`; `_bucket` series also carry `le`.
+    A recording rule carries the labels its expression keeps.
 
     ## Why is this bad?
     `http_requests_total{statuscode="500"}` matches nothing when the label is `status`: the panel is empty
@@ -251,6 +265,9 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR, needs_catalog=True)
 def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `by (...)` or `without (...)` clause names a label that the aggregated series do not carry.
+
+    The labels a series carries are counted as for Q212: declared labels, `job`, `instance`, and the
+    `target_labels` and `external_labels` of `[tool.monitoring-dsl]`.
 
     ## Why is this bad?
     `sum by (endpiont)` silently sums everything into one series with an empty label, so a per-endpoint
