@@ -27,6 +27,7 @@ from monitoring_dsl.promql import (
     VariableInfo,
     output_labels,
     parse,
+    references,
     substitute,
 )
 from monitoring_dsl.sources import Sources
@@ -235,6 +236,21 @@ def gather_queries(project: Project) -> list[Query]:
     queries: list[Query] = []
     rules: list[Alert | Record] = [*project.alerts, *project.records]
     for rule in rules:
+        if references(rule.expr):
+            # Q215 reports the Grafana reference; the rest of the query is still checked, as Grafana would see it
+            substituted = substitute(rule.expr, {})
+            queries.append(
+                Query(
+                    rule.expr,
+                    substituted.text,
+                    parse(substituted.text),
+                    rule,
+                    None,
+                    rule.location,
+                    substituted.original_offset,
+                )
+            )
+            continue
         queries.append(Query(rule.expr, rule.expr, parse(rule.expr), rule, None, rule.location))
     for dashboard in project.dashboards:
         infos = _variable_infos(dashboard)

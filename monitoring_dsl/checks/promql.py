@@ -18,6 +18,7 @@ from monitoring_dsl.model.rules import Alert, Record, parse_duration
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     FeatureUse,
+    Reference,
     Parsed,
     SeriesUse,
     Step,
@@ -28,6 +29,7 @@ from monitoring_dsl.promql import (
     groupings,
     parse,
     range_arguments,
+    references,
     selectors,
     series_uses,
     top_aggregation,
@@ -74,6 +76,77 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
             subject=query.owner,
             **fields,
         )
+
+
+_DURATION_MACROS = {"__rate_interval", "__interval", "__range", "__rate_interval_ms", "__interval_ms"}
+
+
+def _rule_reference_help(reference: Reference) -> str:
+    if reference.name in _DURATION_MACROS or (reference.macro and not reference.quoted):
+        return (
+            f"Prometheus evaluates rules itself and never substitutes Grafana's {reference.text}:"
+            " write a fixed window such as [5m] (at least four scrape intervals)"
+        )
+    if reference.macro:
+        return f"Prometheus evaluates rules itself and never substitutes Grafana's {reference.text}: write the value"
+    if reference.quoted:
+        return (
+            f"rules have no dashboard variables: write the label value itself (e.g. \"payments\" for {reference.text}),"
+            " or drop the matcher and aggregate `by` that label to get one series per value"
+        )
+    return f"rules have no dashboard variables: write what {reference.text} stands for (a window such as [5m], a number)"
+
+
+@check(code="Q215", name="grafana-variable-in-rule", severity=Severity.ERROR)
+def grafana_variable_in_rule(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """An alert or recording rule's expression holds a Grafana variable or macro.
+
+    `$queue`, `${queue}`, `[[queue]]` and Grafana's macros (`$__rate_interval`, `$__interval`, `$__range`)
+    mean something only in a dashboard, where Grafana replaces them before sending the query. A query helper
+    given a variable (`requests.rate(endpoint="$endpoint")`) writes one into the expression too.
+
+    ## Why is this bad?
+    Prometheus evaluates rules itself and substitutes nothing. `{queue=~"$queue"}` looks for the literal value
+    `$queue`, matches no series, and the alert stays inactive forever, while `promtool check rules` accepts
+    it; `[$__rate_interval]` is not a duration, so Prometheus refuses the whole rule file.
+
+    ## Example
+        Alert("QueueBacklog", 'sum(jobs_queued{queue=~"$queue"}) > 100', ...)
+        Alert("Errors", "sum(rate(http_errors_total[$__rate_interval])) > 1", ...)
+
+    ## Use instead
+        Alert("QueueBacklog", "sum by (queue) (jobs_queued) > 100", ...)
+        Alert("Errors", "sum(rate(http_errors_total[5m])) > 1", ...)
+    """
+    for query in ctx.queries:
+        if not isinstance(query.owner, (Alert, Record)):
+            continue
+        seen: set[str] = set()
+        for reference in references(query.original):
+            if reference.text in seen:
+                continue
+            seen.add(reference.text)
+            fields = ctx.in_query(query, reference.text)
+            help_ = _rule_reference_help(reference)
+            if fields["span"] is None:
+                # built by a helper: the reference is in an argument of the statement, such as endpoint="$x"
+                found = ctx.at(query.location, reference.text)
+                if found["span"] is not None:
+                    fields = found
+                elif reference.name in _DURATION_MACROS:
+                    help_ = (
+                        f"the query helpers (rate(), quantile(), mean()) write [{reference.text}] unless given a"
+                        ' window, which suits panels only: in a rule pass one, e.g. requests.rate(window="5m")'
+                    )
+            yield diagnostic(
+                "Q215",
+                f"{reference.text} in {owner_kind(query.owner)}: rules are evaluated by Prometheus, which does not"
+                " substitute Grafana variables or macros"
+                + (", so the selector matches nothing" if reference.quoted and not reference.macro else ""),
+                help=help_,
+                subject=query.owner,
+                **fields,
+            )
 
 
 def _named_selectors(query: Query) -> Iterator[str]:
