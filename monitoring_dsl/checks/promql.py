@@ -579,14 +579,15 @@ def _bucket_info(ctx: CheckContext, name: str | None) -> SeriesInfo | None:
     return info if info.suffix == "_bucket" and info.kind == "histogram" else None
 
 
-@check(code="Q203", name="histogram-quantile-shape", severity=Severity.WARNING)
+@check(code="Q203", name="histogram-quantile-shape", severity=Severity.ERROR)
 def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
     """histogram_quantile() over buckets that are not rated, or whose aggregation drops `le`.
 
     The second argument must be the rate (or increase) of `_bucket` series, and any aggregation between
     them must keep the `le` label: `sum by (le)`, `sum by (le, endpoint)`, `sum without (instance)`. The
     quantile itself must lie between 0 and 1. Native histograms (a series without `_bucket`) and recording
-    rules are not checked.
+    rules are not checked. Dropping `le` is an error, since the query can only return nothing; a missing
+    rate or a quantile outside 0-1 is a warning.
 
     ## Why is this bad?
     Without rate() the buckets hold counts since the process started, so the "p95" describes the whole
@@ -605,6 +606,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
         if query.parsed is None:
             continue
         calls: dict[int, tuple[Step, list[str], list[str]]] = {}  # node -> (call, problems, series)
+        empty: set[int] = set()  # calls that can only return nothing
         for use in series_uses(query.parsed):
             for index, step in enumerate(use.path):
                 if step.kind != "call" or step.name != "histogram_quantile":
@@ -621,6 +623,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                     problems.append("without rate() or increase(): the buckets count since the process started")
                 for dropping in (s for s in below if _drops_le(s)):
                     problems.append(f"`{dropping.describe()}` drops the `le` label the quantile is computed from")
+                    empty.add(step.node)
         for call, problems, names in calls.values():
             if call.number is not None and not 0 <= call.number <= 1:
                 problems.append(f"the quantile {call.number:g} is not between 0 and 1")
@@ -628,7 +631,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             series = ", ".join(f"`{name}`" for name in dict.fromkeys(names)) or "its argument"
             name = names[0] if names else "x_bucket"
-            yield diagnostic(
+            found = diagnostic(
                 "Q203",
                 f"histogram_quantile() over {series}: {'; '.join(dict.fromkeys(problems))}"
                 f" (in {owner_kind(query.owner)})",
@@ -636,6 +639,9 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=query.owner,
                 **ctx.in_query(query, "histogram_quantile("),
             )
+            if call.node not in empty:
+                found = attrs.evolve(found, severity=Severity.WARNING)  # wrong, but not empty
+            yield found
 
 
 def _quantile_series(ctx: CheckContext, use: SeriesUse) -> SeriesInfo | None:
