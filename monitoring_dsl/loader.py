@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import re
 import importlib.abc
 import importlib.machinery
 import sys
@@ -201,20 +202,31 @@ def _import_failure(
     if isinstance(error, SyntaxError):
         filename = error.filename or fallback.path
         location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
+        keyword = _KEYWORD_ARGUMENT_RE.search(error.text or "")
         return _error(
             "E001",
             "spec-failed",
             f"Python syntax error: {error.msg}",
             location,
-            help="fix the syntax; `python -m py_compile FILE` shows the same error",
+            help=(
+                f"`{keyword.group(1)}` is a Python keyword, so it cannot name an argument: write"
+                f" `{keyword.group(1)}_=` (e.g. for_=\"2m\")"
+                if keyword
+                else "fix the syntax; `python -m py_compile FILE` shows the same error"
+            ),
         )
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
     message = f"{type(error).__name__}: {error}"
     help = "the spec raised while it was imported; run with --debug for the traceback"
     if isinstance(error, NameError) and error.name:
+        exporter = _exporter(error.name, module_names)
         hint = nearest(error.name, _visible_names(error.__traceback__, spec_paths))
-        if hint:
+        if exporter:
+            help = f"add `from {exporter} import {error.name}` at the top of the spec"
+        elif hint:
             help = f"did you mean {hint!r}?"
+    if isinstance(error, AttributeError) and isinstance(getattr(error, "obj", None), Metric):
+        help = _metric_helpers_help(error.obj, error.name)
     if isinstance(error, ModuleNotFoundError) and error.name and "." not in error.name:
         hint = nearest(error.name, module_names)
         if hint:
@@ -228,6 +240,43 @@ def _import_failure(
         if hint:
             help = f"did you mean {hint!r}?"
     return _error("E001", "spec-failed", message, location, help=help)
+
+
+_KEYWORD_ARGUMENT_RE = re.compile(r"[(,]\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")
+
+# The query helpers of each metric type (what `requests.rate()` may call).
+_HELPERS = {"counter": ("rate", "increase"), "histogram": ("quantile", "mean"), "gauge": (), "summary": ()}
+
+
+def _exporter(name: str, module_names: list[str]) -> str | None:
+    """The module a spec can import `name` from: monitoring_dsl, or a spec module already loaded."""
+    import monitoring_dsl
+
+    if name in getattr(monitoring_dsl, "__all__", ()):
+        return "monitoring_dsl"
+    for module_name in module_names:
+        module = sys.modules.get(module_name)
+        if module is not None and not name.startswith("_") and name in vars(module):
+            return module_name
+    return None
+
+
+def _metric_helpers_help(metric: Metric, attribute: str | None) -> str:
+    kind = metric.kind
+    helpers = _HELPERS.get(kind, ())
+    name = type(metric).__name__
+    if helpers:
+        listed = ", ".join(f".{h}()" for h in helpers)
+        return f"a {name} has the query helpers {listed}; write other queries as PromQL strings"
+    if kind == "gauge":
+        return (
+            f'a Gauge has no query helpers: it is queried as it is, e.g. "sum({metric.name})",'
+            " or deriv()/delta() for its change; rate() is for counters"
+        )
+    return (
+        f"a Summary has no query helpers: query {metric.name}_sum and {metric.name}_count"
+        f" (mean: rate of _sum / rate of _count), or declare a Histogram to use .quantile()"
+    )
 
 
 def load(paths: Sequence[Path], root: Path) -> LoadResult:
