@@ -1524,7 +1524,10 @@ def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnosti
 
 @check(code="D514", name="undefined-repeat-variable", severity=Severity.ERROR)
 def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A row is repeated by a variable the dashboard does not define.
+    """A row or panel is repeated by a variable the dashboard does not define.
+
+    Specs repeat rows (`Row(repeat=...)`); in plain dashboard JSON every `"repeat"` of a row or panel is
+    checked.
 
     ## Why is this bad?
     Grafana repeats the row once per value of the variable; with no such variable the row is shown once,
@@ -1554,6 +1557,27 @@ def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=row,
                 **ctx.at(row.location, row.repeat),
             )
+        if ctx.plain and dashboard.location is not None:
+            yield from _undefined_json_repeats(ctx, dashboard, defined)
+
+
+def _undefined_json_repeats(ctx: CheckContext, dashboard: Dashboard, defined: set[str]) -> Iterator[Diagnostic]:
+    """D514 for the `"repeat": "name"` keys of a plain dashboard JSON, whose rows and repeats are not imported."""
+    raw = _file_text(ctx, dashboard.location)
+    for match in _REPEAT_RE.finditer(raw):
+        name = match.group("name")
+        if name in defined:
+            continue
+        hint = nearest(name, defined)
+        line = raw.count("\n", 0, match.start()) + 1
+        yield diagnostic(
+            "D514",
+            f"a row or panel of dashboard {dashboard.title!r} is repeated by variable {name!r}, which it does not"
+            " define",
+            help=f"did you mean {hint!r}?" if hint else f"define a variable named {name!r}, or remove the repeat",
+            subject=dashboard,
+            **ctx.at(SourceLocation(dashboard.location.path, line), name),
+        )
 
 
 _FUNCTION_CALL_RE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*\((?P<args>.*)\)\s*$", re.S)
@@ -1714,7 +1738,9 @@ def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                     continue
                 if union is not None and not target.hide:
                     union |= labels
-                for label in dict.fromkeys(_LEGEND_LABEL_RE.findall(target.legend or "")):
+                for written, label in dict.fromkeys(
+                    (m.group(), m.group(1)) for m in _LEGEND_LABEL_RE.finditer(target.legend or "")
+                ):
                     if label in labels or label in _NOT_LABEL_FIELDS:
                         continue
                     yield diagnostic(
@@ -1723,7 +1749,7 @@ def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                         f" does not return (it returns {_label_list(labels)})",
                         help=_missing_label_help(label, labels),
                         subject=target,
-                        **ctx.at(target.location, "{{"),
+                        **ctx.at(target.location, written),
                     )
             if not union:
                 continue
