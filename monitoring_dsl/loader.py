@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import builtins
 import importlib
-import re
 import importlib.abc
 import importlib.machinery
+import re
 import sys
 import traceback
 import types
@@ -210,7 +210,7 @@ def _import_failure(
             location,
             help=(
                 f"`{keyword.group(1)}` is a Python keyword, so it cannot name an argument: write"
-                f" `{keyword.group(1)}_=` (e.g. for_=\"2m\")"
+                f' `{keyword.group(1)}_=` (e.g. for_="2m")'
                 if keyword
                 else "fix the syntax; `python -m py_compile FILE` shows the same error"
             ),
@@ -225,8 +225,9 @@ def _import_failure(
             help = f"add `from {exporter} import {error.name}` at the top of the spec"
         elif hint:
             help = f"did you mean {hint!r}?"
-    if isinstance(error, AttributeError) and isinstance(getattr(error, "obj", None), Metric):
-        help = _metric_helpers_help(error.obj, error.name)
+    metric = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+    if isinstance(metric, Metric):
+        help = _metric_helpers_help(metric)
     if isinstance(error, ModuleNotFoundError) and error.name and "." not in error.name:
         hint = nearest(error.name, module_names)
         if hint:
@@ -261,7 +262,7 @@ def _exporter(name: str, module_names: list[str]) -> str | None:
     return None
 
 
-def _metric_helpers_help(metric: Metric, attribute: str | None) -> str:
+def _metric_helpers_help(metric: Metric) -> str:
     kind = metric.kind
     helpers = _HELPERS.get(kind, ())
     name = type(metric).__name__

@@ -43,8 +43,9 @@ DEAD = """
         rows=[
             Row("Queues", [
                 TimeSeries("Backlog", 'sum(jobs_queued{queue="$queue"})', unit="short"),  # D512
-                TimeSeries("Done", Target('sum by (queue) (rate(jobs_done_total{jobtype=~"$jobtype"}[$__rate_interval]))',
-                                          legend="{{jobtype}}"), unit="ops"),  # D516 warning
+                TimeSeries("Done", Target(
+                    'sum by (queue) (rate(jobs_done_total{jobtype=~"$jobtype"}[$__rate_interval]))',
+                    legend="{{jobtype}}"), unit="ops"),  # D516 warning
                 TimeSeries("Typo", 'sum(rate(jobs_done_total{queue=~"$queu"}[$__rate_interval]))', unit="ops"),  # D509
                 Stat("p95", duration.quantile(0.95), unit="seconds"),  # D513 warning
             ]),
@@ -84,7 +85,8 @@ DEPLOYMENT = """
     from catalog import done
 
     rules = RuleGroup("jobs", [
-        Alert("Failing", 'sum by (cluster, namespace) (rate(jobs_done_total{namespace="shop", pod=~"worker-.*"}[5m])) > 1',
+        Alert("Failing",
+              'sum by (cluster, namespace) (rate(jobs_done_total{namespace="shop", pod=~"worker-.*"}[5m])) > 1',
               for_="5m", severity="warning", summary="{{ $labels.namespace }} in {{ $labels.cluster }}",
               runbook_url="https://runbooks.example/jobs"),
     ])

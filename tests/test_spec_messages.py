@@ -23,12 +23,16 @@ def test_for_keyword_says_to_write_for_(tmp_path: Path) -> None:
         tmp_path,
         {"x.py": 'from monitoring_dsl import Alert\na = Alert("Down", "up == 0", for="2m", severity="page")\n'},
     )
-    assert [("E001", 2, '`for` is a Python keyword, so it cannot name an argument: write `for_=` (e.g. for_="2m")')] == found
+    assert [
+        ("E001", 2, '`for` is a Python keyword, so it cannot name an argument: write `for_=` (e.g. for_="2m")')
+    ] == found
 
 
 def test_missing_import_from_monitoring_dsl(tmp_path: Path) -> None:
     """A name that monitoring_dsl exports but the spec did not import: the help gives the import line."""
-    found = _diagnostics(tmp_path, {"x.py": 'from monitoring_dsl import Dashboard\nd = Dashboard("A", panels=[Stat("Up", "min(up)")])\n'})
+    found = _diagnostics(
+        tmp_path, {"x.py": 'from monitoring_dsl import Dashboard\nd = Dashboard("A", panels=[Stat("Up", "min(up)")])\n'}
+    )
     assert [("E001", 2, "add `from monitoring_dsl import Stat` at the top of the spec")] == found
 
 

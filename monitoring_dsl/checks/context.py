@@ -303,8 +303,8 @@ class CheckContext:
         self.plain = plain
         self.sources = sources or Sources()
         self.settings = settings or Settings()
-        self._attached = TARGET_LABELS | frozenset(self.settings.target_labels) | frozenset(
-            self.settings.external_labels
+        self._attached = (
+            TARGET_LABELS | frozenset(self.settings.target_labels) | frozenset(self.settings.external_labels)
         )
         self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)

@@ -1729,9 +1729,7 @@ def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
             for target in panel.targets:
                 query = queries.get(id(target))
                 labels = (
-                    output_labels(query.parsed, labels_of)
-                    if query is not None and query.parsed is not None
-                    else None
+                    output_labels(query.parsed, labels_of) if query is not None and query.parsed is not None else None
                 )
                 if labels is None or any(label.startswith(PLACEHOLDER_PREFIX) for label in labels):
                     union = None

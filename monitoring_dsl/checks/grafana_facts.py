@@ -38,7 +38,7 @@ GRAFANA_UNIT_IDS = frozenset(
     velocityms velocitykmh velocitymph velocityknot
     mlitre litre m3 Nm3 dm3 gallons
     bool bool_yes_no bool_on_off
-    """.split()
+    """.split()  # noqa: SIM905 - a list of words reads better as words
 )
 
 # Custom units Grafana formats itself: `suffix:req`, `si:B`, `currency:CHF`, `time:YYYY-MM-DD`...
@@ -117,7 +117,7 @@ CSS_COLOR_NAMES = frozenset(
     palevioletred papayawhip peru pink plum powderblue purple rebeccapurple red rosybrown royalblue saddlebrown
     salmon sandybrown seagreen seashell sienna silver skyblue slateblue slategray slategrey snow springgreen
     steelblue tan teal thistle tomato turquoise violet wheat white whitesmoke yellow yellowgreen
-    """.split()
+    """.split()  # noqa: SIM905 - a list of words reads better as words
 )
 
 COLOR_FUNCTION_RE = re.compile(r"^(#[0-9a-fA-F]{3,4}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}|(rgba?|hsla?)\(.*\))$")

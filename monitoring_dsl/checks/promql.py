@@ -18,8 +18,8 @@ from monitoring_dsl.model.rules import Alert, Record, parse_duration
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     FeatureUse,
-    Reference,
     Parsed,
+    Reference,
     SeriesUse,
     Step,
     SyntaxProblem,
@@ -91,10 +91,12 @@ def _rule_reference_help(reference: Reference) -> str:
         return f"Prometheus evaluates rules itself and never substitutes Grafana's {reference.text}: write the value"
     if reference.quoted:
         return (
-            f"rules have no dashboard variables: write the label value itself (e.g. \"payments\" for {reference.text}),"
+            f'rules have no dashboard variables: write the label value itself (e.g. "payments" for {reference.text}),'
             " or drop the matcher and aggregate `by` that label to get one series per value"
         )
-    return f"rules have no dashboard variables: write what {reference.text} stands for (a window such as [5m], a number)"
+    return (
+        f"rules have no dashboard variables: write what {reference.text} stands for (a window such as [5m], a number)"
+    )
 
 
 @check(code="Q215", name="grafana-variable-in-rule", severity=Severity.ERROR)
