@@ -957,7 +957,7 @@ def _side(series: tuple[str, ...], labels: frozenset[str]) -> str:
     return f"{names} with labels {_label_list(labels)}"
 
 
-@check(code="Q208", name="vector-matching-mismatch", severity=Severity.WARNING)
+@check(code="Q208", name="vector-matching-mismatch", severity=Severity.ERROR)
 def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A binary operator between two vectors whose label sets differ, without `on` or `ignoring`.
 
@@ -965,6 +965,9 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     their labels are equal. The check compares the labels each side can carry (declared labels, target
     labels, what `by` clauses keep) and stays quiet when either side's labels are unknown, when a side is a
     scalar or `vector(...)`, and for `or`, which is meant to join different series.
+
+    The finding is an error, since the result can only be empty, except for `unless`, which then removes
+    nothing: a warning.
 
     ## Why is this bad?
     The result is empty: an alert that can never fire, a panel with no data. With `and` nothing is kept;
@@ -998,7 +1001,7 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
                 operation.op, "the result is empty"
             )
             shared = lhs & rhs
-            yield diagnostic(
+            found = diagnostic(
                 "Q208",
                 f"`{operation.op}` between {_side(operation.lhs_series, lhs)} and {_side(operation.rhs_series, rhs)}:"
                 f" without on() or ignoring() no series match, so {outcome} (in {owner_kind(query.owner)})",
@@ -1010,6 +1013,9 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=query.owner,
                 **ctx.in_query(query, f" {operation.op} " if operation.op.isalpha() else operation.op),
             )
+            if operation.op == "unless":
+                found = attrs.evolve(found, severity=Severity.WARNING)  # removes nothing: wrong, not empty
+            yield found
 
 
 _REGEX_META = set("\\.+*?()[]{}|^$")
@@ -1051,14 +1057,15 @@ def _regex_problem(op: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-@check(code="Q209", name="redundant-regex-matcher", severity=Severity.WARNING)
+@check(code="Q209", name="redundant-regex-matcher", severity=Severity.ERROR)
 def redundant_regex_matcher(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A regex label matcher that needs no regex, is anchored by hand, or matches everything.
 
     `label=~"value"` without regex characters is `label="value"`; Prometheus anchors every regex matcher,
     so `^` and `$` add nothing; `label=~".*"` matches every value and a missing label, and `label!~".*"`
     matches nothing. `label=~".+"` is not flagged: it requires the label to be present. Matchers whose value
-    comes from a Grafana variable (`=~"$endpoint"`) need the regex and are not flagged.
+    comes from a Grafana variable (`=~"$endpoint"`) need the regex and are not flagged. A negated
+    match-all, which selects nothing, is an error; the others are warnings.
 
     ## Why is this bad?
     A regex that is not needed hides what the query means and costs a regex evaluation per series. Hand
@@ -1090,13 +1097,16 @@ def redundant_regex_matcher(ctx: CheckContext) -> Iterator[Diagnostic]:
                 what, instead = problem
                 if matcher.label == "__name__" and matcher.op == "=~" and instead.startswith("write"):
                     instead = f"write the metric name itself: `{matcher.value.strip('^$')}{{...}}`"
-                yield diagnostic(
+                found = diagnostic(
                     "Q209",
                     f'`{matcher.label}{matcher.op}"{matcher.value}"` {what} (in {owner_kind(query.owner)})',
                     help=instead,
                     subject=query.owner,
                     **ctx.in_query(query, matcher.label + matcher.op),
                 )
+                if not what.endswith("selects nothing"):
+                    found = attrs.evolve(found, severity=Severity.WARNING)  # redundant, not empty
+                yield found
 
 
 # --- The target Prometheus version ---------------------------------------------------------------------------
