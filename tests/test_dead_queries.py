@@ -168,3 +168,29 @@ def test_plain_dashboard_repeat_and_legend(tmp_path: Path) -> None:
     repeat_line = next(i for i, line in enumerate(text, start=1) if '"queu"' in line)
     legend_line = next(i for i, line in enumerate(text, start=1) if "{{instance}}" in line)
     assert {("D514", repeat_line), ("D516", legend_line)} == found
+
+
+PLAIN_RULES = """\
+groups:
+  - name: jobs
+    rules:
+      - alert: Backlog
+        expr: sum(jobs_queued{queue=~"$queue"}) > 100
+        for: 5m
+      - record: job:jobs_done:rate5m
+        expr: |
+          sum by (job) (
+            rate(jobs_done_total[$__rate_interval])
+          )
+"""
+
+
+def test_grafana_references_in_a_plain_rule_file(tmp_path: Path) -> None:
+    """In a rule file, Q215 points at the `$` of each reference, with the fix for its kind."""
+    (tmp_path / "rules.yml").write_text(PLAIN_RULES)
+    run = run_cli("lint", "--format", "json", "rules.yml", cwd=tmp_path)
+    found = [(d["line"], d["column"], d["help"].split(":")[0]) for d in json.loads(run.stdout) if d["code"] == "Q215"]
+    assert [
+        (5, 39, "rules have no dashboard variables"),
+        (10, 34, "Prometheus evaluates rules itself and never substitutes Grafana's $__rate_interval"),
+    ] == found
