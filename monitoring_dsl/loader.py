@@ -7,6 +7,7 @@ written into the user's specs directory and a file that is not UTF-8 gets a prop
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import importlib.abc
@@ -15,7 +16,7 @@ import re
 import sys
 import traceback
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -181,7 +182,7 @@ def _visible_names(tb: types.TracebackType | None, spec_paths: set[str]) -> list
 def _import_failure(
     error: BaseException,
     spec_paths: set[str],
-    module_names: list[str],
+    module_names: Mapping[str, Path],
     fallback: SourceLocation,
     sources: Sources,
 ) -> Diagnostic:
@@ -249,17 +250,38 @@ _KEYWORD_ARGUMENT_RE = re.compile(r"[(,]\s*(for|in|if|is|as|with|from|class|lamb
 _HELPERS = {"counter": ("rate", "increase"), "histogram": ("quantile", "mean"), "gauge": (), "summary": ()}
 
 
-def _exporter(name: str, module_names: list[str]) -> str | None:
-    """The module a spec can import `name` from: monitoring_dsl, or a spec module already loaded."""
+def _exporter(name: str, modules: Mapping[str, Path]) -> str | None:
+    """The module a spec can import `name` from: monitoring_dsl, or a spec module that defines it at its top
+    level (read from its syntax tree when it is not imported yet)."""
     import monitoring_dsl
 
     if name in getattr(monitoring_dsl, "__all__", ()):
         return "monitoring_dsl"
-    for module_name in module_names:
+    if name.startswith("_"):
+        return None
+    for module_name, file in modules.items():
         module = sys.modules.get(module_name)
-        if module is not None and not name.startswith("_") and name in vars(module):
+        if module is not None and name in vars(module):
+            return module_name
+        if module is None and name in _top_level_names(file):
             return module_name
     return None
+
+
+def _top_level_names(file: Path) -> set[str]:
+    """Names a module file binds at its top level: assignments, functions, classes."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def _metric_helpers_help(metric: Metric) -> str:
@@ -308,7 +330,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
                 raise
             except BaseException as error:
                 diagnostics.append(
-                    _import_failure(error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources)
+                    _import_failure(error, spec_paths, by_name, SourceLocation(display_path(file), 1), sources)
                 )
                 tracebacks.append("".join(traceback.format_exception(error)))
                 sys.modules.pop(name, None)

@@ -82,3 +82,15 @@ def test_invalid_record_name_hides_follow_ons(tmp_path: Path) -> None:
         },
     )
     assert ["R402"] == [code for code, _line, _help in found]
+
+
+def test_missing_import_from_a_spec_module_not_loaded_yet(tmp_path: Path) -> None:
+    """The module defining the name is found from its source even when it would be imported later."""
+    found = _diagnostics(
+        tmp_path,
+        {
+            "api.py": 'from monitoring_dsl import Stat\np = Stat("Requests", requests.rate(), unit="reqps")\n',
+            "zcatalog.py": 'from monitoring_dsl import Counter\nrequests = Counter("http_total", "Requests")\n',
+        },
+    )
+    assert [("E001", 2, "add `from zcatalog import requests` at the top of the spec")] == found
