@@ -20,7 +20,8 @@ CATALOG = """
 # Each line marked `# <CODE>` must get that error, and nothing else may be an error; `# <CODE> warning` marks a
 # suspicious query, which is reported without stopping the build.
 DEAD = """
-    from monitoring_dsl import Alert, Dashboard, Record, Row, RuleGroup, Stat, Target, TimeSeries, Variable
+    from monitoring_dsl import (Alert, Dashboard, Record, Row, RuleGroup, Stat, Target, Threshold, TimeSeries,
+                                Variable)
     from catalog import done, duration, queued
 
     rules = RuleGroup("jobs", [
@@ -30,6 +31,8 @@ DEAD = """
               for_="5m", severity="warning", summary="s"),
         Alert("Busy", "job:jobs_don:rate5m > 1", for_="5m", severity="warning", summary="s"),  # R405
         Alert("Failing", f'{done.rate(window="5m", queue="$queue")} > 1', for_="5m",  # Q215
+              severity="warning", summary="s"),
+        Alert("Stuck", "sum(rate(jobs_done_total[$__rate_interval])) == 0", for_="15m",  # Q215
               severity="warning", summary="s"),
         Record("job:jobs_done:rate5m", "sum by (job) (rate(jobs_done_total[5m]))"),
     ])
@@ -51,6 +54,14 @@ DEAD = """
             ]),
             Row("Queue $queue", [Stat("Backlog now", 'sum(jobs_queued{queue=~"$queue"})', unit="short")],
                 repeat="queu"),  # D514
+            Row("Layout", [
+                Stat("Queues", "count(jobs_queued)", unit="short", grid_pos=(0, 0, 12, 4)),
+                Stat("Workers", "count(up)", unit="short", grid_pos=(8, 0, 8, 4)),  # D517 warning
+                Stat("Backlog total", "sum(jobs_queued)", unit="short",
+                     thresholds=[Threshold("green"), Threshold("red", 500), Threshold("orange", 100)]),  # D518 warning
+                Stat("Backlog max", "max(jobs_queued)", unit="short",
+                     thresholds=[Threshold("green"), Threshold("amber", 100)]),  # D519 warning
+            ]),
         ],
     )
 """
