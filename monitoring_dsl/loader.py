@@ -244,7 +244,7 @@ def _import_failure(
     return _error("E001", "spec-failed", message, location, help=help)
 
 
-_KEYWORD_ARGUMENT_RE = re.compile(r"[(,]\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")
+_KEYWORD_ARGUMENT_RE = re.compile(r"(?:^|[(,])\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")
 
 # The query helpers of each metric type (what `requests.rate()` may call).
 _HELPERS = {"counter": ("rate", "increase"), "histogram": ("quantile", "mean"), "gauge": (), "summary": ()}

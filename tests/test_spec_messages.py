@@ -28,6 +28,16 @@ def test_for_keyword_says_to_write_for_(tmp_path: Path) -> None:
     ] == found
 
 
+def test_for_keyword_on_a_continuation_line(tmp_path: Path) -> None:
+    """The hint also comes when `for=` starts a line of a call spread over several."""
+    found = _diagnostics(
+        tmp_path,
+        {"x.py": 'from monitoring_dsl import Alert\na = Alert("Down", "up == 0",\n          for="2m")\n'},
+    )
+    assert [("E001", 3)] == [(code, line) for code, line, _help in found]
+    assert "write `for_=`" in (found[0][2] or "")
+
+
 def test_missing_import_from_monitoring_dsl(tmp_path: Path) -> None:
     """A name that monitoring_dsl exports but the spec did not import: the help gives the import line."""
     found = _diagnostics(
