@@ -38,7 +38,7 @@ def _config(ctx: click.Context) -> Config:
             "config-invalid",
             Severity.ERROR,
             error.message,
-            SourceLocation(error.path, 1),
+            SourceLocation(error.path, error.line),
             help=error.help,
         )
         _fail([diagnostic], "text", Sources())

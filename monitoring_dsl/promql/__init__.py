@@ -20,10 +20,19 @@ from monitoring_dsl.promql.analysis import (
     series_uses,
     top_aggregation,
 )
-from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, substitute
+from monitoring_dsl.promql.macros import (
+    BUILTIN_MACROS,
+    PLACEHOLDER_PREFIX,
+    Reference,
+    Substituted,
+    VariableInfo,
+    references,
+    substitute,
+)
 from monitoring_dsl.promql.parser import Parsed, SyntaxProblem, parse
 
 __all__ = [
+    "BUILTIN_MACROS",
     "PLACEHOLDER_PREFIX",
     "BinaryOperation",
     "FeatureUse",
@@ -32,6 +41,7 @@ __all__ = [
     "Matcher",
     "Parsed",
     "RangeArgument",
+    "Reference",
     "Selector",
     "SeriesUse",
     "Step",
@@ -45,6 +55,7 @@ __all__ = [
     "output_labels",
     "parse",
     "range_arguments",
+    "references",
     "selectors",
     "series_uses",
     "substitute",
