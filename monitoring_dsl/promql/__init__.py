@@ -10,6 +10,7 @@ from monitoring_dsl.promql.analysis import (
     Selector,
     SeriesUse,
     Step,
+    Threshold,
     binary_operations,
     features,
     function_names,
@@ -18,6 +19,7 @@ from monitoring_dsl.promql.analysis import (
     range_arguments,
     selectors,
     series_uses,
+    threshold,
     top_aggregation,
 )
 from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, substitute
@@ -37,6 +39,7 @@ __all__ = [
     "Step",
     "Substituted",
     "SyntaxProblem",
+    "Threshold",
     "VariableInfo",
     "binary_operations",
     "features",
@@ -47,6 +50,7 @@ __all__ = [
     "range_arguments",
     "selectors",
     "series_uses",
+    "threshold",
     "substitute",
     "top_aggregation",
 ]
