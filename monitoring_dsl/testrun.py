@@ -1,0 +1,263 @@
+"""`monitoring-dsl test`: find test files, run them through promtool, and trace every failure back to the
+spec line of its test and its rule, with expected and actual alerts or samples as a diff."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from monitoring_dsl.checks.registry import diagnostic
+from monitoring_dsl.diagnostics import Diagnostic, Related
+from monitoring_dsl.emit.rule_tests import test_group
+from monitoring_dsl.loader import display_path
+from monitoring_dsl.model.base import SourceLocation
+from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.rules import Alert, Record, parse_duration
+from monitoring_dsl.model.ruletests import RuleTest
+from monitoring_dsl.promtool import Failure, Outcome, diff_lines
+from monitoring_dsl.sources import Sources
+from monitoring_dsl.testplan import tested_names, tests_by_module
+
+TEST_FILE_SUFFIX = ".test.yml"
+_TESTS_KEY_RE = re.compile(r"^tests\s*:", re.M)
+_ALERTS_EXPR_RE = re.compile(r'^ALERTS\{alertname="(?P<name>[^"]+)",alertstate="firing"\}$')
+
+
+@attrs.frozen
+class Reported:
+    """One failure as the user sees it: a diagnostic at the test, and the diff below it."""
+
+    diagnostic: Diagnostic
+    diff: tuple[str, ...]
+
+
+def is_test_file(path: Path) -> bool:
+    """Whether a YAML file is a promtool test file (it has a top-level `tests:`)."""
+    try:
+        return bool(_TESTS_KEY_RE.search(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return False
+
+
+def plain_test_files(paths: Sequence[Path]) -> list[Path]:
+    """promtool test files named directly, or found below directories (`tests:` at the top level)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+            found.extend(p for p in candidates if is_test_file(p))
+        else:
+            found.append(path)
+    return found
+
+
+# --- spec tests --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Coverage:
+    """How many alerts and records some test names."""
+
+    tested: int
+    total: int
+
+    def line(self) -> str:
+        return f"{self.tested} of {self.total} rules tested"
+
+
+def coverage(project: Project, evaluation_seconds: float) -> Coverage:
+    tests = [t for ts in tests_by_module(project, evaluation_seconds).values() for t in ts]
+    names = tested_names(tests)
+    rules: list[Alert | Record] = [*project.alerts, *project.records]
+    return Coverage(sum(1 for r in rules if r.name in names), len(rules))
+
+
+class SpecTests:
+    """The project's tests and rules, to trace promtool's failures in a generated test file back to specs."""
+
+    def __init__(self, project: Project, evaluation_seconds: float):
+        self.by_module = tests_by_module(project, evaluation_seconds)
+        self.alerts: dict[str, Alert] = {}
+        for alert in project.alerts:
+            self.alerts.setdefault(alert.name, alert)
+        self.records: dict[str, Record] = {}
+        for record in project.records:
+            self.records.setdefault(record.name, record)
+
+    def module_of_file(self, path: Path) -> str | None:
+        name = path.name
+        return name[: -len(TEST_FILE_SUFFIX)] if name.endswith(TEST_FILE_SUFFIX) else None
+
+    def _by_expr(self, tests: list[RuleTest], expr: str, time: str) -> list[RuleTest]:
+        """The tests whose emitted `promql_expr_test` holds `expr` at `time` (promtool names no test for it)."""
+        found = []
+        for test in tests:
+            group = test_group(test, self.alerts)
+            cases = group.get("promql_expr_test", [])
+            assert isinstance(cases, list)
+            if any(c["expr"] == expr and _same_time(c["eval_time"], time) for c in cases):
+                found.append(test)
+        return found
+
+    def report(self, outcome: Outcome) -> list[Reported]:
+        module = self.module_of_file(outcome.path)
+        tests = self.by_module.get(module or "", [])
+        reported = []
+        for failure in outcome.failures:
+            if failure.kind == "alert":
+                candidates = [t for t in tests if t.name == failure.test_name]
+            elif failure.kind == "expr" and failure.expr is not None and failure.time is not None:
+                candidates = self._by_expr(tests, failure.expr, failure.time)
+            else:
+                candidates = []
+            reported.append(self._reported(failure, candidates))
+        return reported
+
+    def _reported(self, failure: Failure, candidates: list[RuleTest]) -> Reported:
+        test = candidates[0] if candidates else None
+        alert_name = failure.alertname
+        if failure.expr is not None and (match := _ALERTS_EXPR_RE.match(failure.expr)):
+            alert_name = match["name"]
+        rule: Alert | Record | None = None
+        if alert_name is not None:
+            rule = self.alerts.get(alert_name)
+            what = f"alert {alert_name} at {failure.time}"
+        elif failure.expr is not None:
+            rule = self.records.get(failure.expr)
+            what = f"{'record' if rule else 'query'} {failure.expr} at {failure.time}"
+        else:
+            what = "promtool could not run the test"
+        related: list[Related] = []
+        if rule is not None and rule.location is not None:
+            kind = "alert" if isinstance(rule, Alert) else "record"
+            related.append(Related(rule.location, f"{kind} {rule.name!r} declared"))
+        for other in candidates[1:]:
+            if other.location is not None:
+                related.append(Related(other.location, f"or rule test {other.name!r}"))
+        name = f"rule test {test.name!r}" if test is not None else "a rule test"
+        generated = " (generated by boundary_tests=True)" if test is not None and test.generated else ""
+        return Reported(
+            diagnostic(
+                "E025",
+                f"{name}{generated} failed: {what}",
+                location=test.location if test is not None else None,
+                related=tuple(related),
+                help=_help(failure, alert_name is not None),
+            ),
+            tuple(_diff(failure, alert_name)),
+        )
+
+
+def _same_time(emitted: object, reported: str) -> bool:
+    """promtool prints Go durations (`10m0s`, `1h0m0s`); the test file holds ours (`10m`, `1h`)."""
+    return parse_duration(str(emitted)) == _go_duration(reported)
+
+
+_GO_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+
+
+def _go_duration(text: str) -> float | None:
+    if text == "0s":
+        return 0.0
+    parts = _GO_DURATION_RE.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def _help(failure: Failure, alert: bool) -> str:
+    if failure.kind == "error":
+        return "promtool's own message is below"
+    if alert:
+        return "`-` alerts were expected and did not fire, `+` fired unexpectedly; fix the rule or the expectation"
+    return "`-` samples were expected and missing, `+` appeared unexpectedly; fix the rule or the expectation"
+
+
+def _alerts_from_samples(lines: Sequence[str], alertname: str) -> list[str]:
+    """`ALERTS{alertname="X", alertstate="firing", a="b"} 1` as the alert `X{a="b"}`."""
+    found = []
+    for line in lines:
+        labels = re.sub(r'(alertname|alertstate)="[^"]*"(, )?', "", line.rpartition(" ")[0].removeprefix("ALERTS"))
+        labels = labels.replace(", }", "}").replace("{}", "")
+        found.append(f"{alertname}{labels}")
+    return found
+
+
+def _diff(failure: Failure, alert_name: str | None) -> list[str]:
+    if failure.kind == "error":
+        return failure.text.splitlines()
+    if failure.expr is not None and failure.expected == () and failure.actual and failure.kind == "expr":
+        if failure.text.startswith("    expr:") and ", err:" in failure.text:
+            return [f"error: {failure.actual[0]}"]
+    expected, actual = list(failure.expected), list(failure.actual)
+    if failure.expr is not None and alert_name is not None:
+        expected, actual = _alerts_from_samples(expected, alert_name), _alerts_from_samples(actual, alert_name)
+    nothing = "no alert firing" if alert_name is not None else "no samples"
+    return ["expected (-) and actual (+):", *diff_lines(expected, actual, nothing)]
+
+
+# --- plain promtool test files -------------------------------------------------------------------------------
+
+
+def plain_report(outcome: Outcome, sources: Sources) -> list[Reported]:
+    """Failures of a test file the user wrote, at the line of the test case when it can be found."""
+    shown = display_path(outcome.path)
+    reported = []
+    for failure in outcome.failures:
+        needles = (
+            failure.test_name,
+            failure.alertname and f"alertname: {failure.alertname}",
+            failure.expr and f"expr: {failure.expr}",
+        )
+        location = next(
+            (found for needle in needles if needle and (found := _find(sources, shown, needle))),
+            SourceLocation(shown, 1),
+        )
+        what = (
+            f"alert {failure.alertname} at {failure.time}"
+            if failure.alertname
+            else f"query {failure.expr} at {failure.time}"
+            if failure.expr
+            else "promtool could not run the tests"
+        )
+        name = f"test {failure.test_name!r}" if failure.test_name else "a test"
+        reported.append(
+            Reported(
+                diagnostic("E025", f"{name} failed: {what}", location=location, help=_help(failure, bool(failure.alertname))),
+                tuple(_diff(failure, failure.alertname)),
+            )
+        )
+    return reported
+
+
+def _find(sources: Sources, path: str, needle: str) -> SourceLocation | None:
+    """The first line of a plain file that holds `needle`."""
+    number = 1
+    while (line := sources.line(path, number)) is not None:
+        column = line.find(needle)
+        if column >= 0:
+            return SourceLocation(path, number, column + 1)
+        number += 1
+    return None
+
+
+def render_reported(reported: Reported, text: str) -> str:
+    """The rendered diagnostic followed by its diff, indented under it."""
+    return text + ("\n" + "\n".join(f"    {line}" for line in reported.diff) if reported.diff else "")
+
+
+__all__ = [
+    "Coverage",
+    "TEST_FILE_SUFFIX",
+    "Reported",
+    "SpecTests",
+    "coverage",
+    "is_test_file",
+    "plain_report",
+    "plain_test_files",
+    "render_reported",
+]
