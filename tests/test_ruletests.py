@@ -410,3 +410,11 @@ def test_this_repositorys_specs_pass_with_full_coverage(promtool: str) -> None:
     result = run_cli("test", "specs", cwd=REPO)
     assert 0 == result.code, result.stderr
     assert "2 of 2 files passed; 7 of 7 rules tested" in result.stdout
+
+
+def test_golden_test_files_pass_promtool(promtool: str) -> None:
+    """Every promtool test file in the golden trees passes the real promtool against its golden rules."""
+    files = sorted((REPO / "tests" / "golden").glob("*/expected/prometheus/tests/*.test.yml"))
+    assert files, "no golden case has rule tests"
+    outcomes = run_test_files(promtool, files)
+    assert [] == [(o.path.name, o.output) for o in outcomes if not o.passed]
