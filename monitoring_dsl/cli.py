@@ -19,9 +19,9 @@ from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_conf
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.promtool import INSTALL_HINT, find_promtool, run_test_files
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
-from monitoring_dsl.promtool import INSTALL_HINT, find_promtool, run_test_files
 from monitoring_dsl.testrun import (
     TEST_FILE_SUFFIX,
     Reported,
@@ -130,9 +130,7 @@ def build(
     "--format", "fmt", type=click.Choice(["text", "concise"]), default="text", show_default=True, help="Report style."
 )
 @click.pass_context
-def test_command(
-    ctx: click.Context, paths: tuple[Path, ...], require_tests: bool, jobs: int | None, fmt: str
-) -> None:
+def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: bool, jobs: int | None, fmt: str) -> None:
     """Run the rule tests of the specs, and promtool test files, on Prometheus's engine (`promtool test rules`).
 
     PATHS are spec directories or files (default: the specs of [tool.monitoring-dsl]) and promtool test

@@ -205,7 +205,7 @@ def parse_failures(output: str) -> list[Failure]:
             flush_loose()
             expr = _unquote(match["expr"])
             if match["err"] is not None:
-                failures.append(Failure("expr", line.strip(), expr=expr, time=match["time"], actual=(match["err"],)))
+                failures.append(Failure("error", f"error: {match['err']}", expr=expr, time=match["time"]))
                 index += 1
                 continue
             end = index + 1

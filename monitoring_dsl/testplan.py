@@ -9,7 +9,7 @@ import attrs
 
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_duration
-from monitoring_dsl.model.ruletests import GENERATED_PREFIX, DoesNotFire, Fires, RuleTest
+from monitoring_dsl.model.ruletests import GENERATED_PREFIX, DoesNotFire, Fires, RuleTest, Series
 from monitoring_dsl.model.series_notation import format_number, series_text
 from monitoring_dsl.promql import Parsed, parse, selectors, threshold
 
@@ -55,20 +55,22 @@ def boundary_tests(alert: Alert, evaluation_seconds: float) -> Boundary:
     samples = int(fire_at // step) + 3
     interval = format_duration(step)
     word = {">": "above", ">=": "at", "<": "below", "<=": "at"}[found.op]
-    pending = [DoesNotFire(alert.name, at=format_duration(fire_at - step))] if fire_at >= step else []
+    pending: list[Fires | DoesNotFire] = (
+        [DoesNotFire(alert.name, at=format_duration(fire_at - step))] if fire_at >= step else []
+    )
     firing = RuleTest(
         f"{GENERATED_PREFIX}{alert.name}: {series} just {word} {format_number(found.value)} "
         f"fires after {alert.for_ or '0s'}",
-        series={series: f"{format_number(firing_value)}x{samples}"},
+        series=(Series(series, f"{format_number(firing_value)}x{samples}"),),
         at=format_duration(fire_at),
-        alerts=[*pending, Fires(alert.name, labels=labels)],
+        alerts=(*pending, Fires(alert.name, labels=labels)),
         interval=interval,
     )
     quiet = RuleTest(
         f"{GENERATED_PREFIX}{alert.name}: {series} just short of {format_number(found.value)} never fires",
-        series={series: f"{format_number(quiet_value)}x{samples}"},
+        series=(Series(series, f"{format_number(quiet_value)}x{samples}"),),
         at=format_duration(fire_at + step),
-        alerts=[DoesNotFire(alert.name)],
+        alerts=(DoesNotFire(alert.name),),
         interval=interval,
     )
     for test in (firing, quiet):

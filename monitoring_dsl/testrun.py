@@ -109,7 +109,7 @@ class SpecTests:
         for failure in outcome.failures:
             if failure.kind == "alert":
                 candidates = [t for t in tests if t.name == failure.test_name]
-            elif failure.kind == "expr" and failure.expr is not None and failure.time is not None:
+            elif failure.expr is not None and failure.time is not None:
                 candidates = self._by_expr(tests, failure.expr, failure.time)
             else:
                 candidates = []
@@ -130,6 +130,8 @@ class SpecTests:
             what = f"{'record' if rule else 'query'} {failure.expr} at {failure.time}"
         else:
             what = "promtool could not run the test"
+        if failure.kind == "error" and failure.expr is not None:
+            what += " (the query failed)"
         related: list[Related] = []
         if rule is not None and rule.location is not None:
             kind = "alert" if isinstance(rule, Alert) else "record"
@@ -190,9 +192,6 @@ def _alerts_from_samples(lines: Sequence[str], alertname: str) -> list[str]:
 def _diff(failure: Failure, alert_name: str | None) -> list[str]:
     if failure.kind == "error":
         return failure.text.splitlines()
-    if failure.expr is not None and failure.expected == () and failure.actual and failure.kind == "expr":
-        if failure.text.startswith("    expr:") and ", err:" in failure.text:
-            return [f"error: {failure.actual[0]}"]
     expected, actual = list(failure.expected), list(failure.actual)
     if failure.expr is not None and alert_name is not None:
         expected, actual = _alerts_from_samples(expected, alert_name), _alerts_from_samples(actual, alert_name)
@@ -227,7 +226,9 @@ def plain_report(outcome: Outcome, sources: Sources) -> list[Reported]:
         name = f"test {failure.test_name!r}" if failure.test_name else "a test"
         reported.append(
             Reported(
-                diagnostic("E025", f"{name} failed: {what}", location=location, help=_help(failure, bool(failure.alertname))),
+                diagnostic(
+                    "E025", f"{name} failed: {what}", location=location, help=_help(failure, bool(failure.alertname))
+                ),
                 tuple(_diff(failure, failure.alertname)),
             )
         )
@@ -251,8 +252,8 @@ def render_reported(reported: Reported, text: str) -> str:
 
 
 __all__ = [
-    "Coverage",
     "TEST_FILE_SUFFIX",
+    "Coverage",
     "Reported",
     "SpecTests",
     "coverage",

@@ -48,6 +48,11 @@ def queue_spec(threshold: int = 100) -> str:
     return QUEUE_SPEC.format(threshold=threshold)
 
 
+def boundary_spec() -> str:
+    waiting = 'description="{{ $value }} items waiting"'
+    return queue_spec().replace(waiting, waiting + ",\n          boundary_tests=True")
+
+
 # --- the notation --------------------------------------------------------------------------------------------
 
 
@@ -75,7 +80,7 @@ def test_series_parse_with_labels_in_any_quote() -> None:
     assert ("up", ()) == (parse_series('{__name__="up"}').name, parse_series('{__name__="up"}').labels)
 
 
-@pytest.mark.parametrize("text", ['x{a=~"b"}', 'x{a="b"', "x{a=b}", "{a=\"b\"}", 'x{a="1", a="2"}'])
+@pytest.mark.parametrize("text", ['x{a=~"b"}', 'x{a="b"', "x{a=b}", '{a="b"}', 'x{a="1", a="2"}'])
 def test_malformed_series_are_refused(text: str) -> None:
     """Regex matchers, missing quotes or names, and repeated labels are not input series."""
     with pytest.raises(NotationError):
@@ -287,7 +292,7 @@ def test_missing_promtool_exits_2_and_says_how_to_install(project: Project) -> N
 
 def test_boundary_tests_are_generated_marked_and_pass(project: Project, promtool: str) -> None:
     """`boundary_tests=True` on `series > X` with `for_` adds two marked tests that pass promtool."""
-    spec = queue_spec().replace('description="{{ $value }} items waiting"', 'description="{{ $value }} items waiting",\n          boundary_tests=True')
+    spec = boundary_spec()
     root = project({"queues.py": spec})
     data = yaml.safe_load(_build(root)["prometheus/tests/queues.test.yml"])
     generated = [t for t in data["tests"] if t["name"].startswith("[generated] ")]
@@ -302,7 +307,7 @@ def test_boundary_tests_are_generated_marked_and_pass(project: Project, promtool
 
 def test_boundary_tests_catch_a_threshold_moved(project: Project, promtool: str) -> None:
     """The generated tests pin the threshold's side: `>=` instead of `>` makes the quiet one fail."""
-    spec = queue_spec().replace('description="{{ $value }} items waiting"', 'description="{{ $value }} items waiting",\n          boundary_tests=True')
+    spec = boundary_spec()
     root = project({"queues.py": spec})
     _build(root)
     data = yaml.safe_load(_build(root)["prometheus/tests/queues.test.yml"])
@@ -318,7 +323,7 @@ def test_boundary_tests_catch_a_threshold_moved(project: Project, promtool: str)
     test.write_text(yaml.safe_dump({"rule_files": ["r.yml"], "tests": [quiet]}), encoding="utf-8")
     [outcome] = run_test_files(promtool, [test])
     assert not outcome.passed
-    assert ["QueueBacklog{queue=\"mail\"}"] == list(outcome.failures[0].actual)
+    assert ['QueueBacklog{queue="mail"}'] == list(outcome.failures[0].actual)
 
 
 # --- plain promtool test files -------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ _ALERT_LABELS = frozenset({"alertname"})
 
 
 def _all_tests(ctx: CheckContext) -> list[RuleTest]:
-    return [t for tests in tests_by_module(ctx.project, ctx.settings.evaluation_interval_seconds).values() for t in tests]
+    return [
+        t for tests in tests_by_module(ctx.project, ctx.settings.evaluation_interval_seconds).values() for t in tests
+    ]
 
 
 def _alerts_by_name(ctx: CheckContext) -> dict[str, Alert]:
@@ -205,7 +207,11 @@ def test_eval_before_series(ctx: CheckContext) -> Iterator[Diagnostic]:
             at = test.time_of(expectation)
             seconds = parse_duration(at) or 0.0
             if start is None or seconds < start:
-                first = "no input series has a sample" if start is None else f"the first sample is at {format_duration(start)}"
+                first = (
+                    "no input series has a sample"
+                    if start is None
+                    else f"the first sample is at {format_duration(start)}"
+                )
                 yield diagnostic(
                     "A322",
                     f"rule test {test.name!r} evaluates at {at}, before its input series start ({first})",
@@ -271,7 +277,9 @@ def _series_checks(ctx: CheckContext) -> Iterator[tuple[str, str, RuleTest, obje
 def _series_diagnostics(ctx: CheckContext, code: str) -> Iterator[Diagnostic]:
     for found, message, test, holder, needle, help in _series_checks(ctx):
         if found == code:
-            yield diagnostic(code, message, help=help, subject=test, **ctx.at(getattr(holder, "location", None), needle))
+            yield diagnostic(
+                code, message, help=help, subject=test, **ctx.at(getattr(holder, "location", None), needle)
+            )
 
 
 @check(code="A323", name="test-series-unknown-metric", severity=Severity.ERROR, needs_catalog=True)

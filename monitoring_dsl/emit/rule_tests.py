@@ -58,8 +58,12 @@ def _alert_cases(test: RuleTest, alerts: Mapping[str, Alert]) -> tuple[list[obje
             continue
         if checks_alerts_series(alert, fires):
             samples = [
-                {"labels": series_text("ALERTS", {"alertname": name, "alertstate": "firing", **expected_labels(alert, f)}),
-                 "value": 1}
+                {
+                    "labels": series_text(
+                        "ALERTS", {"alertname": name, "alertstate": "firing", **expected_labels(alert, f)}
+                    ),
+                    "value": 1,
+                }
                 for f in fires
             ]
             expr_cases.append({"expr": alerts_expr(name), "eval_time": at, "exp_samples": samples})

@@ -78,6 +78,11 @@ def _check_at(instance: object, attribute: attrs.Attribute[Any], value: object) 
         check_duration(instance, attribute, value)
 
 
+def _check_optional_mapping(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_str_mapping(instance, attribute, value)
+
+
 @spec
 class Fires:
     """Expect alert `alert` to be firing with these labels (beyond the rule's own) at the test's time.
@@ -92,14 +97,11 @@ class Fires:
 
     alert: str = attrs.field(validator=check_nonempty_str)
     labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
-    annotations: dict[str, str] | None = attrs.field(default=None, converter=to_mapping, kw_only=True)
+    annotations: dict[str, str] | None = attrs.field(
+        default=None, converter=to_mapping, validator=_check_optional_mapping, kw_only=True
+    )
     at: str | None = attrs.field(default=None, validator=_check_at, kw_only=True)
     location: Any = location_field()
-
-    @annotations.validator
-    def _check_annotations(self, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value is not None:
-            check_str_mapping(self, attribute, value)
 
 
 @spec
@@ -182,16 +184,22 @@ class RuleTest:
 
     name: str = attrs.field(validator=check_nonempty_str)
     series: tuple[Series, ...] = attrs.field(
-        default=(), converter=_to_series, validator=check_items("Series objects", lambda s: isinstance(s, Series)),
+        default=(),
+        converter=_to_series,
+        validator=check_items("Series objects", lambda s: isinstance(s, Series)),
         kw_only=True,
     )
     at: str = attrs.field(default="0m", validator=check_duration, kw_only=True)
     alerts: tuple[Fires | DoesNotFire, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("Fires or DoesNotFire objects", _is_expectation),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("Fires or DoesNotFire objects", _is_expectation),
         kw_only=True,
     )
     samples: tuple[Sample, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("Sample objects", lambda s: isinstance(s, Sample)),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("Sample objects", lambda s: isinstance(s, Sample)),
         kw_only=True,
     )
     interval: str = attrs.field(default="1m", validator=check_duration, kw_only=True)

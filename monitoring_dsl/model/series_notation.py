@@ -151,7 +151,7 @@ def parse_series(text: str) -> SeriesLabels:
     labels: list[tuple[str, str]] = []
     if index < len(text):
         if text[index] != "{" or not text.endswith("}"):
-            raise NotationError(f"series {text!r} must look like name{{label=\"value\", ...}}")
+            raise NotationError(f'series {text!r} must look like name{{label="value", ...}}')
         index += 1
         while True:
             while index < len(text) and text[index] in " ,":

@@ -50,7 +50,7 @@ __all__ = [
     "range_arguments",
     "selectors",
     "series_uses",
-    "threshold",
     "substitute",
+    "threshold",
     "top_aggregation",
 ]
