@@ -423,3 +423,50 @@ def test_golden_test_files_pass_promtool(promtool: str) -> None:
     assert files, "no golden case has rule tests"
     outcomes = run_test_files(promtool, files)
     assert [] == [(o.path.name, o.output) for o in outcomes if not o.passed]
+
+
+def test_tests_in_their_own_module_load_every_rule_file_they_need(project: Project, promtool: str) -> None:
+    """A test module naming an alert of another module loads that module's rules and, transitively, the
+    rules of the records the alert reads."""
+    root = project(
+        {
+            "records.py": """\
+            from monitoring_dsl import Counter, Record
+            errors = Counter("http_errors_total", "Errors", labels=["endpoint"])
+            rate = Record("endpoint:http_errors:rate5m", "sum by (endpoint) (rate(http_errors_total[5m]))")
+            """,
+            "alerts.py": """\
+            from monitoring_dsl import Alert
+            a = Alert("Errors", "endpoint:http_errors:rate5m > 1", for_="5m", severity="warning", summary="s")
+            """,
+            "checks.py": """\
+            from monitoring_dsl import Fires, RuleTest, Sample
+            RuleTest("errors page", series={'http_errors_total{endpoint="/pay"}': "0+120x20"}, at="10m",
+                     alerts=[Fires("Errors", labels={"endpoint": "/pay"})],
+                     samples=[Sample('endpoint:http_errors:rate5m{endpoint="/pay"}', 2)])
+            """,
+        }
+    )
+    data = yaml.safe_load(_build(root)["prometheus/tests/checks.test.yml"])
+    assert ["../rules/alerts.yml", "../rules/records.yml"] == data["rule_files"]
+    result = run_cli("test", cwd=root)
+    assert 0 == result.code, result.stderr
+    assert "1 of 1 file passed; 2 of 2 rules tested" in result.stdout
+
+
+def test_allow_on_a_rule_test_suppresses_and_unused_allow_is_reported(project: Project) -> None:
+    """`allow=` on a RuleTest suppresses its findings; one that suppresses nothing is E010."""
+    root = project(
+        {
+            "app.py": """\
+            from monitoring_dsl import Alert, DoesNotFire, RuleTest
+            a = Alert("Down", "up == 0", for_="5m", severity="critical", summary="s")
+            RuleTest("quiet", series={'up{job="a"}': "_x10 1x10"}, at="5m", alerts=[DoesNotFire("Down")],
+                     allow={"A322": "nothing exists yet on purpose"})
+            RuleTest("quiet later", series={'up{job="a"}': "1x10"}, at="5m", alerts=[DoesNotFire("Down")],
+                     allow={"A320": "not needed"})
+            """
+        }
+    )
+    result = compile_specs([root / "specs"], root, emit=False)
+    assert [("E010", 6)] == [(d.code, d.location.line) for d in result.diagnostics if d.location and d.code != "A312"]

@@ -72,6 +72,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     yield from project.metrics
     yield from project.alerts
     yield from project.records
+    yield from project.rule_tests
     for groups in project.rule_groups_by_module().values():
         yield from groups
     for dashboard in project.dashboards:

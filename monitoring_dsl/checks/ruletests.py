@@ -335,7 +335,7 @@ def test_series_histogram_without_le(ctx: CheckContext) -> Iterator[Diagnostic]:
     yield from _series_diagnostics(ctx, "A325")
 
 
-@check(code="A326", name="alert-without-test", severity=Severity.INFO)
+@check(code="A326", name="alert-without-test", severity=Severity.INFO, needs_catalog=True)
 def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert that no rule test fires or keeps quiet.
 
@@ -365,7 +365,7 @@ def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="R411", name="record-without-test", severity=Severity.INFO)
+@check(code="R411", name="record-without-test", severity=Severity.INFO, needs_catalog=True)
 def record_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule whose samples no rule test states.
 
