@@ -129,7 +129,8 @@ def _samples(text: str) -> tuple[str, ...]:
 
 
 def _alerts(lines: list[str]) -> tuple[str, ...]:
-    """The items of an `exp:[ 0: Labels:{...} Annotations:{...} ]` block as one line per alert."""
+    """The items of an `exp:[ 0: Labels:{...} Annotations:{...} ]` block, one per alert: `Name{labels}`, then
+    one indented `key: value` line per annotation."""
     found: list[str] = []
     labels: list[tuple[str, str]] | None = None
     for line in lines:
@@ -139,10 +140,14 @@ def _alerts(lines: list[str]) -> tuple[str, ...]:
         elif stripped.startswith("Annotations:") and labels is not None:
             annotations = _labels(stripped[len("Annotations:") :])
             name = next((v for k, v in labels if k == "alertname"), "")
-            text = f"{name}{_braced([(k, v) for k, v in labels if k != 'alertname'])}"
-            found.append(text + (f" annotations {_braced(annotations)}" if annotations else ""))
+            head = f"{name}{_braced([(k, v) for k, v in labels if k != 'alertname'])}"
+            found.append("\n".join([head, *(f"    {k}: {_unescape(v)}" for k, v in annotations)]))
             labels = None
     return tuple(found)
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
 
 
 def _alert_lists(lines: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -238,14 +243,49 @@ def parse_failures(output: str) -> list[Failure]:
     return failures
 
 
+def _key(line: str) -> str:
+    return line.split(":", 1)[0]
+
+
+def _detail_diff(expected: list[str], actual: list[str]) -> list[str]:
+    """Annotation lines in expected order, each changed one followed by its actual value."""
+    lines: list[str] = []
+    actual_by_key = {_key(line): line for line in actual}
+    expected_keys = {_key(line) for line in expected}
+    for line in expected:
+        if line in actual:
+            lines.append("  " + line)
+            continue
+        lines.append("- " + line)
+        other = actual_by_key.get(_key(line))
+        if other is not None:
+            lines.append("+ " + other)
+    lines.extend("+ " + line for line in actual if _key(line) not in expected_keys)
+    return lines
+
+
 def diff_lines(expected: Sequence[str], actual: Sequence[str], nothing: str) -> list[str]:
-    """A readable diff of two lists of alerts or samples: `-` expected only, `+` actual only, ` ` both."""
-    lines = []
+    """A readable diff of two lists of alerts or samples: `-` expected only, `+` actual only, `  ` both.
+
+    Items may span lines (an alert, then its annotations); an expected and an actual alert with the same first
+    line (name and labels) are shown once, with only their differing annotations marked.
+    """
+    lines: list[str] = []
+    heads = {item.splitlines()[0]: item for item in actual}
+    paired: set[str] = set()
     for item in expected:
-        lines.append(("  " if item in actual else "- ") + item)
+        head, *details = item.splitlines()
+        other = heads.get(head)
+        if other is None:
+            lines.extend("- " + line for line in item.splitlines())
+            continue
+        paired.add(other)
+        other_details = other.splitlines()[1:]
+        lines.append("  " + head)
+        lines.extend(_detail_diff(details, other_details))
     for item in actual:
-        if item not in expected:
-            lines.append("+ " + item)
+        if item not in paired:
+            lines.extend("+ " + line for line in item.splitlines())
     if not expected:
         lines.insert(0, f"- ({nothing})")
     if not actual:

@@ -4,7 +4,7 @@ spec line of its test and its rule, with expected and actual alerts or samples a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 
 import attrs
@@ -206,16 +206,9 @@ def plain_report(outcome: Outcome, sources: Sources) -> list[Reported]:
     """Failures of a test file the user wrote, at the line of the test case when it can be found."""
     shown = display_path(outcome.path)
     reported = []
+    used: set[int] = set()
     for failure in outcome.failures:
-        needles = (
-            failure.test_name,
-            failure.alertname and f"alertname: {failure.alertname}",
-            failure.expr and f"expr: {failure.expr}",
-        )
-        location = next(
-            (found for needle in needles if needle and (found := _find(sources, shown, needle))),
-            SourceLocation(shown, 1),
-        )
+        location = _plain_location(sources, shown, failure, used)
         what = (
             f"alert {failure.alertname} at {failure.time}"
             if failure.alertname
@@ -235,15 +228,68 @@ def plain_report(outcome: Outcome, sources: Sources) -> list[Reported]:
     return reported
 
 
-def _find(sources: Sources, path: str, needle: str) -> SourceLocation | None:
-    """The first line of a plain file that holds `needle`."""
-    number = 1
+def _find(
+    sources: Sources, path: str, needle: str, start: int = 1, time: str | None = None, skip: Set[int] = frozenset()
+) -> SourceLocation | None:
+    """The first line from `start` of a plain file that holds `needle`, is not in `skip`, and (when `time` is
+    given) is in a YAML list item with `eval_time: time`."""
+    number = start
     while (line := sources.line(path, number)) is not None:
         column = line.find(needle)
-        if column >= 0:
+        if column >= 0 and number not in skip and (time is None or _item_eval_time(sources, path, number, time)):
             return SourceLocation(path, number, column + 1)
         number += 1
     return None
+
+
+_EVAL_TIME_RE = re.compile(r"eval_time:\s*['\"]?(?P<time>[^'\"\s]+)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" -"))
+
+
+def _item_eval_time(sources: Sources, path: str, number: int, time: str) -> bool:
+    """Whether the YAML item holding line `number` (its sibling keys) has `eval_time: time`."""
+    indent = _indent(sources.line(path, number) or "")
+    lines = [number]
+    other = number
+    while other > 1 and not (sources.line(path, other) or "").lstrip().startswith("- "):
+        other -= 1
+        lines.append(other)
+    other = number + 1
+    while (text := sources.line(path, other)) is not None and not text.lstrip().startswith("- "):
+        if text.strip() and _indent(text) < indent:
+            break
+        lines.append(other)
+        other += 1
+    seconds = _go_duration(time)
+    for line_number in lines:
+        text = sources.line(path, line_number) or ""
+        match = _EVAL_TIME_RE.search(text)
+        if match and _indent(text) == indent and parse_duration(match["time"]) == seconds:
+            return True
+    return False
+
+
+def _plain_location(sources: Sources, path: str, failure: Failure, used: set[int]) -> SourceLocation:
+    """Where a failure of a plain test file is: its alert or query at its evaluation time, after its test's
+    name when promtool gave one; else the name, else the file. Lines in `used` are taken by earlier failures."""
+    named = _find(sources, path, failure.test_name) if failure.test_name else None
+    start = named.line if named else 1
+    needle = (
+        f"alertname: {failure.alertname}" if failure.alertname else f"expr: {failure.expr}" if failure.expr else None
+    )
+    if needle:
+        found = (
+            _find(sources, path, needle, start, failure.time, used)
+            or _find(sources, path, needle, start, failure.time)
+            or _find(sources, path, needle, start)
+        )
+        if found:
+            used.add(found.line)
+            return found
+    return named or SourceLocation(path, 1)
 
 
 def render_reported(reported: Reported, text: str) -> str:

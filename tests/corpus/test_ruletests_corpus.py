@@ -80,5 +80,11 @@ def test_one_changed_expected_value_fails_through_both(promtool: str, tmp_path: 
     result = run_cli("test", str(path), cwd=tmp_path)
     assert 1 == result.code
     assert "E025" in result.stderr and "alert etcdMembersDown at 24m" in result.stderr
-    assert "- etcdMembersDown" in result.stderr and "members are down (4)." in result.stderr
-    assert "+ etcdMembersDown" in result.stderr and "members are down (3)." in result.stderr
+    lines = result.stderr.splitlines()
+    start = lines.index("    expected (-) and actual (+):")
+    assert [
+        '      etcdMembersDown{job="etcd", severity="warning"}',
+        '    -     description: etcd cluster "etcd": members are down (4).',
+        '    +     description: etcd cluster "etcd": members are down (3).',
+        "          summary: etcd cluster members are down.",
+    ] == lines[start + 1 : start + 5]
