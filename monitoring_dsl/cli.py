@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -12,25 +11,16 @@ import attrs
 import click
 
 from monitoring_dsl import __version__
-from monitoring_dsl.checks import REGISTRY, diagnostic, selected
+from monitoring_dsl.checks import REGISTRY, selected
 from monitoring_dsl.checks.docs import page
 from monitoring_dsl.compiler import compile_specs, lint
 from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
-from monitoring_dsl.promtool import INSTALL_HINT, find_promtool, run_test_files
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
-from monitoring_dsl.testrun import (
-    TEST_FILE_SUFFIX,
-    Reported,
-    SpecTests,
-    coverage,
-    plain_report,
-    plain_test_files,
-    render_reported,
-)
+from monitoring_dsl.testrun import render_reported, run_tests
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
@@ -144,66 +134,28 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
     plain_paths = [p for p in paths if p not in spec_paths]
     if not paths:
         spec_paths = list(config.specs)
-    promtool = find_promtool()
-    if promtool is None:
-        _fail_test([diagnostic("E026", "promtool is not installed", location=None, help=INSTALL_HINT)], fmt, sources)
-        return
-    missing = [p for p in plain_paths if not p.exists()]
-    if missing:
-        problems = [
-            diagnostic("E004", f"path {display_path(p)} does not exist", location=None, help="pass spec or test files")
-            for p in missing
-        ]
-        _fail_test(problems, fmt, sources)
-        return
-    reported: list[Reported] = []
-    untested: list[Diagnostic] = []
-    coverage_line = ""
-    with tempfile.TemporaryDirectory(prefix="monitoring-dsl-test-") as scratch:
-        spec_files: list[Path] = []
-        spec_tests: SpecTests | None = None
-        if spec_paths:
-            result = compile_specs(
-                spec_paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
-            )
-            if has_errors(result.diagnostics) or result.artifacts is None or result.project is None:
-                _fail_test([d for d in result.diagnostics if d.severity is Severity.ERROR], fmt, sources)
-                return
-            out = Path(scratch) / "build"
-            write_tree(out, result.artifacts)
-            spec_files = sorted((out / "prometheus" / "tests").glob("*" + TEST_FILE_SUFFIX))
-            spec_tests = SpecTests(result.project, config.settings.evaluation_interval_seconds)
-            coverage_line = coverage(result.project, config.settings.evaluation_interval_seconds).line()
-            untested = [d for d in result.diagnostics if d.code in ("A326", "R411")]
-        plain_files = plain_test_files(plain_paths)
-        outcomes = run_test_files(promtool, [*spec_files, *plain_files], jobs)
-        for outcome in outcomes:
-            if spec_tests is not None and outcome.path in spec_files:
-                reported.extend(spec_tests.report(outcome))
-            else:
-                reported.extend(plain_report(outcome, sources))
-    for item in reported:
+    result = run_tests(
+        spec_paths, plain_paths, config.root, config.settings, sources, jobs, config.select, config.ignore
+    )
+    if result.problems:
+        click.echo(render(result.problems, fmt, sources), err=True)
+        click.echo(f"\n{summary(result.problems)}; no test was run", err=True)
+        sys.exit(EXIT_FAILURE)
+    for item in result.reported:
         click.echo(render_reported(item, render([item.diagnostic], fmt, sources)) + "\n", err=True)
+    untested = result.untested
     if untested:
         if require_tests:
             untested = [attrs.evolve(d, severity=Severity.ERROR) for d in untested]
         click.echo(render(untested, "concise", sources) + "\n", err=True)
-    failed = [o for o in outcomes if not o.passed]
-    for outcome in outcomes:
-        if outcome.path not in spec_files:  # a file the user named: promtool's verdict on it
-            click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {display_path(outcome.path)}")
-    summary_line = f"{len(outcomes) - len(failed)} of {_files(len(outcomes))} passed"
-    if coverage_line:
-        summary_line += f"; {coverage_line}"
+    for path, passed in result.verdicts:  # the files the user named: promtool's verdict on each
+        click.echo(f"{'PASS' if passed else 'FAIL'} {display_path(path)}")
+    summary_line = f"{result.passed} of {_files(result.files)} passed"
+    if result.coverage is not None:
+        summary_line += f"; {result.coverage.line()}"
     click.echo(f"{summary_line} ({time.monotonic() - started:.1f}s)")
-    if failed or (require_tests and untested):
+    if result.passed < result.files or (require_tests and untested):
         sys.exit(EXIT_FINDINGS)
-
-
-def _fail_test(diagnostics: list[Diagnostic], fmt: str, sources: Sources) -> None:
-    click.echo(render(diagnostics, fmt, sources), err=True)
-    click.echo(f"\n{summary(diagnostics)}; no test was run", err=True)
-    sys.exit(EXIT_FAILURE)
 
 
 def _files(count: int) -> str:

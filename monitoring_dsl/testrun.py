@@ -1,25 +1,30 @@
-"""`monitoring-dsl test`: find test files, run them through promtool, and trace every failure back to the
-spec line of its test and its rule, with expected and actual alerts or samples as a diff."""
+"""`monitoring-dsl test`: compile the specs into a scratch directory, run every test file through promtool,
+and trace every failure back to the spec line of its test and its rule, with expected and actual alerts or
+samples as a diff. The command line only prints what `run_tests` returns."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+import tempfile
+from collections.abc import Collection, Sequence, Set
 from pathlib import Path
 
 import attrs
 
 from monitoring_dsl.checks.registry import diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Related
+from monitoring_dsl.compiler import compile_specs
+from monitoring_dsl.diagnostics import Diagnostic, Related, Severity, has_errors
 from monitoring_dsl.emit.rule_tests import test_group
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, Record, parse_duration
 from monitoring_dsl.model.ruletests import RuleTest
-from monitoring_dsl.promtool import Failure, Outcome, diff_lines
+from monitoring_dsl.model.settings import Settings
+from monitoring_dsl.promtool import INSTALL_HINT, Failure, Outcome, diff_lines, find_promtool, run_test_files
 from monitoring_dsl.sources import Sources
 from monitoring_dsl.testplan import tested_names, tests_by_module
+from monitoring_dsl.writer import write_tree
 
 TEST_FILE_SUFFIX = ".test.yml"
 _TESTS_KEY_RE = re.compile(r"^tests\s*:", re.M)
@@ -42,16 +47,99 @@ def is_test_file(path: Path) -> bool:
         return False
 
 
-def plain_test_files(paths: Sequence[Path]) -> list[Path]:
-    """promtool test files named directly, or found below directories (`tests:` at the top level)."""
+def plain_test_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """promtool test files named directly, or found below directories (`tests:` at the top level), and E004
+    for a path that does not exist or a directory that holds none."""
     found: list[Path] = []
+    problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
             candidates = sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
-            found.extend(p for p in candidates if is_test_file(p))
-        else:
+            tests = [p for p in candidates if is_test_file(p)]
+            if not tests:
+                problems.append(
+                    diagnostic(
+                        "E004",
+                        f"{display_path(path)} holds no spec modules and no promtool test files",
+                        location=None,
+                        help="pass spec directories, or promtool test files (YAML with a top-level `tests:`)",
+                    )
+                )
+            found.extend(tests)
+        elif path.exists():
             found.append(path)
-    return found
+        else:
+            problems.append(
+                diagnostic(
+                    "E004",
+                    f"path {display_path(path)} does not exist",
+                    location=None,
+                    help="pass spec directories or files, or promtool test files",
+                )
+            )
+    return found, problems
+
+
+@attrs.frozen
+class TestRun:
+    """What `monitoring-dsl test` found: `problems` when nothing could run (bad specs, no promtool); else the
+    failures, the rules without tests, promtool's verdict on each file the user named, counts and coverage."""
+
+    problems: list[Diagnostic]
+    reported: list[Reported] = attrs.field(factory=list)
+    untested: list[Diagnostic] = attrs.field(factory=list)
+    verdicts: list[tuple[Path, bool]] = attrs.field(factory=list)
+    files: int = 0
+    passed: int = 0
+    coverage: Coverage | None = None
+
+
+def run_tests(
+    spec_paths: Sequence[Path],
+    plain_paths: Sequence[Path],
+    root: Path,
+    settings: Settings,
+    sources: Sources,
+    jobs: int | None = None,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+) -> TestRun:
+    """Compile the specs into a scratch directory (never `build/`), then run their test files and the
+    plain ones through promtool, `jobs` at a time."""
+    plain_files, problems = plain_test_files(plain_paths)
+    compiled = None
+    if spec_paths:
+        compiled = compile_specs(spec_paths, root, sources, settings=settings, select=select, ignore=ignore)
+        problems.extend(d for d in compiled.diagnostics if d.severity is Severity.ERROR)
+        if not has_errors(compiled.diagnostics) and (compiled.artifacts is None or compiled.project is None):
+            raise AssertionError("a compile without errors has artifacts")
+    promtool = find_promtool()
+    if promtool is None:
+        problems.append(diagnostic("E026", "promtool is not installed", location=None, help=INSTALL_HINT))
+    if problems or promtool is None:
+        return TestRun(problems)
+    with tempfile.TemporaryDirectory(prefix="monitoring-dsl-test-") as scratch:
+        spec_files: list[Path] = []
+        spec_tests = None
+        run = TestRun([])
+        if compiled is not None and compiled.artifacts is not None and compiled.project is not None:
+            out = Path(scratch) / "build"
+            write_tree(out, compiled.artifacts)
+            spec_files = sorted((out / "prometheus" / "tests").glob("*" + TEST_FILE_SUFFIX))
+            spec_tests = SpecTests(compiled.project, settings.evaluation_interval_seconds)
+            run = TestRun(
+                [],
+                untested=[d for d in compiled.diagnostics if d.code in ("A326", "R411")],
+                coverage=coverage(compiled.project, settings.evaluation_interval_seconds),
+            )
+        outcomes = run_test_files(promtool, [*spec_files, *plain_files], jobs)
+        for outcome in outcomes:
+            if spec_tests is not None and outcome.path in spec_files:
+                run.reported.extend(spec_tests.report(outcome))
+            else:
+                run.reported.extend(plain_report(outcome, sources))
+                run.verdicts.append((outcome.path, outcome.passed))
+    return attrs.evolve(run, files=len(outcomes), passed=sum(1 for o in outcomes if o.passed))
 
 
 # --- spec tests --------------------------------------------------------------------------------------------
@@ -302,9 +390,11 @@ __all__ = [
     "Coverage",
     "Reported",
     "SpecTests",
+    "TestRun",
     "coverage",
     "is_test_file",
     "plain_report",
     "plain_test_files",
     "render_reported",
+    "run_tests",
 ]

@@ -474,3 +474,12 @@ def test_allow_on_a_rule_test_suppresses_and_unused_allow_is_reported(project: P
     )
     result = compile_specs([root / "specs"], root, emit=False)
     assert [("E010", 6)] == [(d.code, d.location.line) for d in result.diagnostics if d.location and d.code != "A312"]
+
+
+def test_paths_without_tests_are_refused(tmp_path: Path) -> None:
+    """A missing path, or a directory with neither specs nor test files, is E004 and exit 2."""
+    (tmp_path / "empty").mkdir()
+    result = run_cli("test", "empty", "nowhere.yml", cwd=tmp_path)
+    assert 2 == result.code
+    assert "E004 empty holds no spec modules and no promtool test files" in result.stderr
+    assert "E004 path nowhere.yml does not exist" in result.stderr
