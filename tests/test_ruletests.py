@@ -483,3 +483,10 @@ def test_paths_without_tests_are_refused(tmp_path: Path) -> None:
     assert 2 == result.code
     assert "E004 empty holds no spec modules and no promtool test files" in result.stderr
     assert "E004 path nowhere.yml does not exist" in result.stderr
+
+
+def test_a_test_must_say_when() -> None:
+    """Without `at=` on the test or on every expectation, the test is refused; `at=` on each is enough."""
+    with pytest.raises(SpecError, match="does not say when"):
+        RuleTest("t", series={"up": "1x5"}, alerts=[Fires("A")])
+    assert "3m" == RuleTest("t", series={"up": "1x5"}, alerts=[Fires("A", at="3m")]).time_of(Fires("A", at="3m"))

@@ -189,7 +189,7 @@ class RuleTest:
         validator=check_items("Series objects", lambda s: isinstance(s, Series)),
         kw_only=True,
     )
-    at: str = attrs.field(default="0m", validator=check_duration, kw_only=True)
+    at: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     alerts: tuple[Fires | DoesNotFire, ...] = attrs.field(
         default=(),
         converter=to_tuple,
@@ -212,12 +212,20 @@ class RuleTest:
                 f"RuleTest {self.name!r} expects nothing",
                 help="give alerts=[Fires(...)] or [DoesNotFire(...)], or samples=[Sample(...)]",
             )
+        untimed = [e for e in (*self.alerts, *self.samples) if e.at is None]
+        if self.at is None and untimed:
+            raise SpecError(
+                f"RuleTest {self.name!r} does not say when to check its expectations",
+                help='give at="10m" (the evaluation time, from the first sample), or at= on each expectation',
+            )
         if not parse_duration(self.interval):
             raise SpecError(f"RuleTest: 'interval' must be longer than 0 (got {self.interval!r})", field="interval")
 
     def time_of(self, expectation: Fires | DoesNotFire | Sample) -> str:
         """When `expectation` is checked: its own `at`, else the test's."""
-        return expectation.at or self.at
+        at = expectation.at or self.at
+        assert at is not None, "checked at construction"
+        return at
 
     @property
     def generated(self) -> bool:
