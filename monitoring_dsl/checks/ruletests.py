@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from monitoring_dsl.checks.context import CheckContext
+from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic, document
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.base import nearest
@@ -40,9 +40,13 @@ def _records_by_name(ctx: CheckContext) -> dict[str, Record]:
     return found
 
 
-def _produced_labels(ctx: CheckContext, rule: Alert | Record) -> LabelSet:
+def _rule_queries(ctx: CheckContext) -> dict[int, Query]:
+    return {id(q.owner): q for q in ctx.queries if isinstance(q.owner, (Alert, Record))}
+
+
+def _produced_labels(ctx: CheckContext, queries: dict[int, Query], rule: Alert | Record) -> LabelSet:
     """Labels the rule's results can carry: what its expression keeps plus its own labels; None if unknown."""
-    query = next((q for q in ctx.queries if q.owner is rule), None)
+    query = queries.get(id(rule))
     if query is None or query.parsed is None:
         return None
     kept = output_labels(query.parsed, ctx.catalog.labels_of)
@@ -127,12 +131,13 @@ def test_impossible_label(ctx: CheckContext) -> Iterator[Diagnostic]:
         Alert("HighErrors", "sum by (endpoint) (rate(http_errors_total[5m])) > 1", ...)
     """
     alerts = _alerts_by_name(ctx)
+    queries = _rule_queries(ctx) if ctx.project.rule_tests else {}
     for test in ctx.project.rule_tests:
         for expectation in test.alerts:
             alert = alerts.get(expectation.alert)
             if not isinstance(expectation, Fires) or alert is None:
                 continue
-            produced = _produced_labels(ctx, alert)
+            produced = _produced_labels(ctx, queries, alert)
             if produced is None:
                 continue
             for label in sorted(set(expectation.labels) - produced):
@@ -162,10 +167,11 @@ def test_impossible_record_label(ctx: CheckContext) -> Iterator[Diagnostic]:
         Record("job:http_requests:rate5m", "sum by (job) (rate(http_requests_total[5m]))")
     """
     records = _records_by_name(ctx)
+    queries = _rule_queries(ctx) if ctx.project.rule_tests else {}
     for test in ctx.project.rule_tests:
         for sample in test.samples:
             record = records.get(sample.name)
-            produced = _produced_labels(ctx, record) if record is not None else None
+            produced = _produced_labels(ctx, queries, record) if record is not None else None
             if record is None or produced is None:
                 continue
             for label in sorted(set(sample.labels) - produced):
