@@ -54,12 +54,12 @@ def boundary_tests(alert: Alert, evaluation_seconds: float) -> Boundary:
     series = series_text(found.selector.name, labels)
     samples = int(fire_at // step) + 3
     interval = format_duration(step)
-    word = {">": "above", ">=": "at", "<": "below", "<=": "at"}[found.op]
+    condition = f"{found.op} {format_number(found.value)}"
     pending: list[Fires | DoesNotFire] = (
         [DoesNotFire(alert.name, at=format_duration(fire_at - step))] if fire_at >= step else []
     )
     firing = RuleTest(
-        f"{GENERATED_PREFIX}{alert.name}: {series} just {word} {format_number(found.value)} "
+        f"{GENERATED_PREFIX}{alert.name}: {series} at {format_number(firing_value)} ({condition}) "
         f"fires after {alert.for_ or '0s'}",
         series=(Series(series, f"{format_number(firing_value)}x{samples}"),),
         at=format_duration(fire_at),
@@ -67,7 +67,7 @@ def boundary_tests(alert: Alert, evaluation_seconds: float) -> Boundary:
         interval=interval,
     )
     quiet = RuleTest(
-        f"{GENERATED_PREFIX}{alert.name}: {series} just short of {format_number(found.value)} never fires",
+        f"{GENERATED_PREFIX}{alert.name}: {series} at {format_number(quiet_value)} (not {condition}) never fires",
         series=(Series(series, f"{format_number(quiet_value)}x{samples}"),),
         at=format_duration(fire_at + step),
         alerts=(DoesNotFire(alert.name),),

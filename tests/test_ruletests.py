@@ -301,8 +301,8 @@ def test_boundary_tests_are_generated_marked_and_pass(project: Project, promtool
     data = yaml.safe_load(_build(root)["prometheus/tests/queues.test.yml"])
     generated = [t for t in data["tests"] if t["name"].startswith("[generated] ")]
     assert [
-        '[generated] QueueBacklog: queue_depth{queue="mail"} just above 100 fires after 5m',
-        '[generated] QueueBacklog: queue_depth{queue="mail"} just short of 100 never fires',
+        '[generated] QueueBacklog: queue_depth{queue="mail"} at 101 (> 100) fires after 5m',
+        '[generated] QueueBacklog: queue_depth{queue="mail"} at 100 (not > 100) never fires',
     ] == [t["name"] for t in generated]
     assert ["101x8", "100x8"] == [t["input_series"][0]["values"] for t in generated]
     result = run_cli("test", cwd=root)
