@@ -12,7 +12,6 @@ from pathlib import Path
 from monitoring_dsl.checks import REGISTRY
 from monitoring_dsl.checks.registry import FAMILIES, CheckInfo
 
-
 # codes documented outside the check run, by the module that documents them, when not the loader's kind
 _EMITTED_BY = {"monitoring_dsl.checks.ruletests": "`monitoring-dsl test`"}
 
