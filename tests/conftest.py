@@ -51,6 +51,7 @@ class Run:
     code: int
     stdout: str
     stderr: str
+    output: str = ""  # stdout and stderr interleaved as a terminal shows them (in-process runs only)
 
 
 def write_specs(root: Path, specs: Mapping[str, str]) -> Path:
@@ -79,7 +80,7 @@ def run_cli(*args: str, cwd: Path) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
         code = cli.EXIT_FAILURE
-    return Run(code, result.stdout, stderr)
+    return Run(code, result.stdout, stderr, result.output)
 
 
 def run_process(*args: str, cwd: Path, timeout: float = 120) -> Run:

@@ -14,7 +14,11 @@ def _diagnostics(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, int, 
     for name, source in files.items():
         (specs / name).write_text(textwrap.dedent(source), encoding="utf-8")
     result = compile_specs([specs], tmp_path, emit=False)
-    return [(d.code, d.location.line if d.location else 0, d.help) for d in result.diagnostics if d.code != "A312"]
+    # infos about what a spec lacks (a runbook, a rule test) are not the messages these tests are about
+    unrelated = {"A312", "A326", "R411"}
+    return [
+        (d.code, d.location.line if d.location else 0, d.help) for d in result.diagnostics if d.code not in unrelated
+    ]
 
 
 def test_for_keyword_says_to_write_for_(tmp_path: Path) -> None:

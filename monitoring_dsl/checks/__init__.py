@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
+from monitoring_dsl.checks import (  # noqa: F401 - registers
+    alerts,
+    dashboards,
+    metrics,
+    promql,
+    rules,
+    ruletests,
+    spec_errors,
+)
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
@@ -82,6 +90,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     yield from project.metrics
     yield from project.alerts
     yield from project.records
+    yield from project.rule_tests
     for groups in project.rule_groups_by_module().values():
         yield from groups
     for dashboard in project.dashboards:

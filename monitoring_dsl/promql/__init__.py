@@ -10,6 +10,7 @@ from monitoring_dsl.promql.analysis import (
     Selector,
     SeriesUse,
     Step,
+    Threshold,
     binary_operations,
     features,
     function_names,
@@ -18,6 +19,7 @@ from monitoring_dsl.promql.analysis import (
     range_arguments,
     selectors,
     series_uses,
+    threshold,
     top_aggregation,
 )
 from monitoring_dsl.promql.macros import (
@@ -47,6 +49,7 @@ __all__ = [
     "Step",
     "Substituted",
     "SyntaxProblem",
+    "Threshold",
     "VariableInfo",
     "binary_operations",
     "features",
@@ -59,5 +62,6 @@ __all__ = [
     "selectors",
     "series_uses",
     "substitute",
+    "threshold",
     "top_aggregation",
 ]
