@@ -5,6 +5,7 @@ from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert
 
 from monitoring_dsl.model import (
     Alert,
+    Annotation,
     BarGauge,
     Counter,
     Dashboard,
@@ -13,6 +14,7 @@ from monitoring_dsl.model import (
     Heatmap,
     Histogram,
     Link,
+    Override,
     PieChart,
     Record,
     Row,
@@ -24,6 +26,8 @@ from monitoring_dsl.model import (
     Text,
     Threshold,
     TimeSeries,
+    Transformation,
+    ValueMapping,
     Variable,
 )
 
@@ -31,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Alert",
+    "Annotation",
     "BarGauge",
     "Counter",
     "Dashboard",
@@ -39,6 +44,7 @@ __all__ = [
     "Heatmap",
     "Histogram",
     "Link",
+    "Override",
     "PieChart",
     "Record",
     "Row",
@@ -50,5 +56,7 @@ __all__ = [
     "Text",
     "Threshold",
     "TimeSeries",
+    "Transformation",
+    "ValueMapping",
     "Variable",
 ]

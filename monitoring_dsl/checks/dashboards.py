@@ -1231,6 +1231,8 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         for variable in dashboard.variables:
             if variable.name in used:
                 continue
+            if variable.kind == "adhoc":
+                continue  # ad hoc filters apply themselves to every query of the dashboard
             if ctx.plain and variable.kind == "constant" and not variable.definition:
                 continue  # an ad hoc filter (or an empty text box): the import cannot tell them apart
             yield diagnostic(

@@ -2,11 +2,13 @@
 
 from monitoring_dsl.model.base import SourceLocation, SpecError
 from monitoring_dsl.model.dashboards import (
+    Annotation,
     BarGauge,
     Dashboard,
     GaugePanel,
     Heatmap,
     Link,
+    Override,
     Panel,
     PieChart,
     Row,
@@ -16,6 +18,8 @@ from monitoring_dsl.model.dashboards import (
     Text,
     Threshold,
     TimeSeries,
+    Transformation,
+    ValueMapping,
     Variable,
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
@@ -23,6 +27,7 @@ from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 
 __all__ = [
     "Alert",
+    "Annotation",
     "BarGauge",
     "Counter",
     "Dashboard",
@@ -31,6 +36,7 @@ __all__ = [
     "Heatmap",
     "Histogram",
     "Link",
+    "Override",
     "Metric",
     "Panel",
     "PieChart",
@@ -46,5 +52,7 @@ __all__ = [
     "Text",
     "Threshold",
     "TimeSeries",
+    "Transformation",
+    "ValueMapping",
     "Variable",
 ]
