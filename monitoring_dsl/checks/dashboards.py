@@ -1221,6 +1221,7 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for dashboard in ctx.project.dashboards:
         used: set[str] = {row.repeat for row in dashboard.rows if row.repeat}
+        used.update(panel.repeat for panel in dashboard.all_panels() if panel.repeat)
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
             used.update(name for name in _mentions(text) if name != own)
