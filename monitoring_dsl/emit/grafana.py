@@ -128,8 +128,6 @@ def _field_defaults(panel: m.Panel, links: _Links) -> dict[str, Any]:
         value = getattr(panel, key)
         if value is not None:
             defaults[key] = value
-    if panel.no_value is not None:
-        defaults["noValue"] = panel.no_value
     return defaults
 
 
@@ -340,6 +338,8 @@ def _add_options(data: dict[str, Any], panel: m.Panel) -> None:
         return
     field_config = data.setdefault("fieldConfig", {"defaults": {}, "overrides": []})
     field_config["overrides"] = _overrides(panel)
+    if panel.no_value is not None:
+        field_config["defaults"]["noValue"] = panel.no_value
     if isinstance(panel, m.TimeSeries):
         custom = field_config["defaults"].setdefault("custom", {})
         custom["thresholdsStyle"] = {"mode": panel.thresholds_mode}
