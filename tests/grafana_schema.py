@@ -79,7 +79,7 @@ def _check(value: Any, hint: Any, path: str, found: list[str]) -> Any:
         attempts = []
         for option in options:
             trial: list[str] = []
-            result = _check(copy.deepcopy(value), option, path, trial)
+            _check(copy.deepcopy(value), option, path, trial)
             if not trial:
                 return _check(value, option, path, found)
             attempts.append(trial)
@@ -162,7 +162,8 @@ def _compare(original: Any, encoded: Any, path: str, found: list[str]) -> None:
             return
         for index, (a, b) in enumerate(zip(original, encoded, strict=True)):
             _compare(a, b, f"{path}[{index}]", found)
-    elif original != encoded or type(original) is not type(encoded) and not (
-        isinstance(original, (int, float)) and isinstance(encoded, (int, float))
+    elif original != encoded or (
+        type(original) is not type(encoded)
+        and not (isinstance(original, (int, float)) and isinstance(encoded, (int, float)))
     ):
         found.append(f"{path}: {original!r} became {encoded!r}")

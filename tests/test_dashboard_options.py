@@ -17,7 +17,6 @@ from monitoring_dsl import (
     Link,
     Override,
     PieChart,
-    Row,
     Stat,
     Table,
     Target,
@@ -164,7 +163,8 @@ def test_table_of_several_queries_is_merged_by_default() -> None:
 
 def test_overrides_become_matchers_and_properties() -> None:
     """Override(match, **options): one matcher, one property per option, in Grafana's ids."""
-    panel = _panel(Table("t", TABLE_Q, unit="s", overrides=[Override("Value", unit="percentunit", width=90, hidden=True)]))
+    override = Override("Value", unit="percentunit", width=90, hidden=True)
+    panel = _panel(Table("t", TABLE_Q, unit="s", overrides=[override]))
     assert [
         {
             "matcher": {"id": "byName", "options": "Value"},
@@ -203,8 +203,17 @@ def test_value_mappings() -> None:
 def test_repeat_time_shift_and_log_axis() -> None:
     """repeat=, time_from=, time_shift= and log_base= in Grafana's keys."""
     panel = _panel(
-        TimeSeries("$e", Q, unit="s", repeat="e", repeat_direction="h", max_per_row=4, time_from="1h",
-                   time_shift="1d", log_base=2),
+        TimeSeries(
+            "$e",
+            Q,
+            unit="s",
+            repeat="e",
+            repeat_direction="h",
+            max_per_row=4,
+            time_from="1h",
+            time_shift="1d",
+            log_base=2,
+        ),
         variables=[Variable.custom("e", ["a", "b"], multi=True)],
     )
     picked = {k: panel.get(k) for k in ("repeat", "repeatDirection", "maxPerRow", "timeFrom", "timeShift")}
@@ -337,10 +346,23 @@ def test_typed_paths_are_what_the_emitter_writes() -> None:
     thresholds = [Threshold("green"), Threshold("red", 1)]
     links = [Link("L", url="https://example.com")]
     common: dict[str, Any] = {
-        "description": "d", "unit": "s", "decimals": 1, "min": 0, "max": 1, "thresholds": thresholds,
-        "links": links, "data_links": links, "mappings": [ValueMapping.value(1, "one")], "no_value": "-",
-        "overrides": [Override("x", unit="s")], "repeat": "e", "max_per_row": 2, "time_from": "1h",
-        "time_shift": "1d", "transformations": [Transformation.merge()], "transparent": True,
+        "description": "d",
+        "unit": "s",
+        "decimals": 1,
+        "min": 0,
+        "max": 1,
+        "thresholds": thresholds,
+        "links": links,
+        "data_links": links,
+        "mappings": [ValueMapping.value(1, "one")],
+        "no_value": "-",
+        "overrides": [Override("x", unit="s")],
+        "repeat": "e",
+        "max_per_row": 2,
+        "time_from": "1h",
+        "time_shift": "1d",
+        "transformations": [Transformation.merge()],
+        "transparent": True,
     }
     data = _json(
         TimeSeries("a", Q, legend_calcs=["max"], log_base=10, **common),

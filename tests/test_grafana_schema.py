@@ -21,9 +21,7 @@ GOLDEN_DASHBOARDS = sorted(GOLDEN.glob("*/expected/grafana/dashboards/*.json"))
 def _repo_dashboards() -> dict[str, dict[str, Any]]:
     result = compile_specs([REPO / "specs"], REPO)
     assert result.artifacts is not None, [d.message for d in result.diagnostics]
-    return {
-        path: json.loads(data) for path, data in result.artifacts.items() if path.startswith("grafana/dashboards/")
-    }
+    return {path: json.loads(data) for path, data in result.artifacts.items() if path.startswith("grafana/dashboards/")}
 
 
 def test_sdk_is_the_pinned_grafana_schema() -> None:

@@ -4,7 +4,7 @@ sorting and overrides name, and repeats by a variable."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -89,7 +89,7 @@ def leaf_paths(value: dict[str, Any], prefix: str = "") -> Iterator[str]:
 
 def typed_overlaps(extra: dict[str, Any], typed: dict[str, str], owner: object) -> list[tuple[str, str]]:
     """(path in `extra`, keyword) for each place `extra` overwrites what a typed keyword writes."""
-    fields = {f.name for f in attrs.fields(type(owner))}
+    fields = {f.name for f in attrs.fields(cast(Any, type(owner)))}
     found: list[tuple[str, str]] = []
     for path in leaf_paths(extra):
         for typed_path, keyword in typed.items():

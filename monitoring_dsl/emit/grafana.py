@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 import attrs
-
 import grafanalib.core as G
 
 from monitoring_dsl.emit.layout import Box, layout

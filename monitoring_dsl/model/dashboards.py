@@ -11,7 +11,6 @@ from typing import Any, ClassVar, cast
 
 import attrs
 
-from monitoring_dsl.model.rules import Alert, Record
 from monitoring_dsl.model.base import (
     SpecError,
     allow_field,
@@ -26,12 +25,13 @@ from monitoring_dsl.model.base import (
     check_str,
     check_str_mapping,
     is_number,
-    nearest,
     location_field,
+    nearest,
     spec,
     to_mapping,
     to_tuple,
 )
+from monitoring_dsl.model.rules import Alert, Record
 
 VARIABLE_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 MAX_PANEL_HEIGHT = 100  # grid units of 30 px: 3,000 pixels, far taller than any screen
@@ -335,9 +335,7 @@ class Override:
         return {name: value for name, value in values.items() if not (value is None or value is False or value == ())}
 
 
-OVERRIDE_OPTIONS = tuple(
-    a.name for a in attrs.fields(Override) if a.name not in ("match", "by", "location")
-)
+OVERRIDE_OPTIONS = tuple(a.name for a in attrs.fields(cast(Any, Override)) if a.name not in ("match", "by", "location"))
 
 
 def _is_override(item: object) -> bool:
@@ -360,9 +358,7 @@ class Transformation:
     kind: str = attrs.field(validator=check_choice(*TRANSFORMATION_KINDS))
     field: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     mode: str = attrs.field(default="outer", validator=check_choice(*JOIN_MODES), kw_only=True)
-    rename: dict[str, str] = attrs.field(
-        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
-    )
+    rename: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
     exclude: tuple[str, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)), kw_only=True
     )
