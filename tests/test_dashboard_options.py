@@ -221,6 +221,21 @@ def test_repeat_time_shift_and_log_axis() -> None:
     assert {"type": "log", "log": 2} == panel["fieldConfig"]["defaults"]["custom"]["scaleDistribution"]
 
 
+def test_panel_url_link_include_vars() -> None:
+    """A panel's url link with include_vars=True appends every variable to the URL it already has."""
+    links = [Link("A", url="https://x.example/a?b=1", include_vars=True), Link("B", url="https://x.example/b")]
+    panel = _panel(TimeSeries("a", Q, unit="s", links=links))
+    assert ["https://x.example/a?b=1&${__all_variables}", "https://x.example/b"] == [
+        link["url"] for link in panel["links"]
+    ]
+
+
+def test_library_panel_reference() -> None:
+    """library_panel="uid" refers the panel to a library panel of that uid, named by the panel's title."""
+    panel = _panel(TimeSeries("Shared latency", Q, unit="s", library_panel="lib-latency"))
+    assert {"uid": "lib-latency", "name": "Shared latency"} == panel["libraryPanel"]
+
+
 def test_variable_kinds() -> None:
     """constant (hidden), textbox and ad hoc variables; all_value with include_all."""
     listed = _json(
@@ -361,6 +376,7 @@ def test_typed_paths_are_what_the_emitter_writes() -> None:
         "max_per_row": 2,
         "time_from": "1h",
         "time_shift": "1d",
+        "library_panel": "lib-1",
         "transformations": [Transformation.merge()],
         "transparent": True,
     }

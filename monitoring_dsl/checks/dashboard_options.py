@@ -32,6 +32,7 @@ PANEL_TYPED_PATHS: dict[str, str] = {
     "maxPerRow": "max_per_row",
     "timeFrom": "time_from",
     "timeShift": "time_shift",
+    "libraryPanel": "library_panel",
     "transformations": "transformations",
     "fieldConfig.defaults.unit": "unit",
     "fieldConfig.defaults.decimals": "decimals",

@@ -62,6 +62,8 @@ def _link_url(link: m.Link, links: _Links, *, panel: bool = True) -> str:
     """The URL of a link. On a panel or data link the time range and variables travel in the URL; a dashboard
     link says so with `keepTime`/`includeVars` instead, so its URL carries neither."""
     if link.url is not None:
+        if panel and link.include_vars:
+            return link.url + ("&" if "?" in link.url else "?") + "${__all_variables}"
         return link.url
     params = []
     for name, value in sorted(link.variables.items()):
@@ -356,6 +358,8 @@ def _add_options(data: dict[str, Any], panel: m.Panel) -> None:
         data["timeFrom"] = panel.time_from
     if panel.time_shift:
         data["timeShift"] = panel.time_shift
+    if panel.library_panel:
+        data["libraryPanel"] = {"uid": panel.library_panel, "name": panel.title}
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -464,6 +464,7 @@ class Panel:
     max_per_row: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
     time_from: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     time_shift: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    library_panel: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()

@@ -115,6 +115,7 @@ options = Dashboard(
                     ),
                     unit="reqps",
                     time_shift="7d",
+                    links=[Link("Logs", url="https://logs.example.com/?q=store", include_vars=True)],
                     time_from="24h",
                     data_links=[
                         Link(
@@ -208,6 +209,7 @@ options = Dashboard(
                         Target("sum(rate(store_requests_total[$__rate_interval]))", legend="requests"),
                         Target("sum(store_queue_depth)", legend="queued"),
                     ],
+                    library_panel="store-joined",
                     unit="short",
                     transformations=[
                         Transformation.join("Time", mode="outer"),
