@@ -8,11 +8,11 @@ from typing import Any, cast
 
 import attrs
 
-from monitoring_dsl.checks.context import CheckContext
+from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.base import nearest
-from monitoring_dsl.model.dashboards import Dashboard, Panel, Row, Table, Variable
+from monitoring_dsl.model.dashboards import Dashboard, Panel, Row, Table, Target, Variable
 from monitoring_dsl.promql import output_labels
 
 # JSON paths the typed keywords write, and the keyword that writes each. Kept honest by
@@ -200,7 +200,7 @@ def extra_overrides_keyword(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-def table_columns(ctx: CheckContext, panel: Table) -> tuple[set[str], bool]:
+def table_columns(ctx: CheckContext, panel: Table, queries: dict[int, Query]) -> tuple[set[str], bool]:
     """The column names a table will have, and whether that list is complete (every query's labels known).
 
     One table-format query gives `Value`; several (merged) give `Value #<ref id>`; label columns come from
@@ -217,7 +217,6 @@ def table_columns(ctx: CheckContext, panel: Table) -> tuple[set[str], bool]:
                 ref = target.ref_id or (letters[index] if index < len(letters) else f"Q{index}")
                 columns.add(f"Value #{ref}")
     complete = True
-    queries = {id(q.owner): q for q in ctx.queries}
     for target in table_targets:
         query = queries.get(id(target))
         labels = output_labels(query.parsed, ctx.catalog.labels_of) if query and query.parsed else None
@@ -254,11 +253,12 @@ def unknown_table_column(ctx: CheckContext) -> Iterator[Diagnostic]:
         Table("Endpoints", [Target(p95, instant=True, format="table"), Target(errors, instant=True, format="table")],
               sort_by="Value #A")
     """
+    queries = {id(q.owner): q for q in ctx.queries if isinstance(q.owner, Target)}
     for dashboard in ctx.project.dashboards:
         for panel in dashboard.all_panels():
             if not isinstance(panel, Table) or not any(t.format == "table" for t in panel.targets):
                 continue
-            columns, complete = table_columns(ctx, panel)
+            columns, complete = table_columns(ctx, panel, queries)
             names = [("sort_by", panel.sort_by)] if panel.sort_by else []
             names += [("Override", o.match) for o in panel.overrides if o.by == "name"]
             for what, name in names:
