@@ -293,6 +293,9 @@ def test_extra_is_deep_merged_last() -> None:
         (lambda: TimeSeries("a", Q, grid_pos=(0, 0, 12, 5000)), "does not fit the 24-column grid"),
         (lambda: TimeSeries("a", Q, log_base=3), "'log_base' must be one of 2, 10"),
         (lambda: Override("Value", unti="s"), "did you mean 'unit'?"),
+        (lambda: Override("nubmer", by="type", unit="s"), "with by='type', 'match' must be one of"),
+        (lambda: Transformation.organize(field="x"), "'field' is not an option of organize"),
+        (lambda: Transformation.join("Time", rename={"a": "b"}), "'rename' is not an option of join"),
     ],
 )
 def test_invalid_options_are_refused(make: Any, message: str) -> None:
@@ -400,3 +403,16 @@ def test_every_option_golden_is_valid_json() -> None:
     """The every-option golden exists and parses (its bytes are compared by tests/test_golden.py)."""
     path = Path(__file__).parent / "golden/panel_options/expected/grafana/dashboards/store-options.json"
     assert "Store Options" == json.loads(path.read_text(encoding="utf-8"))["title"]
+
+
+def test_annotation_queries_are_checked(tmp_path: Path) -> None:
+    """An annotation's query is checked like a panel's: an unknown metric is reported at its line."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "d.py").write_text(
+        "from monitoring_dsl import Annotation, Dashboard, Text\n"
+        "d = Dashboard('T', panels=[Text('x')],\n"
+        "              annotations=[Annotation('Deploys', 'changes(app_build_infoo[5m]) > 0')])\n",
+        encoding="utf-8",
+    )
+    run = run_cli("lint", "--format", "concise", cwd=tmp_path)
+    assert "specs/d.py:3" in run.stdout and "Q210" in run.stdout, run.stdout + run.stderr

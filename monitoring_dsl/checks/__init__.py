@@ -77,6 +77,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     for dashboard in project.dashboards:
         yield dashboard
         yield from dashboard.variables
+        yield from dashboard.annotations
         yield from dashboard.rows
         for panel in dashboard.all_panels():
             yield panel

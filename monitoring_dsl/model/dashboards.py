@@ -285,6 +285,7 @@ def _is_mapping(item: object) -> bool:
 
 
 OVERRIDE_MATCHERS = ("name", "regex", "type", "query")
+FIELD_TYPES = ("number", "string", "time", "boolean", "other")
 AXIS_PLACEMENTS = ("auto", "left", "right", "hidden")
 
 
@@ -323,6 +324,13 @@ class Override:
     location: Any = location_field()
 
     def __attrs_post_init__(self) -> None:
+        if self.by == "type" and self.match not in FIELD_TYPES:
+            hint = nearest(self.match, FIELD_TYPES)
+            raise SpecError(
+                f"Override: with by='type', 'match' must be one of {', '.join(FIELD_TYPES)} (got {self.match!r})",
+                help=f"did you mean {hint!r}?" if hint else "number fields are values, string fields labels",
+                field="match",
+            )
         if not self.properties():
             raise SpecError(
                 f"Override {self.match!r}: set at least one option for the matched fields (got none)",
@@ -343,6 +351,12 @@ def _is_override(item: object) -> bool:
 
 
 TRANSFORMATION_KINDS = ("merge", "organize", "join", "filter")
+_TRANSFORMATION_OPTIONS: dict[str, tuple[str, ...]] = {
+    "merge": (),
+    "organize": ("rename", "exclude", "order"),
+    "join": ("field", "mode"),
+    "filter": ("include", "pattern"),
+}
 JOIN_MODES = ("outer", "inner")
 
 
@@ -372,6 +386,23 @@ class Transformation:
     location: Any = location_field()
 
     def __attrs_post_init__(self) -> None:
+        allowed = _TRANSFORMATION_OPTIONS[self.kind]
+        for name, default in (
+            ("field", None),
+            ("mode", "outer"),
+            ("rename", {}),
+            ("exclude", ()),
+            ("order", ()),
+            ("include", ()),
+            ("pattern", None),
+        ):
+            if name not in allowed and getattr(self, name) != default:
+                raise SpecError(
+                    f"Transformation.{self.kind}: {name!r} is not an option of {self.kind} "
+                    f"(got {name}={getattr(self, name)!r})",
+                    help=f"{self.kind} takes: {', '.join(allowed) or 'no options'}",
+                    field=name,
+                )
         if self.kind == "join" and not self.field:
             raise SpecError("Transformation.join: give the field to join on (got none)", help='e.g. "endpoint"')
         if self.kind == "filter" and not self.include and not self.pattern:
