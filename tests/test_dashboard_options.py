@@ -293,6 +293,7 @@ def test_extra_is_deep_merged_last() -> None:
         (lambda: TimeSeries("a", Q, grid_pos=(0, 0, 12, 5000)), "does not fit the 24-column grid"),
         (lambda: TimeSeries("a", Q, log_base=3), "'log_base' must be one of 2, 10"),
         (lambda: Override("Value", unti="s"), "did you mean 'unit'?"),
+        (lambda: Text("About", content="x", no_value="-"), "'no_value' does not apply to a text panel"),
         (lambda: Override("nubmer", by="type", unit="s"), "with by='type', 'match' must be one of"),
         (lambda: Transformation.organize(field="x"), "'field' is not an option of organize"),
         (lambda: Transformation.join("Time", rename={"a": "b"}), "'rename' is not an option of join"),

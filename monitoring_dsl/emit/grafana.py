@@ -335,20 +335,9 @@ def _grafanalib_panel(panel: m.Panel, box: Box, panel_id: int, links: _Links) ->
 
 def _add_options(data: dict[str, Any], panel: m.Panel) -> None:
     """Options grafanalib has no words for, in Grafana's own keys."""
-    if panel.type == "text":
-        return
-    field_config = data.setdefault("fieldConfig", {"defaults": {}, "overrides": []})
-    field_config["overrides"] = _overrides(panel)
-    if panel.no_value is not None:
-        field_config["defaults"]["noValue"] = panel.no_value
-    if isinstance(panel, m.TimeSeries):
-        custom = field_config["defaults"].setdefault("custom", {})
-        custom["thresholdsStyle"] = {"mode": panel.thresholds_mode}
-        if panel.log_base is not None:
-            custom["scaleDistribution"] = {"type": "log", "log": panel.log_base}
-        else:
-            custom["scaleDistribution"] = {"type": "linear"}
-    data["transformations"] = _transformations(panel)
+    if panel.type != "text":  # a text panel has no fields to configure or transform
+        _add_field_options(data, panel)
+        data["transformations"] = _transformations(panel)
     if panel.repeat:
         data["repeat"] = panel.repeat
         data["repeatDirection"] = panel.repeat_direction
@@ -360,6 +349,20 @@ def _add_options(data: dict[str, Any], panel: m.Panel) -> None:
         data["timeShift"] = panel.time_shift
     if panel.library_panel:
         data["libraryPanel"] = {"uid": panel.library_panel, "name": panel.title}
+
+
+def _add_field_options(data: dict[str, Any], panel: m.Panel) -> None:
+    field_config = data.setdefault("fieldConfig", {"defaults": {}, "overrides": []})
+    field_config["overrides"] = _overrides(panel)
+    if panel.no_value is not None:
+        field_config["defaults"]["noValue"] = panel.no_value
+    if isinstance(panel, m.TimeSeries):
+        custom = field_config["defaults"].setdefault("custom", {})
+        custom["thresholdsStyle"] = {"mode": panel.thresholds_mode}
+        if panel.log_base is not None:
+            custom["scaleDistribution"] = {"type": "log", "log": panel.log_base}
+        else:
+            custom["scaleDistribution"] = {"type": "linear"}
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

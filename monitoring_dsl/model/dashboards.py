@@ -659,6 +659,15 @@ class Text(Panel):
                 f"Text {self.title!r}: a text panel takes no queries (got {len(self.targets)})",
                 help="put the words in content=..., or use another panel type for queries",
             )
+        for name in ("mappings", "overrides", "no_value", "transformations"):
+            value = getattr(self, name)
+            if value not in (None, ()):
+                raise SpecError(
+                    f"Text {self.title!r}: {name!r} does not apply to a text panel, which shows no data "
+                    f"(got {name}={value!r})",
+                    help=f"drop {name}=, or use a panel type that shows query results",
+                    field=name,
+                )
 
 
 def _is_panel(item: object) -> bool:
