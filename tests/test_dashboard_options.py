@@ -417,3 +417,10 @@ def test_annotation_queries_are_checked(tmp_path: Path) -> None:
     )
     run = run_cli("lint", "--format", "concise", cwd=tmp_path)
     assert "specs/d.py:3" in run.stdout and "Q210" in run.stdout, run.stdout + run.stderr
+
+
+def test_panels_and_dashboards_stay_hashable() -> None:
+    """Dict-valued options (extra, renames) do not make spec objects unhashable."""
+    table = Table("t", TABLE_Q, unit="s", transformations=[Transformation.organize(rename={"a": "b"})])
+    objects = [TimeSeries("a", Q, extra={"x": {"y": 1}}), Dashboard("d", extra={"weekStart": "monday"}), table]
+    assert len(objects) == len({hash(obj) for obj in objects})

@@ -219,7 +219,7 @@ def _check_extra(instance: object, attribute: attrs.Attribute[Any], value: objec
 
 def extra_field() -> Any:
     """`extra={...}`: raw Grafana JSON deep-merged into the emitted object last (an escape hatch, see D530)."""
-    return attrs.field(factory=dict, converter=to_mapping, validator=_check_extra, kw_only=True)
+    return attrs.field(factory=dict, converter=to_mapping, validator=_check_extra, kw_only=True, hash=False)
 
 
 SPECIAL_MATCHES = ("null", "nan", "null+nan", "true", "false", "empty")
@@ -372,7 +372,9 @@ class Transformation:
     kind: str = attrs.field(validator=check_choice(*TRANSFORMATION_KINDS))
     field: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     mode: str = attrs.field(default="outer", validator=check_choice(*JOIN_MODES), kw_only=True)
-    rename: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
+    rename: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True, hash=False
+    )
     exclude: tuple[str, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)), kw_only=True
     )
