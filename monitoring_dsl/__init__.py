@@ -5,6 +5,7 @@ from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert
 
 from monitoring_dsl.model import (
     Alert,
+    Annotation,
     BarGauge,
     Counter,
     Dashboard,
@@ -15,6 +16,7 @@ from monitoring_dsl.model import (
     Heatmap,
     Histogram,
     Link,
+    Override,
     PieChart,
     Record,
     Row,
@@ -29,6 +31,8 @@ from monitoring_dsl.model import (
     Text,
     Threshold,
     TimeSeries,
+    Transformation,
+    ValueMapping,
     Variable,
 )
 
@@ -36,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Alert",
+    "Annotation",
     "BarGauge",
     "Counter",
     "Dashboard",
@@ -46,6 +51,7 @@ __all__ = [
     "Heatmap",
     "Histogram",
     "Link",
+    "Override",
     "PieChart",
     "Record",
     "Row",
@@ -60,5 +66,7 @@ __all__ = [
     "Text",
     "Threshold",
     "TimeSeries",
+    "Transformation",
+    "ValueMapping",
     "Variable",
 ]

@@ -16,6 +16,7 @@ from catalog import (
 
 from monitoring_dsl import (
     Alert,
+    Annotation,
     Dashboard,
     DoesNotFire,
     Fires,
@@ -44,12 +45,37 @@ def slow_queries(window: str, by: str = "operation") -> str:
 POOL_USAGE = f"sum({db_connections_in_use.name}) / sum({db_pool_size.name})"
 POOL_THRESHOLDS = [Threshold("green"), Threshold("orange", 0.75), Threshold("red", 0.9)]
 
+database_alerts = RuleGroup("database", [
+    Alert("DatabaseSlowQueries",
+          f"({slow_queries('5m')}) / sum by (operation) (rate({db_query_duration.name}_count[5m])) > 0.05",
+          for_="10m", severity="warning",
+          summary="More than 5% of {{ $labels.operation }} queries take over 1s",
+          description="{{ $value | humanizePercentage }} of {{ $labels.operation }} queries took longer than "
+                      "one second over the last 5 minutes.",
+          runbook_url=f"{RUNBOOKS}/slow-queries"),
+    Alert("DatabasePoolNearlyExhausted",
+          f"{db_connections_in_use.name} / {db_pool_size.name} > 0.9",
+          for_="5m", severity="critical",
+          summary="Database connection pool above 90% used on {{ $labels.instance }}",
+          description="{{ $labels.instance }} has {{ $value | humanizePercentage }} of its database "
+                      "connections in use; requests will soon wait for a connection.",
+          runbook_url=f"{RUNBOOKS}/pool-exhausted"),
+    Alert("DatabaseHighTransactionRate",
+          f"{db_transactions.rate(window='5m')} > 500",
+          for_="10m", severity="warning",
+          summary="Database transaction rate above 500/s",
+          description="The service commits or rolls back {{ $value | humanize }} transactions per second "
+                      "(threshold 500/s).",
+          runbook_url=f"{RUNBOOKS}/high-transaction-rate"),
+])
+
 database = Dashboard(
     "Database Performance",
     uid="database-performance",
     description="Query rate and duration by operation, slow queries, connection pool and transactions.",
     tags=["database"],
     links=[Link("System Overview", dashboard="system-overview")],
+    annotations=[Annotation.alerts(database_alerts)],
     rows=[
         Row("Queries", [
             TimeSeries("Queries by operation",
@@ -95,31 +121,6 @@ database = Dashboard(
         ]),
     ],
 )
-
-database_alerts = RuleGroup("database", [
-    Alert("DatabaseSlowQueries",
-          f"({slow_queries('5m')}) / sum by (operation) (rate({db_query_duration.name}_count[5m])) > 0.05",
-          for_="10m", severity="warning",
-          summary="More than 5% of {{ $labels.operation }} queries take over 1s",
-          description="{{ $value | humanizePercentage }} of {{ $labels.operation }} queries took longer than "
-                      "one second over the last 5 minutes.",
-          runbook_url=f"{RUNBOOKS}/slow-queries"),
-    Alert("DatabasePoolNearlyExhausted",
-          f"{db_connections_in_use.name} / {db_pool_size.name} > 0.9",
-          for_="5m", severity="critical",
-          summary="Database connection pool above 90% used on {{ $labels.instance }}",
-          description="{{ $labels.instance }} has {{ $value | humanizePercentage }} of its database "
-                      "connections in use; requests will soon wait for a connection.",
-          runbook_url=f"{RUNBOOKS}/pool-exhausted"),
-    Alert("DatabaseHighTransactionRate",
-          f"{db_transactions.rate(window='5m')} > 500",
-          for_="10m", severity="warning",
-          summary="Database transaction rate above 500/s",
-          description="The service commits or rolls back {{ $value | humanize }} transactions per second "
-                      "(threshold 500/s).",
-          runbook_url=f"{RUNBOOKS}/high-transaction-rate"),
-])
-
 # --- Tests of the alerts, run on Prometheus's engine by `monitoring-dsl test` ---------------------------------
 # One sample a minute from time 0; `0+60x30` is a counter growing by 60 a minute (1/s) for 30 minutes.
 

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator
 
 from monitoring_dsl.checks import (  # noqa: F401 - registers
     alerts,
+    dashboard_options,
     dashboards,
     metrics,
     promql,
@@ -96,6 +97,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     for dashboard in project.dashboards:
         yield dashboard
         yield from dashboard.variables
+        yield from dashboard.annotations
         yield from dashboard.rows
         for panel in dashboard.all_panels():
             yield panel

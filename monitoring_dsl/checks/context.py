@@ -232,7 +232,7 @@ def _variable_infos(dashboard: Dashboard) -> dict[str, VariableInfo]:
 
 
 def gather_queries(project: Project) -> list[Query]:
-    """Every query of every alert, record, panel target and variable, parsed once."""
+    """Every query of every alert, record, panel target, variable and annotation, parsed once."""
     queries: list[Query] = []
     rules: list[Alert | Record] = [*project.alerts, *project.records]
     for rule in rules:
@@ -269,6 +269,19 @@ def gather_queries(project: Project) -> list[Query]:
                     variable,
                     dashboard,
                     variable.location,
+                    substituted.original_offset,
+                )
+            )
+        for annotation in dashboard.annotations:
+            substituted = substitute(annotation.expr, infos)
+            queries.append(
+                Query(
+                    annotation.expr,
+                    substituted.text,
+                    parse(substituted.text),
+                    annotation,
+                    dashboard,
+                    annotation.location,
                     substituted.original_offset,
                 )
             )
@@ -326,6 +339,8 @@ class CheckContext:
         for dashboard in self.project.dashboards:
             for variable in dashboard.variables:
                 parents[id(variable)] = dashboard
+            for annotation in dashboard.annotations:
+                parents[id(annotation)] = dashboard
             containers: list[tuple[object, tuple[Panel, ...]]] = [(dashboard, dashboard.panels)]
             for row in dashboard.rows:
                 parents[id(row)] = dashboard

@@ -31,6 +31,7 @@ from monitoring_dsl.model.dashboards import (
     Heatmap,
     Link,
     Panel,
+    Row,
     Table,
     Target,
     Text,
@@ -1230,6 +1231,7 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for dashboard in ctx.project.dashboards:
         used: set[str] = {row.repeat for row in dashboard.rows if row.repeat}
+        used.update(panel.repeat for panel in dashboard.all_panels() if panel.repeat)
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
             used.update(name for name in _mentions(text) if name != own)
@@ -1240,6 +1242,8 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         for variable in dashboard.variables:
             if variable.name in used:
                 continue
+            if variable.kind == "adhoc":
+                continue  # ad hoc filters apply themselves to every query of the dashboard
             if ctx.plain and variable.kind == "constant" and not variable.definition:
                 continue  # an ad hoc filter (or an empty text box): the import cannot tell them apart
             yield diagnostic(
@@ -1526,8 +1530,8 @@ def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnosti
 def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A row or panel is repeated by a variable the dashboard does not define.
 
-    Specs repeat rows (`Row(repeat=...)`); in plain dashboard JSON every `"repeat"` of a row or panel is
-    checked.
+    Specs repeat rows and panels (`Row(repeat=...)`, `TimeSeries(..., repeat=...)`); in plain dashboard JSON
+    every `"repeat"` of a row or panel is checked.
 
     ## Why is this bad?
     Grafana repeats the row once per value of the variable; with no such variable the row is shown once,
@@ -1543,19 +1547,21 @@ def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for dashboard in ctx.project.dashboards:
         defined = {variable.name for variable in dashboard.variables}
-        for row in dashboard.rows:
-            if not row.repeat or row.repeat in defined:
+        repeated: list[Row | Panel] = [*dashboard.rows, *dashboard.all_panels()]
+        for obj in repeated:
+            if not obj.repeat or obj.repeat in defined:
                 continue
-            hint = nearest(row.repeat, defined)
+            hint = nearest(obj.repeat, defined)
+            kind = "row" if isinstance(obj, Row) else "panel"
             yield diagnostic(
                 "D514",
-                f"row {row.title!r} is repeated by variable {row.repeat!r}, which dashboard {dashboard.title!r}"
+                f"{kind} {obj.title!r} is repeated by variable {obj.repeat!r}, which dashboard {dashboard.title!r}"
                 " does not define",
                 help=f"did you mean {hint!r}?"
                 if hint
-                else f"add Variable.query({row.repeat!r}, ...) to the dashboard, or remove repeat=",
-                subject=row,
-                **ctx.at(row.location, row.repeat),
+                else f"add Variable.query({obj.repeat!r}, ...) to the dashboard, or remove repeat=",
+                subject=obj,
+                **ctx.at(obj.location, obj.repeat),
             )
         if ctx.plain and dashboard.location is not None:
             yield from _undefined_json_repeats(ctx, dashboard, defined)

@@ -2,11 +2,13 @@
 
 from monitoring_dsl.model.base import SourceLocation, SpecError
 from monitoring_dsl.model.dashboards import (
+    Annotation,
     BarGauge,
     Dashboard,
     GaugePanel,
     Heatmap,
     Link,
+    Override,
     Panel,
     PieChart,
     Row,
@@ -16,6 +18,8 @@ from monitoring_dsl.model.dashboards import (
     Text,
     Threshold,
     TimeSeries,
+    Transformation,
+    ValueMapping,
     Variable,
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
@@ -24,6 +28,7 @@ from monitoring_dsl.model.ruletests import DoesNotFire, Fires, RuleTest, Sample,
 
 __all__ = [
     "Alert",
+    "Annotation",
     "BarGauge",
     "Counter",
     "Dashboard",
@@ -35,6 +40,7 @@ __all__ = [
     "Histogram",
     "Link",
     "Metric",
+    "Override",
     "Panel",
     "PieChart",
     "Record",
@@ -52,5 +58,7 @@ __all__ = [
     "Text",
     "Threshold",
     "TimeSeries",
+    "Transformation",
+    "ValueMapping",
     "Variable",
 ]

@@ -24,13 +24,18 @@ from monitoring_dsl.model.base import (
     check_optional_str,
     check_str,
     check_str_mapping,
+    is_number,
     location_field,
+    nearest,
     spec,
     to_mapping,
     to_tuple,
 )
+from monitoring_dsl.model.rules import Alert, Record
 
 VARIABLE_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+MAX_PANEL_HEIGHT = 100  # grid units of 30 px: 3,000 pixels, far taller than any screen
+MAX_GRID_Y = 1_000_000  # real dashboards reach y = 16,250 (the corpus); the bound only keeps the numbers sane
 
 
 @spec
@@ -52,6 +57,9 @@ class Link:
 
     `url` links anywhere; `dashboard` links to another dashboard of the project by uid, and `variables` set its
     variables, e.g. `{"endpoint": "${__field.labels.endpoint}"}` to drill down from a series to the endpoint.
+    A value that is this dashboard's own variable of the same name (`{"endpoint": "$endpoint"}`) carries every
+    selected value (`${endpoint:queryparam}`). `keep_time` keeps the time range, `include_vars=True` carries
+    every variable of this dashboard, `new_tab=True` opens the link in a new tab.
 
     Example:
         Link("Endpoint detail", dashboard="api-performance", variables={"endpoint": "${__field.labels.endpoint}"})
@@ -65,6 +73,7 @@ class Link:
     )
     keep_time: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
     new_tab: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    include_vars: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     location: Any = location_field()
 
     def __attrs_post_init__(self) -> None:
@@ -130,10 +139,22 @@ def _check_grid_pos(instance: object, attribute: attrs.Attribute[Any], value: ob
             field=attribute.name,
         )
     x, y, w, h = cast(tuple[int, int, int, int], value)
-    if not (0 <= x < 24 and y >= 0 and 1 <= w <= 24 - x and h >= 1):
+    if not (0 <= x < 24 and 0 <= y <= MAX_GRID_Y and 1 <= w <= 24 - x and 1 <= h <= MAX_PANEL_HEIGHT):
         raise SpecError(
             f"{type(instance).__name__}: 'grid_pos' {value!r} does not fit the 24-column grid",
-            help="x in 0..23, w in 1..24-x, y >= 0, h >= 1",
+            help=f"x in 0..23, w in 1..24-x, y in 0..{MAX_GRID_Y}, h in 1..{MAX_PANEL_HEIGHT} "
+            "(a grid unit is 30 pixels high)",
+            field=attribute.name,
+        )
+
+
+def _check_height(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_PANEL_HEIGHT
+    if value is not None and not ok:
+        raise SpecError(
+            f"{type(instance).__name__}: 'height' must be an integer from 1 to {MAX_PANEL_HEIGHT} grid units "
+            f"(got {value!r})",
+            help="a grid unit is 30 pixels high; 8 is a usual graph",
             field=attribute.name,
         )
 
@@ -156,6 +177,265 @@ def _check_percent(instance: object, attribute: attrs.Attribute[Any], value: obj
 
 def _is_threshold(item: object) -> bool:
     return isinstance(item, Threshold)
+
+
+def _json_problem(value: object, path: str) -> str | None:
+    """Where `value` stops being plain JSON data (dicts with string keys, lists, strings, numbers, booleans,
+    None), or None when it is JSON all the way down."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            problem = _json_problem(item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has a key {key!r} that is not a string"
+            problem = _json_problem(item, f"{path}[{key!r}]")
+            if problem:
+                return problem
+        return None
+    return f"{path} is {type(value).__name__} {value!r}, which JSON cannot hold"
+
+
+def _check_extra(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, dict):
+        raise SpecError(
+            f"{type(instance).__name__}: 'extra' must be a dict of Grafana JSON keys (got {value!r})",
+            help='e.g. extra={"options": {"tooltip": {"sort": "desc"}}}',
+            field=attribute.name,
+        )
+    problem = _json_problem(value, "extra")
+    if problem:
+        raise SpecError(
+            f"{type(instance).__name__}: 'extra' must be plain JSON data: {problem}",
+            help="use dicts, lists, strings, numbers, True/False and None",
+            field=attribute.name,
+        )
+
+
+def extra_field() -> Any:
+    """`extra={...}`: raw Grafana JSON deep-merged into the emitted object last (an escape hatch, see D530)."""
+    return attrs.field(factory=dict, converter=to_mapping, validator=_check_extra, kw_only=True, hash=False)
+
+
+SPECIAL_MATCHES = ("null", "nan", "null+nan", "true", "false", "empty")
+MAPPING_KINDS = ("value", "range", "regex", "special")
+
+
+@spec
+class ValueMapping:
+    """Show a value as text (and colour): build one with `ValueMapping.value`, `.range`, `.regex` or `.special`.
+
+    Example:
+        mappings=[ValueMapping.value("1", "up", color="green"), ValueMapping.value("0", "down", color="red")]
+    """
+
+    kind: str = attrs.field(validator=check_choice(*MAPPING_KINDS))
+    text: str = attrs.field(validator=check_str)
+    match: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    low: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    high: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    color: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind in ("value", "regex") and not self.match:
+            raise SpecError(
+                f"ValueMapping.{self.kind}: give the {'value' if self.kind == 'value' else 'pattern'} to match "
+                f"(got {self.match!r})",
+                field="match",
+            )
+        if self.kind == "special" and self.match not in SPECIAL_MATCHES:
+            hint = nearest(self.match, SPECIAL_MATCHES) if isinstance(self.match, str) else None
+            raise SpecError(
+                f"ValueMapping.special: 'match' must be one of {', '.join(SPECIAL_MATCHES)} (got {self.match!r})",
+                help=f"did you mean {hint!r}?" if hint else None,
+                field="match",
+            )
+        if self.kind == "range" and (self.low is None and self.high is None):
+            raise SpecError("ValueMapping.range: give 'low', 'high' or both (got neither)", field="low")
+
+    @classmethod
+    def value(cls, value: Any, text: str, **options: Any) -> ValueMapping:
+        """Exactly `value` shows as `text`, e.g. `ValueMapping.value("0", "down", color="red")`."""
+        return cls("value", text, match=str(value) if is_number(value) else value, **options)
+
+    @classmethod
+    def range(cls, low: Any, high: Any, text: str, **options: Any) -> ValueMapping:
+        """Values from `low` to `high` (None: unbounded) show as `text`."""
+        return cls("range", text, low=low, high=high, **options)
+
+    @classmethod
+    def regex(cls, pattern: str, text: str, **options: Any) -> ValueMapping:
+        """Text values matching `pattern` show as `text` (`$1` refers to a group)."""
+        return cls("regex", text, match=pattern, **options)
+
+    @classmethod
+    def special(cls, match: str, text: str, **options: Any) -> ValueMapping:
+        """null, nan, null+nan, true, false or empty show as `text`, e.g. `ValueMapping.special("null", "n/a")`."""
+        return cls("special", text, match=match, **options)
+
+
+def _is_mapping(item: object) -> bool:
+    return isinstance(item, ValueMapping)
+
+
+OVERRIDE_MATCHERS = ("name", "regex", "type", "query")
+FIELD_TYPES = ("number", "string", "time", "boolean", "other")
+AXIS_PLACEMENTS = ("auto", "left", "right", "hidden")
+
+
+@spec
+class Override:
+    """Field options for some fields only: a column's unit in a table, one series drawn on the right axis.
+
+    `match` selects the fields: by display name (`by="name"`, the default: `"Value #B"`, a legend), a regular
+    expression (`by="regex"`), a field type (`by="type"`: `number`, `string`, `time`) or a query (`by="query"`:
+    its ref id, `"B"`). Every other keyword sets one option of those fields.
+
+    Example:
+        overrides=[Override("Value #B", unit="percentunit", display_name="Error ratio")]
+    """
+
+    match: str = attrs.field(validator=check_nonempty_str)
+    by: str = attrs.field(default="name", validator=check_choice(*OVERRIDE_MATCHERS), kw_only=True)
+    unit: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    decimals: int | None = attrs.field(default=None, validator=check_optional_count, kw_only=True)
+    min: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    max: float | None = attrs.field(default=None, validator=check_optional_number, kw_only=True)
+    display_name: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    color: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    no_value: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    thresholds: tuple[Threshold, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Threshold objects", _is_threshold), kw_only=True
+    )
+    mappings: tuple[ValueMapping, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("ValueMapping objects", _is_mapping), kw_only=True
+    )
+    width: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    hidden: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    axis_placement: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(check_choice(*AXIS_PLACEMENTS)), kw_only=True
+    )
+    location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.by == "type" and self.match not in FIELD_TYPES:
+            hint = nearest(self.match, FIELD_TYPES)
+            raise SpecError(
+                f"Override: with by='type', 'match' must be one of {', '.join(FIELD_TYPES)} (got {self.match!r})",
+                help=f"did you mean {hint!r}?" if hint else "number fields are values, string fields labels",
+                field="match",
+            )
+        if not self.properties():
+            raise SpecError(
+                f"Override {self.match!r}: set at least one option for the matched fields (got none)",
+                help=f"options: {', '.join(OVERRIDE_OPTIONS)}",
+            )
+
+    def properties(self) -> dict[str, Any]:
+        """The options this override sets, by keyword, in declaration order."""
+        values = {name: getattr(self, name) for name in OVERRIDE_OPTIONS}
+        return {name: value for name, value in values.items() if not (value is None or value is False or value == ())}
+
+
+OVERRIDE_OPTIONS = tuple(a.name for a in attrs.fields(cast(Any, Override)) if a.name not in ("match", "by", "location"))
+
+
+def _is_override(item: object) -> bool:
+    return isinstance(item, Override)
+
+
+TRANSFORMATION_KINDS = ("merge", "organize", "join", "filter")
+_TRANSFORMATION_OPTIONS: dict[str, tuple[str, ...]] = {
+    "merge": (),
+    "organize": ("rename", "exclude", "order"),
+    "join": ("field", "mode"),
+    "filter": ("include", "pattern"),
+}
+JOIN_MODES = ("outer", "inner")
+
+
+@spec
+class Transformation:
+    """A step Grafana applies to a panel's query results before drawing them. Build one with
+    `Transformation.merge()`, `.organize(...)`, `.join(field)` or `.filter(...)`.
+
+    Example:
+        transformations=[Transformation.merge(), Transformation.organize(rename={"Value #A": "p95"})]
+    """
+
+    kind: str = attrs.field(validator=check_choice(*TRANSFORMATION_KINDS))
+    field: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    mode: str = attrs.field(default="outer", validator=check_choice(*JOIN_MODES), kw_only=True)
+    rename: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True, hash=False
+    )
+    exclude: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)), kw_only=True
+    )
+    order: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)), kw_only=True
+    )
+    include: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("strings", lambda s: isinstance(s, str)), kw_only=True
+    )
+    pattern: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        allowed = _TRANSFORMATION_OPTIONS[self.kind]
+        for name, default in (
+            ("field", None),
+            ("mode", "outer"),
+            ("rename", {}),
+            ("exclude", ()),
+            ("order", ()),
+            ("include", ()),
+            ("pattern", None),
+        ):
+            if name not in allowed and getattr(self, name) != default:
+                raise SpecError(
+                    f"Transformation.{self.kind}: {name!r} is not an option of {self.kind} "
+                    f"(got {name}={getattr(self, name)!r})",
+                    help=f"{self.kind} takes: {', '.join(allowed) or 'no options'}",
+                    field=name,
+                )
+        if self.kind == "join" and not self.field:
+            raise SpecError("Transformation.join: give the field to join on (got none)", help='e.g. "endpoint"')
+        if self.kind == "filter" and not self.include and not self.pattern:
+            raise SpecError(
+                "Transformation.filter: give the field names to keep (include=[...]) or a pattern (got neither)",
+                help='e.g. Transformation.filter(include=["endpoint", "Value #A"])',
+            )
+
+    @classmethod
+    def merge(cls) -> Transformation:
+        """Merge the tables of several queries into one, rows joined on their common label columns."""
+        return cls("merge")
+
+    @classmethod
+    def organize(cls, **options: Any) -> Transformation:
+        """Rename (`rename={"Value #A": "p95"}`), hide (`exclude=["Time"]`) and order (`order=[...]`) columns."""
+        return cls("organize", **options)
+
+    @classmethod
+    def join(cls, field: str, **options: Any) -> Transformation:
+        """Join the queries' series on one field (`mode="outer"` or `"inner"`)."""
+        return cls("join", field=field, **options)
+
+    @classmethod
+    def filter(cls, **options: Any) -> Transformation:
+        """Keep only the fields named in `include=[...]` or matching `pattern=`."""
+        return cls("filter", **options)
+
+
+def _is_transformation(item: object) -> bool:
+    return isinstance(item, Transformation)
 
 
 def _is_link(item: object) -> bool:
@@ -194,16 +474,37 @@ class Panel:
         default=(), converter=to_tuple, validator=check_items("Link objects", _is_link), kw_only=True
     )
     width: int | None = attrs.field(default=None, validator=_check_width, kw_only=True)
-    height: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    height: int | None = attrs.field(default=None, validator=_check_height, kw_only=True)
     grid_pos: tuple[int, int, int, int] | None = attrs.field(
         default=None, converter=to_tuple, validator=_check_grid_pos, kw_only=True
     )
     transparent: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    no_value: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    mappings: tuple[ValueMapping, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("ValueMapping objects", _is_mapping), kw_only=True
+    )
+    overrides: tuple[Override, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Override objects", _is_override), kw_only=True
+    )
+    transformations: tuple[Transformation, ...] | None = attrs.field(
+        default=None,
+        converter=to_tuple,
+        validator=attrs.validators.optional(check_items("Transformation objects", _is_transformation)),
+        kw_only=True,
+    )
+    repeat: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    repeat_direction: str = attrs.field(default="h", validator=check_choice("h", "v"), kw_only=True)
+    max_per_row: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
+    time_from: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    time_shift: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    library_panel: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
 
 LEGEND_MODES = ("list", "table", "hidden")
+THRESHOLD_STYLES = ("off", "line", "area", "line+area", "dashed", "dashed+area")
 STACKING = ("none", "normal", "percent")
 
 
@@ -227,6 +528,19 @@ class TimeSeries(Panel):
     stacking: str = attrs.field(default="none", validator=check_choice(*STACKING), kw_only=True)
     fill_opacity: int = attrs.field(default=10, validator=_check_percent, kw_only=True)
     draw_style: str = attrs.field(default="line", validator=check_choice("line", "bars", "points"), kw_only=True)
+    threshold_style: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(check_choice(*THRESHOLD_STYLES)), kw_only=True
+    )
+    log_base: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(check_choice(2, 10)), kw_only=True
+    )
+
+    @property
+    def thresholds_mode(self) -> str:
+        """How Grafana draws the thresholds: as asked, else lines when there are thresholds, else not at all."""
+        if self.threshold_style is not None:
+            return self.threshold_style
+        return "line" if self.thresholds else "off"
 
 
 REDUCERS = ("lastNotNull", "last", "mean", "max", "min", "sum", "count", "firstNotNull")
@@ -347,6 +661,15 @@ class Text(Panel):
                 f"Text {self.title!r}: a text panel takes no queries (got {len(self.targets)})",
                 help="put the words in content=..., or use another panel type for queries",
             )
+        for name in ("mappings", "overrides", "no_value", "transformations"):
+            value = getattr(self, name)
+            if value not in (None, ()):
+                raise SpecError(
+                    f"Text {self.title!r}: {name!r} does not apply to a text panel, which shows no data "
+                    f"(got {name}={value!r})",
+                    help=f"drop {name}=, or use a panel type that shows query results",
+                    field=name,
+                )
 
 
 def _is_panel(item: object) -> bool:
@@ -369,7 +692,7 @@ class Row:
     location: Any = location_field()
 
 
-VARIABLE_KINDS = ("query", "custom", "interval", "datasource", "constant")
+VARIABLE_KINDS = ("query", "custom", "interval", "datasource", "constant", "textbox", "adhoc")
 
 
 def _check_variable_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -383,7 +706,8 @@ def _check_variable_name(instance: object, attribute: attrs.Attribute[Any], valu
 
 @spec
 class Variable:
-    """A dashboard variable. Build one with `Variable.query`, `Variable.custom` or `Variable.interval`.
+    """A dashboard variable. Build one with `Variable.query`, `.custom`, `.interval`, `.constant`, `.textbox` or
+    `.adhoc`. `all_value=".*"` (with `include_all=True`) is what "All" stands for in queries.
 
     Example:
         Variable.query("endpoint", "label_values(http_requests_total, endpoint)", multi=True, include_all=True)
@@ -404,8 +728,32 @@ class Variable:
     default: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    all_value: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.all_value is not None and not self.include_all:
+            raise SpecError(
+                f"Variable {self.name!r}: 'all_value' needs include_all=True (got include_all=False)",
+                help="add include_all=True, or drop all_value",
+                field="all_value",
+            )
+
+    @classmethod
+    def constant(cls, name: str, value: str, **options: Any) -> Variable:
+        """A hidden fixed value, e.g. `Variable.constant("job", "payments")`, used as `$job` in queries."""
+        return cls("constant", name, value, default=value, **options)
+
+    @classmethod
+    def textbox(cls, name: str, default: str = "", **options: Any) -> Variable:
+        """Free text the user types, e.g. `Variable.textbox("pod_filter", ".*")`."""
+        return cls("textbox", name, default, default=default, **options)
+
+    @classmethod
+    def adhoc(cls, name: str = "filters", **options: Any) -> Variable:
+        """Ad hoc filters: `label=value` pairs the user adds, applied by Grafana to every query of the dashboard."""
+        return cls("adhoc", name, "", **options)
 
     @classmethod
     def query(cls, name: str, query: str, **options: Any) -> Variable:
@@ -442,6 +790,64 @@ class Variable:
         if self.values:
             return self.values[0]
         return self.default or ""
+
+
+@spec
+class Annotation:
+    """Events drawn over every time series of a dashboard, from a PromQL query: deploys, restarts, alerts.
+
+    Each series the query returns is an event while it has a value. `title` and `text` are templates over the
+    series' labels (`{{version}}`); `tags` names labels shown as tags. `Annotation.alerts(...)` draws the
+    dashboard's own alerts from Prometheus's `ALERTS` series.
+
+    Example:
+        Annotation("Deploys", "changes(app_build_info[$__interval]) > 0", title="deploy {{version}}")
+    """
+
+    name: str = attrs.field(validator=check_nonempty_str)
+    expr: str = attrs.field(validator=check_nonempty_str)
+    title: str = attrs.field(default="", validator=check_str, kw_only=True)
+    text: str = attrs.field(default="", validator=check_str, kw_only=True)
+    tags: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("label names", lambda s: isinstance(s, str)), kw_only=True
+    )
+    color: str = attrs.field(default="blue", validator=check_nonempty_str, kw_only=True)
+    step: str = attrs.field(default="60s", validator=check_nonempty_str, kw_only=True)
+    enabled: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
+    allow: dict[str, str] = allow_field()
+    location: Any = location_field()
+
+    @classmethod
+    def alerts(cls, *rules: Any, name: str = "Alerts", **options: Any) -> Annotation:
+        """Firing periods of the given alerts (Alert objects, or RuleGroups for all their alerts), from `ALERTS`.
+
+        Example:
+            annotations=[Annotation.alerts(database_alerts)]
+        """
+        names: list[str] = []
+        for item in rules:
+            for rule in getattr(item, "rules", (item,)):
+                if isinstance(rule, Alert) and rule.name not in names:
+                    names.append(rule.name)
+                elif not isinstance(rule, (Alert, Record)):
+                    raise SpecError(
+                        f"Annotation.alerts: expected Alert or RuleGroup objects (got {rule!r})",
+                        help="pass the alerts this dashboard is about, e.g. Annotation.alerts(database_alerts)",
+                    )
+        if not names:
+            raise SpecError("Annotation.alerts: give at least one alert (got none)")
+        matcher = "|".join(re.escape(n) for n in names) if len(names) > 1 else names[0]
+        operator = "=~" if len(names) > 1 else "="
+        options.setdefault("title", "{{alertname}}")
+        options.setdefault("text", "{{alertname}} is firing ({{severity}})")
+        options.setdefault("tags", ("alertname", "severity"))
+        options.setdefault("color", "red")
+        return cls(name, f'ALERTS{{alertname{operator}"{matcher}", alertstate="firing"}}', **options)
+
+
+def _is_annotation(item: object) -> bool:
+    return isinstance(item, Annotation)
 
 
 def _is_variable(item: object) -> bool:
@@ -487,6 +893,10 @@ class Dashboard:
     time_from: str = attrs.field(default="now-6h", validator=check_str, kw_only=True)
     timezone: str = attrs.field(default="browser", validator=check_str, kw_only=True)
     editable: bool = attrs.field(default=True, validator=check_bool, kw_only=True)
+    annotations: tuple[Annotation, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=check_items("Annotation objects", _is_annotation), kw_only=True
+    )
+    extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
