@@ -4,6 +4,7 @@ from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert
 """
 
 from monitoring_dsl.model import (
+    SLO,
     Alert,
     BarGauge,
     Counter,
@@ -30,6 +31,7 @@ from monitoring_dsl.model import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SLO",
     "Alert",
     "BarGauge",
     "Counter",

@@ -11,6 +11,7 @@ import attrs
 from monitoring_dsl.checks import CheckContext, run_checks
 from monitoring_dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from monitoring_dsl.emit import Artifacts, emit_all
+from monitoring_dsl.emit.slo import expand_slos
 from monitoring_dsl.loader import load
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
@@ -42,12 +43,13 @@ def compile_specs(
     diagnostics = list(loaded.diagnostics)
     if has_errors(diagnostics):
         return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks)
-    context = CheckContext(loaded.project, sources, settings)
+    project = expand_slos(loaded.project)  # SLO rules and dashboards are checked and emitted like written ones
+    context = CheckContext(project, sources, settings)
     diagnostics.extend(run_checks(context, select, ignore))
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
-        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
-    return CompileResult(diagnostics, emit_all(loaded.project), loaded.project, loaded.tracebacks)
+        return CompileResult(diagnostics, None, project, loaded.tracebacks)
+    return CompileResult(diagnostics, emit_all(project), project, loaded.tracebacks)
 
 
 PLAIN_SUFFIXES = (".yml", ".yaml", ".json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_json, to_yaml
+from monitoring_dsl.emit.slo import slo_test_files
 from monitoring_dsl.model.dashboards import dashboard_uid
 from monitoring_dsl.model.project import Project
 
@@ -21,6 +22,8 @@ def emit_all(project: Project) -> Artifacts:
             artifacts[f"grafana/dashboards/{uid}.json"] = to_json(dashboard_json(dashboard, uid), sources[module])
     for module, groups in project.rule_groups_by_module().items():
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
+    for path, (module, tests) in slo_test_files(project).items():
+        artifacts[path] = to_yaml(tests, sources[module])
     return dict(sorted(artifacts.items()))
 
 

@@ -20,8 +20,10 @@ from monitoring_dsl.model.dashboards import (
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.slo import SLO
 
 __all__ = [
+    "SLO",
     "Alert",
     "BarGauge",
     "Counter",
