@@ -45,11 +45,27 @@ def compile_specs(
         return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks)
     project = expand_slos(loaded.project)  # SLO rules and dashboards are checked and emitted like written ones
     context = CheckContext(project, sources, settings)
-    diagnostics.extend(run_checks(context, select, ignore))
+    generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
+    diagnostics.extend(_once_per_place(run_checks(context, select, ignore), generated))
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, project, loaded.tracebacks)
     return CompileResult(diagnostics, emit_all(project), project, loaded.tracebacks)
+
+
+def _once_per_place(diagnostics: list[Diagnostic], generated: set[int]) -> list[Diagnostic]:
+    """An SLO's eight error-ratio records share its indicator's selectors, and its line: a finding about them
+    (an unknown metric, say) is reported once, not once per window."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        if id(diagnostic.subject) in generated:
+            key = (diagnostic.code, diagnostic.location, diagnostic.span, diagnostic.help)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(diagnostic)
+    return kept
 
 
 PLAIN_SUFFIXES = (".yml", ".yaml", ".json")

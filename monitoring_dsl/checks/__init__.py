@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
+from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, slo, spec_errors  # noqa: F401 - registers
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic

@@ -30,6 +30,8 @@ from monitoring_dsl.promql import Matcher, Parsed, parse, selectors
 # The error ratio is recorded over every window a burn-rate alert reads, and over the SLO's own window.
 RATIO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 SLI_RECORD = "slo:sli_error:ratio_rate{window}"
+OBJECTIVE_RECORD = "slo:objective:ratio"
+BUDGET_RATIO_RECORD = "slo:error_budget:ratio"
 BUDGET_RECORD = "slo:error_budget:remaining"
 
 
@@ -105,13 +107,17 @@ def slo_labels(slo: SLO) -> dict[str, str]:
     return {"service": slo.service, "slo": slo.name}
 
 
+def _selector_of(record: str, slo: SLO) -> str:
+    return f'{record}{{service="{slo.service}", slo="{slo.name}"}}'
+
+
 def series(slo: SLO, window: str) -> str:
     """The recorded error ratio of `slo` over `window`, as a selector."""
-    return f'{SLI_RECORD.format(window=window)}{{service="{slo.service}", slo="{slo.name}"}}'
+    return _selector_of(SLI_RECORD.format(window=window), slo)
 
 
 def budget_series(slo: SLO) -> str:
-    return f'{BUDGET_RECORD}{{service="{slo.service}", slo="{slo.name}"}}'
+    return _selector_of(BUDGET_RECORD, slo)
 
 
 def _percent(value: Decimal) -> str:
@@ -162,7 +168,11 @@ def slo_rule_group(slo: SLO, policy: BurnPolicy = WORKBOOK) -> RuleGroup:
         Record(SLI_RECORD.format(window=window), indicator.error_ratio(window), labels=slo_labels(slo))
         for window in windows(slo)
     ]
-    budget = format_number(slo.error_budget) if slo.error_budget > 0 else "0"
+    # The objective and the budget as series, for dashboards and ad-hoc queries; the budget left divides by the
+    # budget series, so it reads as the share of the budget it is (a literal divisor would scale a ratio).
+    rules.append(Record(OBJECTIVE_RECORD, f"vector({format_number(slo.objective / 100)})", labels=slo_labels(slo)))
+    rules.append(Record(BUDGET_RATIO_RECORD, f"vector({format_number(slo.error_budget)})", labels=slo_labels(slo)))
+    budget = _selector_of(BUDGET_RATIO_RECORD, slo)
     rules.append(Record(BUDGET_RECORD, f"1 - {series(slo, slo.window)} / {budget}", labels=slo_labels(slo)))
     rules.extend(_burn_alert(slo, alert) for alert in policy.alerts())
     group = RuleGroup(group_name(slo), rules)
@@ -203,7 +213,6 @@ def _slo_row(slo: SLO) -> Row:
                 decimals=1,
                 thresholds=[Threshold("red"), Threshold("orange", 0.0), Threshold("green", 0.25)],
                 description=f"Share of the {slo.window} error budget not yet spent; below 0 the SLO is missed.",
-                allow={"D506": "the error ratio divided by the budget is a share of the budget, 0-1"},
             ),
             TimeSeries(
                 f"{slo.name}: burn rate by window",
