@@ -140,10 +140,9 @@ def _show(matchers: frozenset[Matcher]) -> str:
 
 @check(code="S643", name="slo-errors-not-subset", severity=Severity.ERROR)
 def slo_errors_not_subset(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A ratio SLO's error selector is not a part of its total: another metric, a matcher of the total
-    missing, or no matcher of its own.
+    """A ratio SLO's error selector is not a part of its total.
 
-    The errors must select the same metric as the total, keep every matcher of the total and add at least
+    It counts another metric, lacks a matcher of the total, or has no matcher of its own. The errors must select the same metric as the total, keep every matcher of the total and add at least
     one (`status=~"5.."`).
 
     ## Why is this bad?
