@@ -14,7 +14,15 @@ from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
-from monitoring_dsl.model.slo import SLO, SLO_WINDOWS, LatencyIndicator, RatioIndicator, format_number, to_decimal
+from monitoring_dsl.model.slo import (
+    SLO,
+    SLO_WINDOWS,
+    WORKBOOK,
+    LatencyIndicator,
+    RatioIndicator,
+    format_number,
+    to_decimal,
+)
 from monitoring_dsl.promql import Matcher, Parsed, parse, selectors
 
 
@@ -142,8 +150,9 @@ def _show(matchers: frozenset[Matcher]) -> str:
 def slo_errors_not_subset(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A ratio SLO's error selector is not a part of its total.
 
-    It counts another metric, lacks a matcher of the total, or has no matcher of its own. The errors must select the same metric as the total, keep every matcher of the total and add at least
-    one (`status=~"5.."`).
+    It counts another metric, lacks a matcher of the total, or has no matcher of its own. The errors must
+    select the same metric as the total, keep every matcher of the total and add at least one
+    (`status=~"5.."`).
 
     ## Why is this bad?
     The error ratio is errors over total. Errors counted from another metric or from series the total leaves
@@ -216,5 +225,44 @@ def duplicate_slo(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help="give each SLO of a service its own name",
                 subject=slo,
                 related=ctx.declared_at("first declared", first),
+                location=slo.location,
+            )
+
+
+@check(code="S645", name="slo-alert-cannot-fire", severity=Severity.WARNING)
+def slo_alert_cannot_fire(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """An SLO's page or ticket can never fire: its burn-rate thresholds are all above an error ratio of 1.
+
+    A burn-rate alert fires when the error ratio exceeds a factor times the error budget (14.4 and 6 for the
+    page, 3 and 1 for the ticket). With a budget of 0.1 (objective 90) or more, 14.4 times it is above 1, a
+    ratio no service reaches, so the page is dead; from a budget of 1 (objective 0) the ticket is too.
+
+    ## Why is this bad?
+    The SLO looks guarded but one of its alerts is silent whatever happens. A median objective ("p50 under
+    50 ms", objective 50) can only open tickets; say so, or watch that target by the ticket alone.
+
+    ## Example
+        SLO("api", "latency-p50", objective=50, indicator=SLO.latency(latency, 0.05))
+
+    ## Use instead
+        SLO("api", "latency-p50", objective=50, indicator=SLO.latency(latency, 0.05),
+            allow={"S645": "a median objective: tickets only"})
+    """
+    for slo in _slos(ctx):
+        if not 0 < slo.objective < 100:
+            continue  # S640 reports it
+        budget = slo.error_budget
+        for alert in WORKBOOK.alerts():
+            lowest = min(window.factor for window in alert.windows) * budget
+            if lowest < 1:
+                continue
+            severity = slo.page_severity if alert.kind == "page" else slo.ticket_severity
+            yield diagnostic(
+                "S645",
+                f"SLO {slo.service}/{slo.name}: its {alert.kind} ({severity}) can never fire; its lowest threshold, "
+                f"an error ratio of {format_number(lowest)}, is above 1",
+                help=f"an objective of {format_number(slo.objective)}% leaves a budget of {format_number(budget)}; "
+                "raise the objective, or accept it with allow={'S645': 'why'}",
+                subject=slo,
                 location=slo.location,
             )

@@ -20,7 +20,11 @@ from monitoring_dsl.model.project import Declared, Project
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
 from monitoring_dsl.model.slo import (
     SLO,
+    WORKBOOK,
     AvailabilityIndicator,
+    BurnAlert,
+    BurnPolicy,
+    BurnWindow,
     LatencyIndicator,
     RatioIndicator,
     format_number,
@@ -33,50 +37,6 @@ SLI_RECORD = "slo:sli_error:ratio_rate{window}"
 OBJECTIVE_RECORD = "slo:objective:ratio"
 BUDGET_RATIO_RECORD = "slo:error_budget:ratio"
 BUDGET_RECORD = "slo:error_budget:remaining"
-
-
-@attrs.frozen
-class BurnWindow:
-    """One condition of a burn-rate alert: the error ratio over `long` and over `short` both above
-    `factor` times the error budget."""
-
-    long: str
-    short: str
-    factor: Decimal
-
-
-@attrs.frozen
-class BurnAlert:
-    """A page or a ticket: fires when any of its windows burns; `for_` rides out a single bad evaluation."""
-
-    kind: str  # "page" or "ticket"
-    windows: tuple[BurnWindow, ...]
-    for_: str
-
-
-@attrs.frozen
-class BurnPolicy:
-    page: BurnAlert
-    ticket: BurnAlert
-
-    def alerts(self) -> tuple[BurnAlert, BurnAlert]:
-        return self.page, self.ticket
-
-
-# Google's SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate alerts for a 30-day window: page when
-# 2% of the budget burns in an hour or 5% in six hours, ticket when 10% burns in a day or in three days.
-WORKBOOK = BurnPolicy(
-    page=BurnAlert(
-        "page",
-        (BurnWindow("1h", "5m", Decimal("14.4")), BurnWindow("6h", "30m", Decimal("6"))),
-        "2m",
-    ),
-    ticket=BurnAlert(
-        "ticket",
-        (BurnWindow("1d", "2h", Decimal("3")), BurnWindow("3d", "6h", Decimal("1"))),
-        "15m",
-    ),
-)
 
 
 # --- names -------------------------------------------------------------------------------------------------
@@ -140,7 +100,7 @@ def _burn_expr(slo: SLO, alert: BurnAlert) -> str:
 
 def _burn_description(slo: SLO, alert: BurnAlert) -> str:
     parts = [f"{format_number(w.factor)}x over {w.long} and {w.short}" for w in alert.windows]
-    return (
+    return (f"{slo.description} " if slo.description else "") + (
         f"SLO {slo.service}/{slo.name} ({_percent(slo.objective)} over {slo.window}) is burning its error budget "
         f"at {' or '.join(parts)} the rate that would spend it exactly in {slo.window}."
     )
@@ -204,7 +164,8 @@ def _slo_row(slo: SLO) -> Row:
                 unit="percentunit",
                 decimals=3,
                 thresholds=[Threshold("red"), Threshold("green", float(target))],
-                description=f"Share of good events over {slo.window}; the objective is {_percent(slo.objective)}.",
+                description=(f"{slo.description} " if slo.description else "")
+                + f"Share of good events over {slo.window}; the objective is {_percent(slo.objective)}.",
             ),
             Stat(
                 f"{slo.name}: error budget remaining",

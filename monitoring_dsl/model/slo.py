@@ -31,6 +31,50 @@ DEFAULT_WINDOW = "30d"
 SLO_WINDOWS = ("7d", "14d", "28d", "30d", "90d")
 
 
+@attrs.frozen
+class BurnWindow:
+    """One condition of a burn-rate alert: the error ratio over `long` and over `short` both above
+    `factor` times the error budget."""
+
+    long: str
+    short: str
+    factor: Decimal
+
+
+@attrs.frozen
+class BurnAlert:
+    """A page or a ticket: fires when any of its windows burns; `for_` rides out a single bad evaluation."""
+
+    kind: str  # "page" or "ticket"
+    windows: tuple[BurnWindow, ...]
+    for_: str
+
+
+@attrs.frozen
+class BurnPolicy:
+    page: BurnAlert
+    ticket: BurnAlert
+
+    def alerts(self) -> tuple[BurnAlert, BurnAlert]:
+        return self.page, self.ticket
+
+
+# Google's SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate alerts for a 30-day window: page when
+# 2% of the budget burns in an hour or 5% in six hours, ticket when 10% burns in a day or in three days.
+WORKBOOK = BurnPolicy(
+    page=BurnAlert(
+        "page",
+        (BurnWindow("1h", "5m", Decimal("14.4")), BurnWindow("6h", "30m", Decimal("6"))),
+        "2m",
+    ),
+    ticket=BurnAlert(
+        "ticket",
+        (BurnWindow("1d", "2h", Decimal("3")), BurnWindow("3d", "6h", Decimal("1"))),
+        "15m",
+    ),
+)
+
+
 def to_decimal(value: object) -> object:
     """Numbers become exact decimals from their shortest printed form: 99.9 is Decimal('99.9'), never the
     binary float's 99.900000000000005684...; anything else is left for the validator to name."""
