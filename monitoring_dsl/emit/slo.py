@@ -135,7 +135,7 @@ def slo_rule_group(slo: SLO, policy: BurnPolicy = WORKBOOK) -> RuleGroup:
     budget = _selector_of(BUDGET_RATIO_RECORD, slo)
     rules.append(Record(BUDGET_RECORD, f"1 - {series(slo, slo.window)} / {budget}", labels=slo_labels(slo)))
     rules.extend(_burn_alert(slo, alert) for alert in policy.alerts())
-    group = RuleGroup(group_name(slo), rules)
+    group = RuleGroup(group_name(slo), tuple(rules))
     _place(group, slo.location)
     for rule in rules:
         # The error-ratio records carry the indicator's selectors: their findings belong at the indicator.
@@ -149,7 +149,7 @@ def slo_rule_group(slo: SLO, policy: BurnPolicy = WORKBOOK) -> RuleGroup:
 
 def _slo_row(slo: SLO) -> Row:
     budget = format_number(slo.error_budget) if slo.error_budget > 0 else "1"
-    burn = [Target(f"{series(slo, w)} / {budget}", legend=w) for w in windows(slo) if w in RATIO_WINDOWS]
+    burn = tuple(Target(f"{series(slo, w)} / {budget}", legend=w) for w in windows(slo) if w in RATIO_WINDOWS)
     alerts = (
         f'sum by (severity) (ALERTS{{alertname="{alert_name(slo)}", alertstate="firing", '
         f'service="{slo.service}", slo="{slo.name}"}})'
@@ -157,22 +157,22 @@ def _slo_row(slo: SLO) -> Row:
     target = slo.objective / 100
     return Row(
         f"{slo.name}: {_percent(slo.objective)} over {slo.window}",
-        [
+        (
             Stat(
                 f"{slo.name}: indicator ({slo.window})",
-                f"1 - {series(slo, slo.window)}",
+                (Target(f"1 - {series(slo, slo.window)}"),),
                 unit="percentunit",
                 decimals=3,
-                thresholds=[Threshold("red"), Threshold("green", float(target))],
+                thresholds=(Threshold("red"), Threshold("green", float(target))),
                 description=(f"{slo.description} " if slo.description else "")
                 + f"Share of good events over {slo.window}; the objective is {_percent(slo.objective)}.",
             ),
             Stat(
                 f"{slo.name}: error budget remaining",
-                budget_series(slo),
+                (Target(budget_series(slo)),),
                 unit="percentunit",
                 decimals=1,
-                thresholds=[Threshold("red"), Threshold("orange", 0.0), Threshold("green", 0.25)],
+                thresholds=(Threshold("red"), Threshold("orange", 0.0), Threshold("green", 0.25)),
                 description=f"Share of the {slo.window} error budget not yet spent; below 0 the SLO is missed.",
             ),
             TimeSeries(
@@ -184,13 +184,13 @@ def _slo_row(slo: SLO) -> Row:
             ),
             TimeSeries(
                 f"{slo.name}: burn-rate alerts firing",
-                Target(alerts, legend="{{severity}}"),
+                (Target(alerts, legend="{{severity}}"),),
                 unit="none",
                 draw_style="bars",
                 description=f"Firing {alert_name(slo)} alerts, by severity (page: {slo.page_severity}, "
                 f"ticket: {slo.ticket_severity}).",
             ),
-        ],
+        ),
     )
 
 
@@ -199,8 +199,8 @@ def slo_dashboard(service: str, slos: list[SLO]) -> Dashboard:
     dashboard = Dashboard(
         f"SLOs: {service}",
         uid=f"slo-{service}"[:40],
-        rows=[_slo_row(slo) for slo in slos],
-        tags=["slo", service],
+        rows=tuple(_slo_row(slo) for slo in slos),
+        tags=("slo", service),
         time_from="now-7d",
         description=f"Service-level objectives of {service}, generated from the SLO declarations.",
     )

@@ -266,12 +266,12 @@ class SLO:
     @staticmethod
     def ratio(*, errors: str | Counter, total: str | Counter) -> RatioIndicator:
         """Bad events over all events: two selectors of one counter, `errors` a subset of `total`."""
-        return RatioIndicator(errors, total)
+        return RatioIndicator(errors, total)  # type: ignore[arg-type]  # the converter takes a Counter
 
     @staticmethod
     def latency(histogram: Histogram, threshold: float | Decimal, **matchers: str) -> LatencyIndicator:
         """Requests slower than `threshold` over all requests; the histogram needs a bucket at `threshold`."""
-        return LatencyIndicator(histogram, threshold, matchers=matchers)
+        return LatencyIndicator(histogram, threshold, matchers=matchers)  # type: ignore[arg-type]  # converted
 
     @staticmethod
     def availability(*, job: str) -> AvailabilityIndicator:
