@@ -180,7 +180,9 @@ def _slo_row(slo: SLO) -> Row:
                 burn,
                 unit="none",
                 description="Error ratio over each window divided by the error budget: 1 spends the budget in "
-                f"exactly {slo.window}; the page fires at 14.4 (1h) and 6 (6h).",
+                f"exactly {slo.window}; the page fires above "
+                + " or ".join(f"{format_number(w.factor)} ({w.long} and {w.short})" for w in WORKBOOK.page.windows)
+                + ".",
             ),
             TimeSeries(
                 f"{slo.name}: burn-rate alerts firing",
@@ -238,13 +240,18 @@ def expand_slos(project: Project, policy: BurnPolicy = WORKBOOK) -> Project:
     if not grouped:
         return project
     added: list[Declared] = []
+    origins = dict(project.origins)
     for service, slos in grouped.items():
         for slo, module in slos:
             group = slo_rule_group(slo, policy)
+            origins[id(group)] = slo
             added.append(Declared(group, module))
             added.extend(Declared(rule, module) for rule in group.rules)
-        added.append(Declared(slo_dashboard(service, [slo for slo, _ in slos]), slos[0][1]))
-    return Project(project.modules, project.declared + tuple(added))
+        dashboard = slo_dashboard(service, [slo for slo, _ in slos])
+        for row, (slo, _) in zip(dashboard.rows, slos, strict=True):
+            origins[id(row)] = slo  # a row's panels belong to its SLO, whose `allow` covers them
+        added.append(Declared(dashboard, slos[0][1]))
+    return Project(project.modules, project.declared + tuple(added), origins)
 
 
 # --- promtool tests ----------------------------------------------------------------------------------------
