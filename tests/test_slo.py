@@ -18,13 +18,10 @@ from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.diagnostics import Severity
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_yaml
-from monitoring_dsl.emit.slo import (
-    _first_regex_string,
-    slo_rule_group,
-    slo_tests,
-)
+from monitoring_dsl.emit.slo import slo_rule_group, slo_tests
 from monitoring_dsl.model.base import SpecError
 from monitoring_dsl.model.slo import WORKBOOK, BurnAlert, BurnPolicy
+from monitoring_dsl.promql.samples import first_match
 from tests.conftest import write_specs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -281,7 +278,7 @@ def test_repository_slo_tests_pass(promtool: str, tmp_path: Path) -> None:
 )
 def test_label_values_for_test_series(pattern: str, expected: str | None) -> None:
     """Input series get a label value the error matcher accepts; patterns too intricate to feed get none."""
-    assert expected == _first_regex_string(pattern)
+    assert expected == first_match(pattern)
 
 
 # --- dashboard ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from monitoring_dsl.model.slo import (
     to_decimal,
 )
 from monitoring_dsl.promql import Matcher, Parsed, parse, selectors
+from monitoring_dsl.promql.samples import matching_value, ratio_series
 
 
 def _slos(ctx: CheckContext) -> list[SLO]:
@@ -266,3 +267,56 @@ def slo_alert_cannot_fire(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=slo,
                 location=slo.location,
             )
+
+
+@check(code="S646", name="slo-untested", severity=Severity.INFO)
+def slo_untested(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """An SLO gets no generated promtool tests: no label values could be derived from its selectors.
+
+    The tests in `build/prometheus/tests/slo-<service>.test.yml` feed input series that the indicator's
+    selectors select: a label value for each matcher, and for a ratio one value the error matcher refuses.
+    Values are derived from literals and simple patterns (`5..`, `5xx|503`, `[45]..`); a pattern with groups,
+    anchors or counted repeats gets none.
+
+    ## Why is this bad?
+    The SLO's page and ticket still compile, but nothing shows that they fire when they should: a wrong
+    selector or burn factor would only be found during an incident.
+
+    ## Example
+        SLO("api", "errors", objective=99.9,
+            indicator=SLO.ratio(errors='http_requests_total{status=~"5(0[0-4])"}', total=requests))
+
+    ## Use instead
+        SLO("api", "errors", objective=99.9,
+            indicator=SLO.ratio(errors='http_requests_total{status=~"500|501|502|503|504"}', total=requests))
+    """
+    for slo in _slos(ctx):
+        indicator = slo.indicator
+        if isinstance(indicator, RatioIndicator):
+            if ratio_series(indicator.errors, indicator.total) is not None:
+                continue
+            errors, total = _selector(indicator.errors), _selector(indicator.total)
+            if errors is None or total is None or errors[0] != total[0] or errors[1] == total[1]:
+                continue  # S643 or Q200 reports it
+            if not total[1] <= errors[1]:
+                continue
+            keyword = "errors"
+        elif isinstance(indicator, LatencyIndicator):
+            patterns = [
+                Matcher(label, "=~" if any(ch in value for ch in "|.*+?[]()$") else "=", value)
+                for label, value in indicator.matchers.items()
+            ]
+            if all(matching_value(matcher) is not None for matcher in patterns):
+                continue
+            keyword = ""
+        else:
+            continue
+        yield diagnostic(
+            "S646",
+            f"SLO {slo.service}/{slo.name} gets no generated promtool tests: no test series can be derived "
+            "from its selectors' patterns",
+            help='write the pattern as literal alternatives or simple classes (status=~"5.."), or test the '
+            "alerts by hand",
+            subject=slo,
+            **(_keyword(ctx, indicator.location, keyword) if keyword else {"location": indicator.location}),
+        )

@@ -29,7 +29,8 @@ from monitoring_dsl.model.slo import (
     RatioIndicator,
     format_number,
 )
-from monitoring_dsl.promql import Matcher, Parsed, parse, selectors
+from monitoring_dsl.promql import Matcher
+from monitoring_dsl.promql.samples import matching_value, ratio_series
 
 # The error ratio is recorded over every window a burn-rate alert reads, and over the SLO's own window.
 RATIO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -263,83 +264,6 @@ TOTAL_PER_STEP = Decimal(1000)
 TOLERANCE = 2  # minutes either side of the predicted firing time
 
 
-def _first_regex_string(pattern: str) -> str | None:
-    """A string the RE2 pattern matches fully, for the simple patterns selectors use (`5..`, `5xx|503`,
-    `[45]..`, `GET|POST`), or None for anything with groups, anchors or counted repeats."""
-    alternative = pattern.split("|", 1)[0]
-    out: list[str] = []
-    i = 0
-    while i < len(alternative):
-        char = alternative[i]
-        if char in "(){}^$":
-            return None
-        if char == "\\" and i + 1 < len(alternative):
-            nxt = alternative[i + 1]
-            out.append({"d": "0", "w": "a", "s": " "}.get(nxt, nxt))
-            i += 2
-            continue
-        if char == "[":
-            end = alternative.find("]", i + 2)
-            if end < 0 or alternative[i + 1] == "^":
-                return None
-            out.append(alternative[i + 1])
-            i = end + 1
-            continue
-        if char in "*?":
-            if out:
-                out.pop()
-        elif char == ".":
-            out.append("0")
-        elif char != "+":
-            out.append(char)
-        i += 1
-    candidate = "".join(out)
-    try:
-        return candidate if re.fullmatch(pattern, candidate) else None
-    except re.error:
-        return None
-
-
-_OTHER_VALUES = ("ok", "200", "other", "x", "")
-
-
-def _matching(matcher: Matcher) -> str | None:
-    """A label value `matcher` accepts."""
-    if matcher.op == "=":
-        return matcher.value
-    if matcher.op == "!=":
-        return next(v for v in ("other", "x") if v != matcher.value)
-    if matcher.op == "=~":
-        if re.fullmatch(r"[A-Za-z0-9_/-]*(\|[A-Za-z0-9_/-]*)*", matcher.value):
-            return matcher.value.split("|")[0]
-        return _first_regex_string(matcher.value)
-    return _not_matching(Matcher(matcher.label, "=~", matcher.value))
-
-
-def _not_matching(matcher: Matcher) -> str | None:
-    """A label value `matcher` refuses."""
-    if matcher.op == "=":
-        return next(v for v in _OTHER_VALUES if v != matcher.value)
-    if matcher.op == "!=":
-        return matcher.value
-    if matcher.op == "=~":
-        try:
-            return next((v for v in _OTHER_VALUES if not re.fullmatch(matcher.value, v)), None)
-        except re.error:
-            return None
-    return _matching(Matcher(matcher.label, "=~", matcher.value))
-
-
-def _selector(text: str) -> tuple[str, tuple[Matcher, ...]] | None:
-    parsed = parse(text)
-    if not isinstance(parsed, Parsed):
-        return None
-    found = selectors(parsed)
-    if len(found) != 1 or found[0].name is None:
-        return None
-    return found[0].name, tuple(m for m in found[0].matchers if m.label != "__name__")
-
-
 def _series_text(name: str, labels: dict[str, str]) -> str:
     inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}" if inner else name
@@ -387,30 +311,10 @@ def _compress(values: list[str]) -> str:
 def _inputs(slo: SLO) -> _Inputs | None:
     indicator = slo.indicator
     if isinstance(indicator, RatioIndicator):
-        errors, total = _selector(indicator.errors), _selector(indicator.total)
-        if errors is None or total is None or errors[0] != total[0]:
+        found = ratio_series(indicator.errors, indicator.total)
+        if found is None:
             return None
-        name, total_matchers = total
-        extra = [m for m in errors[1] if m not in total_matchers]
-        if not extra:
-            return None
-        base: dict[str, str] = {}
-        for matcher in total_matchers:
-            value = _matching(matcher)
-            if value is None:
-                return None
-            base[matcher.label] = value
-        bad = dict(base)
-        for matcher in extra:
-            value = _matching(matcher)
-            if value is None:
-                return None
-            bad[matcher.label] = value
-        good = dict(bad)
-        refused = _not_matching(extra[0])
-        if refused is None:
-            return None
-        good[extra[0].label] = refused
+        name, bad, good = found
 
         def counters(ratios: list[Decimal]) -> list[dict[str, str]]:
             return [
@@ -426,7 +330,7 @@ def _inputs(slo: SLO) -> _Inputs | None:
         labels: dict[str, str] = {}
         for label, value in indicator.matchers.items():
             op = "=~" if any(ch in value for ch in "|.*+?[]()$") else "="
-            matched = _matching(Matcher(label, op, value))
+            matched = matching_value(Matcher(label, op, value))
             if matched is None:
                 return None
             labels[label] = matched
