@@ -313,3 +313,10 @@ def test_readme_example_is_the_golden_case() -> None:
     assert example is not None
     golden = REPO / "tests" / "golden" / "slo" / "specs" / "objectives.py"
     assert golden.read_text(encoding="utf-8") == example.group(1)
+
+
+@pytest.mark.parametrize("service", ["../etc", "check out", "", "a" * 37])
+def test_service_names_cannot_escape_build(service: str) -> None:
+    """Service names become file names and uids: path separators, spaces and overlong names are refused."""
+    with pytest.raises(SpecError, match=r"'service' must be 1-36 letters, digits, '-' or '_'"):
+        SLO(service, "a", objective=99.9, indicator=SLO.availability(job="api"))

@@ -7,6 +7,7 @@ every threshold derived from it prints as a person would write it.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -100,6 +101,21 @@ def _check_window(instance: object, attribute: attrs.Attribute[Any], value: obje
             f"{type(instance).__name__}: {attribute.name!r} must be a Prometheus duration such as '30d' "
             f"(got {value!r})",
             help=f"SLO windows: {', '.join(SLO_WINDOWS)}",
+            field=attribute.name,
+        )
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,35}$")
+
+
+def _check_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Service and SLO names become label values, rule group names, the dashboard uid `slo-<service>` and the
+    file `slo-<service>.test.yml`: letters, digits, `-` and `_` only, so none of them can escape build/."""
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise SpecError(
+            f"SLO: {attribute.name!r} must be 1-36 letters, digits, '-' or '_', starting with a letter or digit "
+            f"(got {value!r})",
+            help="e.g. SLO(\"checkout\", \"latency-p99\", ...)",
             field=attribute.name,
         )
 
@@ -245,8 +261,8 @@ class SLO:
             indicator=SLO.ratio(errors=requests.selector(status="5.."), total=requests))
     """
 
-    service: str = attrs.field(validator=check_nonempty_str)
-    name: str = attrs.field(validator=check_nonempty_str)
+    service: str = attrs.field(validator=_check_name)
+    name: str = attrs.field(validator=_check_name)
     objective: Decimal = attrs.field(converter=to_decimal, validator=_check_number, kw_only=True)
     indicator: Indicator = attrs.field(validator=_check_indicator, kw_only=True)
     window: str = attrs.field(default=DEFAULT_WINDOW, validator=_check_window, kw_only=True)
