@@ -226,7 +226,7 @@ def _failures(output: str) -> dict[str, list[str]]:
         ),
         pytest.param(
             attrs.evolve(WORKBOOK, page=_scaled(WORKBOOK.page, Decimal(10))),
-            "api/latency: a burn at 28.8x the budget pages after 10m",
+            "api/latency: a burn at 28.8x the budget pages after ",
             "got:[]",
             id="page-ten-times-high-misses-the-fast-burn",
         ),
@@ -247,12 +247,12 @@ def test_a_wrong_burn_factor_fails_the_generated_tests(
     result = _with_policy(promtool, policy, tmp_path)
     assert result.returncode == 1, result.stdout
     failures = _failures(result.stdout + result.stderr)
-    assert failing in failures, list(failures)
-    expected = 'severity="critical"' if got != "got:[]" else None
-    if expected:
-        assert any(expected in report for report in failures[failing])
+    reports = [report for name, found in failures.items() if name.startswith(failing) for report in found]
+    assert reports, list(failures)
+    if got == "got:[]":
+        assert any(report.strip().startswith("[]") for report in reports)
     else:
-        assert any(report.strip().startswith("[]") for report in failures[failing])
+        assert any(got in report for report in reports)
 
 
 def test_the_workbook_policy_passes_the_same_harness(promtool: str, tmp_path: Path) -> None:

@@ -258,8 +258,8 @@ def expand_slos(project: Project, policy: BurnPolicy = WORKBOOK) -> Project:
 # --- promtool tests ----------------------------------------------------------------------------------------
 
 STEP_MINUTES = 1
-FAST_WARMUP = 30  # minutes of healthy traffic before the fast burn starts
-SLOW_MINUTES = 45  # the slow burn and the quiet run: long enough for the ticket's `for` and a margin
+FAST_WARMUP = 20  # minutes of healthy traffic before the fast burn starts
+SLOW_MINUTES = 30  # the slow burn and the quiet run: long enough for the ticket's `for` and a margin
 TOTAL_PER_STEP = Decimal(1000)
 TOLERANCE = 2  # minutes either side of the predicted firing time
 

@@ -115,7 +115,7 @@ def _check_name(instance: object, attribute: attrs.Attribute[Any], value: object
         raise SpecError(
             f"SLO: {attribute.name!r} must be 1-36 letters, digits, '-' or '_', starting with a letter or digit "
             f"(got {value!r})",
-            help="e.g. SLO(\"checkout\", \"latency-p99\", ...)",
+            help='e.g. SLO("checkout", "latency-p99", ...)',
             field=attribute.name,
         )
 
