@@ -265,8 +265,13 @@ TOLERANCE = 2  # minutes either side of the predicted firing time
 
 
 def _series_text(name: str, labels: dict[str, str]) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    """A promtool input series, label values escaped as in PromQL strings."""
+    inner = ", ".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
     return f"{name}{{{inner}}}" if inner else name
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 @attrs.frozen
