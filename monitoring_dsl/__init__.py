@@ -4,6 +4,7 @@ from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert
 """
 
 from monitoring_dsl.model import (
+    SLO,
     Alert,
     Annotation,
     BarGauge,
@@ -39,6 +40,7 @@ from monitoring_dsl.model import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SLO",
     "Alert",
     "Annotation",
     "BarGauge",

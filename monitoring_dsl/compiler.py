@@ -11,6 +11,7 @@ import attrs
 from monitoring_dsl.checks import CheckContext, run_checks
 from monitoring_dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from monitoring_dsl.emit import Artifacts, emit_all
+from monitoring_dsl.emit.slo import expand_slos
 from monitoring_dsl.loader import load
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
@@ -42,12 +43,29 @@ def compile_specs(
     diagnostics = list(loaded.diagnostics)
     if has_errors(diagnostics):
         return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks)
-    context = CheckContext(loaded.project, sources, settings)
-    diagnostics.extend(run_checks(context, select, ignore))
+    project = expand_slos(loaded.project)  # SLO rules and dashboards are checked and emitted like written ones
+    context = CheckContext(project, sources, settings)
+    generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
+    diagnostics.extend(_once_per_place(run_checks(context, select, ignore), generated))
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
-        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
-    return CompileResult(diagnostics, emit_all(loaded.project, settings), loaded.project, loaded.tracebacks)
+        return CompileResult(diagnostics, None, project, loaded.tracebacks)
+    return CompileResult(diagnostics, emit_all(project, settings), project, loaded.tracebacks)
+
+
+def _once_per_place(diagnostics: list[Diagnostic], generated: set[int]) -> list[Diagnostic]:
+    """An SLO's eight error-ratio records share its indicator's selectors, and its line: a finding about them
+    (an unknown metric, say) is reported once, not once per window."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        if id(diagnostic.subject) in generated:
+            key = (diagnostic.code, diagnostic.location, diagnostic.span, diagnostic.help)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(diagnostic)
+    return kept
 
 
 PLAIN_SUFFIXES = (".yml", ".yaml", ".json")

@@ -28,9 +28,10 @@ from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.model.ruletests import RuleTest
+from monitoring_dsl.model.slo import SLO
 from monitoring_dsl.sources import Sources
 
-_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, RuleTest)
+_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, RuleTest, SLO)
 
 
 @attrs.frozen

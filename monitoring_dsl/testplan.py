@@ -11,6 +11,7 @@ from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_duration
 from monitoring_dsl.model.ruletests import GENERATED_PREFIX, DoesNotFire, Fires, RuleTest, Series
 from monitoring_dsl.model.series_notation import format_number, series_text
+from monitoring_dsl.model.slo import SLO
 from monitoring_dsl.promql import Parsed, parse, selectors, threshold
 
 
@@ -101,6 +102,18 @@ def tested_names(tests: list[RuleTest]) -> set[str]:
     names = {expectation.alert for test in tests for expectation in test.alerts}
     names |= {sample.name for test in tests for sample in test.samples}
     return names
+
+
+def generated_by_slo(project: Project) -> set[str]:
+    """The alerts and records an SLO generated: its generated promtool tests cover them (an SLO whose
+    selectors are too intricate to feed gets none, and S646 says so)."""
+    return {
+        rule.name
+        for groups in project.rule_groups_by_module().values()
+        for group in groups
+        if isinstance(project.origins.get(id(group)), SLO)
+        for rule in group.rules
+    }
 
 
 def rule_files(project: Project, module: str, tests: list[RuleTest]) -> list[str]:

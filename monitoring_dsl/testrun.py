@@ -23,7 +23,7 @@ from monitoring_dsl.model.ruletests import RuleTest
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.promtool import INSTALL_HINT, Failure, Outcome, diff_lines, find_promtool, run_test_files
 from monitoring_dsl.sources import Sources
-from monitoring_dsl.testplan import tested_names, tests_by_module
+from monitoring_dsl.testplan import generated_by_slo, tested_names, tests_by_module
 from monitoring_dsl.writer import write_tree
 
 TEST_FILE_SUFFIX = ".test.yml"
@@ -158,7 +158,7 @@ class Coverage:
 
 def coverage(project: Project, evaluation_seconds: float) -> Coverage:
     tests = [t for ts in tests_by_module(project, evaluation_seconds).values() for t in ts]
-    names = tested_names(tests)
+    names = tested_names(tests) | generated_by_slo(project)
     rules: list[Alert | Record] = [*project.alerts, *project.records]
     return Coverage(sum(1 for r in rules if r.name in names), len(rules))
 

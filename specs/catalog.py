@@ -22,7 +22,7 @@ latency = Histogram(
     "Time spent serving an HTTP request, from the first byte received to the last byte sent.",
     labels=["method", "endpoint"],
     unit="seconds",
-    buckets=[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+    buckets=[0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
 )
 
 # 100 B .. 10 MB, one bucket per power of ten.

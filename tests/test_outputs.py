@@ -54,10 +54,10 @@ def _panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_repository_specs_have_dashboards_and_rules() -> None:
-    """The seed specs produce the four dashboards and rule files the README promises."""
+    """The seed specs produce the four dashboards, the SLO dashboard and rule files the README promises."""
     paths = _artifacts("repository specs")
     dashboards = sorted(Path(p).stem for p in paths if p.startswith("grafana/dashboards/"))
-    assert ["api-performance", "business-logic", "database-performance", "system-overview"] == dashboards
+    assert ["api-performance", "business-logic", "database-performance", "slo-api", "system-overview"] == dashboards
     assert any(p.startswith("prometheus/rules/") for p in paths)
 
 

@@ -12,12 +12,14 @@ from monitoring_dsl.checks import (  # noqa: F401 - registers
     promql,
     rules,
     ruletests,
+    slo,
     spec_errors,
 )
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.model.metrics import METRIC_NAME_RE
+from monitoring_dsl.model.slo import SLO
 
 
 def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = ()) -> bool:
@@ -88,6 +90,7 @@ def _suppress(ctx: CheckContext, found: list[Diagnostic]) -> tuple[list[Diagnost
 
 def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     project = ctx.project
+    yield from (d.obj for d in project.declared if isinstance(d.obj, SLO))
     yield from project.metrics
     yield from project.alerts
     yield from project.records

@@ -354,6 +354,7 @@ class CheckContext:
             for group in groups:
                 for rule in group.rules:
                     parents.setdefault(id(rule), group)
+        parents.update(self.project.origins)  # generated objects belong to what generated them
         return parents
 
     @functools.cached_property

@@ -14,7 +14,7 @@ from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_dur
 from monitoring_dsl.model.ruletests import Fires, RuleTest
 from monitoring_dsl.model.series_notation import first_sample
 from monitoring_dsl.promql import LabelSet, output_labels
-from monitoring_dsl.testplan import boundaries, tested_names, tests_by_module
+from monitoring_dsl.testplan import boundaries, generated_by_slo, tested_names, tests_by_module
 
 # labels every alert gets from Prometheus itself
 _ALERT_LABELS = frozenset({"alertname"})
@@ -345,8 +345,9 @@ def test_series_histogram_without_le(ctx: CheckContext) -> Iterator[Diagnostic]:
 def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert that no rule test fires or keeps quiet.
 
-    Counted as tested: an alert named by a `Fires` or `DoesNotFire` of any RuleTest, or one with
-    `boundary_tests=True`. `monitoring-dsl test --require-tests` makes this an error.
+    Counted as tested: an alert named by a `Fires` or `DoesNotFire` of any RuleTest, one with
+    `boundary_tests=True`, or one an SLO generated (with its tests). `monitoring-dsl test --require-tests`
+    makes this an error.
 
     ## Why is this bad?
     An alert that never fires is worse than none, and nobody finds out until the outage. A test on
@@ -359,7 +360,7 @@ def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
         Alert("QueueBacklog", "queue_depth > 100", for_="5m", ...)
         RuleTest("backlog pages", series={"queue_depth": "150x20"}, at="10m", alerts=[Fires("QueueBacklog")])
     """
-    tested = tested_names(_all_tests(ctx))
+    tested = tested_names(_all_tests(ctx)) | generated_by_slo(ctx.project)
     for alert in ctx.project.alerts:
         if alert.name not in tested:
             yield diagnostic(
@@ -375,6 +376,8 @@ def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
 def record_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule whose samples no rule test states.
 
+    Records an SLO generated count as tested by the SLO's generated tests.
+
     `monitoring-dsl test --require-tests` makes this an error.
 
     ## Why is this bad?
@@ -388,7 +391,7 @@ def record_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
         RuleTest("rate", series={'http_requests_total{job="api"}': "0+60x10"}, at="10m",
                  samples=[Sample('job:http_requests:rate5m{job="api"}', 1)])
     """
-    tested = tested_names(_all_tests(ctx))
+    tested = tested_names(_all_tests(ctx)) | generated_by_slo(ctx.project)
     for record in ctx.project.records:
         if record.name not in tested:
             yield diagnostic(

@@ -6,6 +6,7 @@ from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.rule_tests import test_file
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_json, to_yaml
+from monitoring_dsl.emit.slo import slo_test_files
 from monitoring_dsl.model.dashboards import dashboard_uid
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert
@@ -32,6 +33,8 @@ def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     for module, tests in tests_by_module(project, settings.evaluation_interval_seconds).items():
         data = test_file(tests, rule_files(project, module, tests), alerts, settings.evaluation_interval)
         artifacts[f"prometheus/tests/{module}.test.yml"] = to_yaml(data, sources[module])
+    for path, (module, tests) in slo_test_files(project).items():
+        artifacts[path] = to_yaml(tests, sources[module])
     return dict(sorted(artifacts.items()))
 
 

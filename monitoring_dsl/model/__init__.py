@@ -25,8 +25,10 @@ from monitoring_dsl.model.dashboards import (
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.model.ruletests import DoesNotFire, Fires, RuleTest, Sample, Series
+from monitoring_dsl.model.slo import SLO
 
 __all__ = [
+    "SLO",
     "Alert",
     "Annotation",
     "BarGauge",

@@ -34,6 +34,9 @@ class Project:
 
     modules: tuple[SpecModule, ...]
     declared: tuple[Declared, ...]
+    # id(generated object) -> the declaration it was generated from (an SLO's rule group and dashboard -> the
+    # SLO), so that `allow={...}` on the declaration covers what it generates.
+    origins: dict[int, object] = attrs.field(factory=dict, eq=False, repr=False)
     _owner: dict[int, str] = attrs.field(init=False, repr=False, eq=False)
     _groups: dict[str, list[RuleGroup]] | None = attrs.field(init=False, repr=False, eq=False, default=None)
 
