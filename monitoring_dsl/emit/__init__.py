@@ -33,8 +33,8 @@ def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     for module, tests in tests_by_module(project, settings.evaluation_interval_seconds).items():
         data = test_file(tests, rule_files(project, module, tests), alerts, settings.evaluation_interval)
         artifacts[f"prometheus/tests/{module}.test.yml"] = to_yaml(data, sources[module])
-    for path, (module, tests) in slo_test_files(project).items():
-        artifacts[path] = to_yaml(tests, sources[module])
+    for path, (module, slo_tests) in slo_test_files(project).items():
+        artifacts[path] = to_yaml(slo_tests, sources[module])
     return dict(sorted(artifacts.items()))
 
 
