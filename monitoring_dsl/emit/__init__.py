@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from monitoring_dsl.emit.grafana import dashboard_json
+from monitoring_dsl.emit.instrumentation import instrumentation_module
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_json, to_yaml
 from monitoring_dsl.model.dashboards import dashboard_uid
+from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Project
 
 Artifacts = dict[str, bytes]
@@ -21,7 +23,17 @@ def emit_all(project: Project) -> Artifacts:
             artifacts[f"grafana/dashboards/{uid}.json"] = to_json(dashboard_json(dashboard, uid), sources[module])
     for module, groups in project.rule_groups_by_module().items():
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
+    for module, metrics in _metrics_by_module(project).items():
+        artifacts[f"instrumentation/{module}.py"] = instrumentation_module(metrics, sources[module]).encode()
     return dict(sorted(artifacts.items()))
+
+
+def _metrics_by_module(project: Project) -> dict[str, list[Metric]]:
+    grouped: dict[str, list[Metric]] = {}
+    for declared in project.declared:
+        if isinstance(declared.obj, Metric):
+            grouped.setdefault(declared.module, []).append(declared.obj)
+    return grouped
 
 
 __all__ = ["Artifacts", "emit_all"]
