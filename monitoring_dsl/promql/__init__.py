@@ -20,7 +20,7 @@ from monitoring_dsl.promql.analysis import (
     series_uses,
     top_aggregation,
 )
-from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, substitute
+from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, interpolate, substitute
 from monitoring_dsl.promql.parser import Parsed, SyntaxProblem, parse
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "binary_operations",
     "features",
     "function_names",
+    "interpolate",
     "groupings",
     "output_labels",
     "parse",
