@@ -193,15 +193,25 @@ def explain_command(code: str) -> None:
 
 @main.command("verify")
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--prometheus", "url", required=True, metavar="URL", help="Prometheus to query, e.g. http://127.0.0.1:9090")
+@click.option(
+    "--prometheus", "url", required=True, metavar="URL", help="Prometheus to query, e.g. http://127.0.0.1:9090"
+)
 @click.option("--timeout", type=click.FloatRange(min=0.5), default=10.0, show_default=True, help="Seconds per query.")
-@click.option("--concurrency", type=click.IntRange(min=1, max=32), default=4, show_default=True,
-              help="Queries in flight at once.")
-@click.option("--scrape-interval", default=None,
-              help="The datasource's scrape interval for $__rate_interval (default: scrape_interval in pyproject).")
+@click.option(
+    "--concurrency", type=click.IntRange(min=1, max=32), default=4, show_default=True, help="Queries in flight at once."
+)
+@click.option(
+    "--scrape-interval",
+    default=None,
+    help="The datasource's scrape interval for $__rate_interval (default: scrape_interval in pyproject).",
+)
 @click.option("--job", default=None, help="Scrape job of the service, for the declared/exposed series lists.")
-@click.option("--allow", multiple=True, metavar="NAME",
-              help="Accept problems of this dashboard uid, panel title, rule name or $variable (repeatable).")
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="NAME",
+    help="Accept problems of this dashboard uid, panel title, rule name or $variable (repeatable).",
+)
 @click.option("--allow-empty", is_flag=True, help="Report empty queries without failing.")
 @click.option("--quiet", is_flag=True, help="Print only the problems and the summary.")
 @click.pass_context
@@ -228,16 +238,18 @@ def verify_command(
 
     config = _config(ctx)
     sources = Sources()
-    result = compile_specs(list(specs) or list(config.specs), config.root, sources, emit=False,
-                           settings=config.settings, select=("E",))
+    result = compile_specs(
+        list(specs) or list(config.specs), config.root, sources, emit=False, settings=config.settings, select=("E",)
+    )
     if has_errors(result.diagnostics) or result.project is None:
         _fail([d for d in result.diagnostics if d.severity is Severity.ERROR], "text", sources)
         return
     interval = parse_duration(scrape_interval) if scrape_interval else config.settings.scrape_interval_seconds
     if not interval:
         raise click.BadParameter(f"{scrape_interval!r} is not a duration such as '15s'", param_hint="--scrape-interval")
-    options = Options(scrape_interval=interval, concurrency=concurrency, allow=frozenset(allow),
-                      allow_empty=allow_empty, job=job)
+    options = Options(
+        scrape_interval=interval, concurrency=concurrency, allow=frozenset(allow), allow_empty=allow_empty, job=job
+    )
     try:
         report = verify(result.project, PrometheusAPI(url, timeout=timeout), options)
     except Unreachable as error:

@@ -206,11 +206,20 @@ def test_verify_fails_when_a_panel_names_a_metric_the_demo_does_not_expose(stack
     _wait_for_scrapes(stack)
     (stack.root / "specs" / "cache.py").write_text(CACHE_SPEC, encoding="utf-8")
     try:
-        run = run_cli("verify", "--prometheus", stack.prometheus, "--scrape-interval", "1s", "--job", "demo",
-                      "--quiet", cwd=stack.root)
+        run = run_cli(
+            "verify",
+            "--prometheus",
+            stack.prometheus,
+            "--scrape-interval",
+            "1s",
+            "--job",
+            "demo",
+            "--quiet",
+            cwd=stack.root,
+        )
     finally:
         (stack.root / "specs" / "cache.py").unlink()
     assert 1 == run.code, run.stdout + run.stderr
     assert 'specs/cache.py:6: empty   panel "Hit rate" of cache: no series named `cache_hits_total`' in run.stdout
-    assert "label `endpoint` of `http_requests_total` has no value matching =\"/nope\"" in run.stdout
+    assert 'label `endpoint` of `http_requests_total` has no value matching ="/nope"' in run.stdout
     assert "declared but not exposed (1): cache_hits_total" in run.stdout

@@ -12,9 +12,10 @@ from typing import Any
 try:
     import prometheus_client
     from prometheus_client import exposition
-except ImportError as error:  # pragma: no cover - exercised by a subprocess test without the extra
+except ImportError as error:  # pragma: no cover - only without the instrumentation extra
     raise ImportError(
-        "monitoring_dsl.runtime needs prometheus_client; install the extra: pip install 'monitoring-dsl[instrumentation]'"
+        "monitoring_dsl.runtime needs prometheus_client; "
+        "install the extra: pip install 'monitoring-dsl[instrumentation]'"
     ) from error
 
 from monitoring_dsl.model.exposition import ClientArguments

@@ -48,8 +48,8 @@ def _match_routes(routes: Sequence[Any], probe: dict[str, Any], prefix: str = ""
                 return found
             continue
         if kind == _FULL:
-            return prefix + path_format
-        partial = partial or prefix + path_format
+            return prefix + str(path_format)
+        partial = partial or prefix + str(path_format)
     return partial
 
 
@@ -141,8 +141,9 @@ class ASGIMiddleware:
         seconds = time.perf_counter() - start
         status = state.status if state.status is not None else (500 if failed else 200)
         received = state.content_length if state.content_length is not None else state.received_body
-        self.metrics.record(scope.get("method", ""), self._endpoint_of(scope, root_path), status, seconds, received,
-                            state.sent)
+        self.metrics.record(
+            scope.get("method", ""), self._endpoint_of(scope, root_path), status, seconds, received, state.sent
+        )
 
     def _endpoint_of(self, scope: Scope, root_path: str) -> str | None:
         try:

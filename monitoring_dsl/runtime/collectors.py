@@ -9,7 +9,7 @@ message, instead of failing on the first request.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from monitoring_dsl.model.base import nearest

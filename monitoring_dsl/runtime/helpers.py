@@ -37,8 +37,9 @@ class _Guard:
                 logger.exception("monitoring_dsl: recording %s failed; later failures are not logged", self.what)
 
 
-def _role(instruments: Instruments, given: MetricRef, default: str, labels: tuple[str, ...], who: str,
-          required: bool = False) -> Instrument | None:
+def _role(
+    instruments: Instruments, given: MetricRef, default: str, labels: tuple[str, ...], who: str, required: bool = False
+) -> Instrument | None:
     if given is None and default not in instruments:
         if required:
             raise CatalogError(f"{who}: the catalog has no {default!r}; pass the metric to use")
@@ -79,8 +80,10 @@ class DatabaseMetrics:
         self.wait = _role(instruments, wait, "db_connection_wait_seconds", (), who)
         self.transactions = _role(instruments, transactions, "db_transactions_total", ("outcome",), who)
         if self.queries is None and self.duration is None:
-            raise CatalogError(f"{who}: the catalog has neither db_queries_total nor db_query_duration_seconds; "
-                               "pass queries= or duration=")
+            raise CatalogError(
+                f"{who}: the catalog has neither db_queries_total nor db_query_duration_seconds; "
+                "pass queries= or duration="
+            )
         self._guard = _Guard("database metrics")
 
     def observe_query(self, operation: str, seconds: float) -> None:

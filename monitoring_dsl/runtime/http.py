@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from monitoring_dsl.model.metrics import Counter, Histogram, Metric, Summary
 from monitoring_dsl.runtime.collectors import CatalogError, Instrument, Instruments
@@ -75,44 +74,36 @@ class HttpMetrics:
                 f"{who} found none of its metrics in the catalog: pass requests=, duration=, request_size=, "
                 f"response_size= or errors=, or declare {', '.join(default for default, _ in ROLES.values())}"
             )
-        self._children: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._actions: dict[tuple[str, str, int], tuple[tuple[Callable[[float], None], int], ...]] = {}
         self._failed = False
 
-    def _children_for(self, method: str, endpoint: str, status: str) -> tuple[Any, ...]:
-        key = (method, endpoint, status)
-        children = self._children.get(key)
-        if children is None:
-            error = int(status) >= 400
-            children = tuple(
-                None
-                if role == "errors" and not error  # no zero-valued error series for successful statuses
-                else instrument.collector.labels(*build(method, endpoint, status))
-                if instrument.metric.labels
-                else instrument.collector
-                for role, (instrument, build) in self._roles.items()
-            )
-            self._children[key] = children
-        return children
+    # Which value each role records: 0 the count (1), 1 seconds, 2 bytes received, 3 bytes sent.
+    _ARGUMENT = {"requests": 0, "duration": 1, "request_size": 2, "response_size": 3, "errors": 0}
 
-    def record(
-        self, method: str, endpoint: str | None, status: int, seconds: float, received: int, sent: int
-    ) -> None:
+    def _actions_for(self, method: str, endpoint: str, status: int) -> tuple[tuple[Callable[[float], None], int], ...]:
+        """The bound inc/observe methods of the children for one label combination, made once per combination
+        (route templates, a closed set of methods and statuses keep the combinations few)."""
+        key = (method, endpoint, status)
+        actions = self._actions.get(key)
+        if actions is None:
+            found = []
+            for role, (instrument, build) in self._roles.items():
+                if role == "errors" and status < 400:
+                    continue  # no zero-valued error series for successful statuses
+                labels = build(method, endpoint, str(status))
+                child = instrument.collector.labels(*labels) if instrument.metric.labels else instrument.collector
+                found.append((child.inc if self._ARGUMENT[role] == 0 else child.observe, self._ARGUMENT[role]))
+            actions = self._actions[key] = tuple(found)
+        return actions
+
+    def record(self, method: str, endpoint: str | None, status: int, seconds: float, received: int, sent: int) -> None:
         """Count one request; a failure here is logged once and swallowed, never the request's problem."""
         try:
             if method not in METHODS:
                 method = OTHER_METHOD
-            children = self._children_for(method, endpoint or UNMATCHED, str(status))
-            for role, child in zip(self._roles, children, strict=True):
-                if role == "requests":
-                    child.inc()
-                elif role == "duration":
-                    child.observe(seconds)
-                elif role == "request_size":
-                    child.observe(received)
-                elif role == "response_size":
-                    child.observe(sent)
-                elif child is not None:
-                    child.inc()
+            values = (1, seconds, received, sent)
+            for action, argument in self._actions_for(method, endpoint or UNMATCHED, status):
+                action(values[argument])
         except Exception:
             if not self._failed:
                 self._failed = True

@@ -24,16 +24,23 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 EndpointOf = Callable[[Environ], "str | None"]
 
 
+ENDPOINT_KEY = "monitoring_dsl.endpoint"  # where instrument_flask leaves the matched rule in the environ
+
+
 def flask_endpoint(app: Any) -> EndpointOf:
-    """A function giving the Flask (werkzeug) URL rule that matches a request's environ, or None."""
+    """A function giving the Flask (werkzeug) URL rule of a request: the one Flask matched (left in the environ
+    by instrument_flask's hook), else a match of the app's URL map; None when no rule matches."""
     url_map = app.url_map
 
     def endpoint_of(environ: Environ) -> str | None:
+        rule = environ.get(ENDPOINT_KEY)
+        if rule is not None:
+            return str(rule)
         try:
-            rule, _arguments = url_map.bind_to_environ(environ).match(return_rule=True)
+            matched, _arguments = url_map.bind_to_environ(environ).match(return_rule=True)
         except Exception:  # NotFound, MethodNotAllowed, RequestRedirect: no rule serves it as asked
             return None
-        return str(rule.rule)
+        return str(matched.rule)
 
     return endpoint_of
 
@@ -155,8 +162,12 @@ class _Response:
         except ValueError:
             received = 0
         self.middleware.metrics.record(
-            environ.get("REQUEST_METHOD", ""), self.middleware.endpoint_of(environ), status, seconds, received,
-            self.sent
+            environ.get("REQUEST_METHOD", ""),
+            self.middleware.endpoint_of(environ),
+            status,
+            seconds,
+            received,
+            self.sent,
         )
 
 
@@ -168,7 +179,15 @@ def _status_code(status: str) -> int | None:
 
 
 def instrument_flask(app: Any, instruments: Instruments, **options: Any) -> WSGIMiddleware:
-    """Wrap a Flask app's `wsgi_app` in a WSGIMiddleware that labels requests by Flask's URL rule."""
+    """Wrap a Flask app's `wsgi_app` in a WSGIMiddleware that labels requests by the URL rule Flask matched."""
+    from flask import request  # the app is a Flask app, so Flask is there
+
+    def remember_rule() -> None:
+        rule = request.url_rule
+        if rule is not None:
+            request.environ[ENDPOINT_KEY] = rule.rule
+
+    app.before_request(remember_rule)
     middleware = WSGIMiddleware(app.wsgi_app, instruments, endpoint=flask_endpoint(app), **options)
     app.wsgi_app = middleware
     return middleware

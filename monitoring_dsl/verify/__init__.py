@@ -3,5 +3,15 @@
 from monitoring_dsl.verify.api import PrometheusAPI, QueryFailed, Unreachable
 from monitoring_dsl.verify.run import EMPTY, FAILING, OK, Options, Outcome, Report, verify
 
-__all__ = ["EMPTY", "FAILING", "OK", "Options", "Outcome", "PrometheusAPI", "QueryFailed", "Report", "Unreachable",
-           "verify"]
+__all__ = [
+    "EMPTY",
+    "FAILING",
+    "OK",
+    "Options",
+    "Outcome",
+    "PrometheusAPI",
+    "QueryFailed",
+    "Report",
+    "Unreachable",
+    "verify",
+]

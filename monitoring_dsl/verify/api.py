@@ -58,8 +58,13 @@ class PrometheusAPI:
         return _as_series(data)
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
-        params = [("query", expr), ("start", f"{start:.3f}"), ("end", f"{end:.3f}"), ("step", f"{step:g}"),
-                  ("timeout", self._engine())]
+        params = [
+            ("query", expr),
+            ("start", f"{start:.3f}"),
+            ("end", f"{end:.3f}"),
+            ("step", f"{step:g}"),
+            ("timeout", self._engine()),
+        ]
         return _as_series(self._get("/api/v1/query_range", params))
 
     def series(self, match: str, start: float, end: float) -> list[dict[str, str]]:

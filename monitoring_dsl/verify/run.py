@@ -64,9 +64,7 @@ class Report:
     def problems(self, allow_empty: bool = False) -> list[Outcome]:
         """Outcomes that make verify exit 1."""
         return [
-            o
-            for o in self.outcomes
-            if o.status != OK and not o.allowed and not (o.status == EMPTY and allow_empty)
+            o for o in self.outcomes if o.status != OK and not o.allowed and not (o.status == EMPTY and allow_empty)
         ]
 
     def counts(self) -> dict[str, int]:
@@ -302,13 +300,15 @@ def _dashboard_tasks(
             found = _variable_values(api, variable, values, base_start, now)
         except QueryFailed as error:
             found = []
-            outcomes.append(Outcome("variable", title, variable.location, FAILING, variable.definition,
-                                    error.message, allowed))
+            outcomes.append(
+                Outcome("variable", title, variable.location, FAILING, variable.definition, error.message, allowed)
+            )
         else:
             if variable.kind == "query":
                 status, detail = (OK, f"{len(found)} values") if found else (EMPTY, "the query returned no values")
-                outcomes.append(Outcome("variable", title, variable.location, status, variable.definition, detail,
-                                        allowed))
+                outcomes.append(
+                    Outcome("variable", title, variable.location, status, variable.definition, detail, allowed)
+                )
         if not found:
             empty.add(variable.name)
         values[variable.name] = format_variable(variable, found)
@@ -316,8 +316,11 @@ def _dashboard_tasks(
     tasks: list[Task] = []
     for panel in dashboard.all_panels():
         for index, target in enumerate(panel.targets):
-            tasks.append(_panel_task(api, dashboard, uid, panel, index, target, values, empty, options, now, scrape,
-                                     range_seconds))
+            tasks.append(
+                _panel_task(
+                    api, dashboard, uid, panel, index, target, values, empty, options, now, scrape, range_seconds
+                )
+            )
     return outcomes, tasks
 
 
@@ -398,7 +401,8 @@ def verify(project: Project, api: PrometheusAPI, options: Options | None = None)
         variable_outcomes, panel_tasks = _dashboard_tasks(api, dashboard, options, now)
         outcomes.extend(variable_outcomes)
         tasks.extend(panel_tasks)
-    tasks.extend(_rule_task(api, rule, options, now) for rule in [*project.alerts, *project.records])
+    rules: list[Alert | Record] = [*project.alerts, *project.records]
+    tasks.extend(_rule_task(api, rule, options, now) for rule in rules)
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         outcomes.extend(pool.map(lambda task: task(), tasks))
     unexposed, undeclared = series_lists(api, project, options, now)

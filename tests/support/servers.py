@@ -23,8 +23,9 @@ def serve_asgi(app: Any) -> Iterator[str]:
     """Run `app` under uvicorn in a thread; yield its base URL; stop it whatever happens."""
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="error", lifespan="off",
-                            access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="error", lifespan="off", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
