@@ -197,6 +197,7 @@ cache = Dashboard("Cache", uid="cache", panels=[
     TimeSeries("Hit rate", cache_hits.rate(by=["cache"]), unit="ops"),
     TimeSeries("Unknown endpoint", 'sum(rate(http_requests_total{endpoint="/nope"}[$__rate_interval]))',
                unit="reqps"),
+    TimeSeries("Broken", 'sum(rate(http_requests_total[5m])', unit="reqps"),
 ])
 """
 
@@ -205,21 +206,16 @@ def test_verify_fails_when_a_panel_names_a_metric_the_demo_does_not_expose(stack
     """A dashboard query on a metric the service does not expose makes verify exit 1, saying why."""
     _wait_for_scrapes(stack)
     (stack.root / "specs" / "cache.py").write_text(CACHE_SPEC, encoding="utf-8")
+    common = ("verify", "--prometheus", stack.prometheus, "--scrape-interval", "1s", "--job", "demo", "--quiet")
     try:
-        run = run_cli(
-            "verify",
-            "--prometheus",
-            stack.prometheus,
-            "--scrape-interval",
-            "1s",
-            "--job",
-            "demo",
-            "--quiet",
-            cwd=stack.root,
-        )
+        run = run_cli(*common, cwd=stack.root)
+        allowed = run_cli(*common, "--allow", "cache", cwd=stack.root)
     finally:
         (stack.root / "specs" / "cache.py").unlink()
     assert 1 == run.code, run.stdout + run.stderr
     assert 'specs/cache.py:6: empty   panel "Hit rate" of cache: no series named `cache_hits_total`' in run.stdout
     assert 'label `endpoint` of `http_requests_total` has no value matching ="/nope"' in run.stdout
+    assert 'specs/cache.py:9: failing panel "Broken" of cache: bad_data:' in run.stdout
     assert "declared but not exposed (1): cache_hits_total" in run.stdout
+    assert 0 == allowed.code, allowed.stdout + allowed.stderr
+    assert "(allowed)" in allowed.stdout
