@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -107,6 +109,25 @@ def time_wsgi(app: Any, count: int) -> float:
     return time.perf_counter() - start
 
 
+def time_http(serve: Callable[[Any], Any]) -> Callable[[Any, int], float]:
+    """A timer sending `count` keep-alive GETs to the app served by `serve` on 127.0.0.1."""
+    import http.client
+
+    def timer(app: Any, count: int) -> float:
+        with serve(app) as url:
+            host, port = url.removeprefix("http://").split(":")
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            start = time.perf_counter()
+            for _ in range(count):
+                connection.request("GET", "/items/42")
+                connection.getresponse().read()
+            elapsed = time.perf_counter() - start
+            connection.close()
+        return elapsed
+
+    return timer
+
+
 def measure(
     name: str, make: Callable[[bool], Any], timer: Callable[[Any, int], float], count: int, repeat: int
 ) -> float:
@@ -131,13 +152,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--http-requests", type=int, default=2000, help="per run over HTTP; 0 skips HTTP")
     args = parser.parse_args()
-    print(f"{args.requests} requests per run, best of {args.repeat} (median of ratios not shown)")
+    print(f"in-process: {args.requests} requests per run, best of {args.repeat}")
     ratios = [
         measure("starlette", starlette_app, time_asgi, args.requests, args.repeat),
         measure("flask", flask_app, time_wsgi, args.requests, args.repeat),
     ]
-    print(f"median ratio {statistics.median(ratios):.3f}")
+    print(f"in-process median ratio {statistics.median(ratios):.3f}")
+    if args.http_requests:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.support.servers import serve_asgi, serve_wsgi
+
+        print(f"over HTTP on 127.0.0.1 (uvicorn, werkzeug; keep-alive): {args.http_requests} requests per run")
+        http_ratios = [
+            measure("starlette", starlette_app, time_http(serve_asgi), args.http_requests, args.repeat),
+            measure("flask", flask_app, time_http(serve_wsgi), args.http_requests, args.repeat),
+        ]
+        print(f"over HTTP median ratio {statistics.median(http_ratios):.3f}")
 
 
 if __name__ == "__main__":

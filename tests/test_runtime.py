@@ -145,6 +145,7 @@ def test_asgi_labels_route_templates_counts_errors_and_serves_metrics() -> None:
         assert 404 == request(f"{url}/nowhere/2")[0]
         assert 500 == request(f"{url}/crash")[0]
         assert (200, b"hello") == request(f"{url}/echo", data=b"hello", method="POST")
+        assert (200, b"chunked") == request(f"{url}/echo", data=iter([b"chun", b"ked"]), method="POST")
         status, body = request(f"{url}/metrics")
     assert 200 == status
     exposed = families(body.decode())
@@ -156,7 +157,7 @@ def test_asgi_labels_route_templates_counts_errors_and_serves_metrics() -> None:
     assert 1.0 == sample(registry, "http_errors_total", endpoint="/crash", status="500")
     assert sample(registry, "http_errors_total", endpoint="/items/{item_id}", status="200") is None
     assert 450.0 == sample(registry, "http_response_size_bytes_sum", endpoint="/items/{item_id}")
-    assert 5.0 == sample(registry, "http_request_size_bytes_sum", endpoint="/echo")
+    assert 5.0 + 7.0 == sample(registry, "http_request_size_bytes_sum", endpoint="/echo")
     assert 3.0 == sample(registry, "http_request_duration_seconds_count", endpoint="/items/{item_id}")
     assert sample(registry, "http_requests_total", method="GET", endpoint="/metrics", status="200") is None
 

@@ -114,7 +114,8 @@ class ASGIMiddleware:
             return
         start = time.perf_counter()
         root_path = scope.get("root_path", "")
-        state = _State(_content_length(scope))
+        length, chunked = _body_headers(scope)
+        state = _State(length)
 
         async def counting_receive() -> Message:
             message = await receive()
@@ -131,7 +132,8 @@ class ASGIMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, watching_send)
+            # only a chunked body has to be counted as it arrives; otherwise Content-Length says it (or 0)
+            await self.app(scope, counting_receive if chunked else receive, watching_send)
         except BaseException:
             self._record(scope, root_path, state, start, failed=True)
             raise
@@ -177,11 +179,16 @@ class _State:
         self.status: int | None = None
 
 
-def _content_length(scope: Scope) -> int | None:
+def _body_headers(scope: Scope) -> tuple[int | None, bool]:
+    """The request's Content-Length (None when absent or invalid) and whether its body is chunked."""
+    length: int | None = None
+    chunked = False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                chunked = True  # count what arrives instead
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked

@@ -7,7 +7,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -44,9 +44,13 @@ def serve_asgi(app: Any) -> Iterator[str]:
 @contextmanager
 def serve_wsgi(app: Any) -> Iterator[str]:
     """Run `app` under werkzeug's threaded server in a thread; yield its base URL; stop it whatever happens."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            """No access log: tests and benchmarks read metrics, not log lines."""
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -56,7 +60,9 @@ def serve_wsgi(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def request(url: str, data: bytes | None = None, method: str | None = None, timeout: float = 5) -> tuple[int, bytes]:
+def request(
+    url: str, data: bytes | Iterable[bytes] | None = None, method: str | None = None, timeout: float = 5
+) -> tuple[int, bytes]:
     """(status, body) of one HTTP request; error statuses are returned, not raised."""
     req = urllib.request.Request(url, data=data, method=method)
     try:
