@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
+
+import pytest
 
 from monitoring_dsl import Variable
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.promql import Matcher, Selector, interpolate
+from monitoring_dsl.verify import PrometheusAPI, QueryFailed
 from monitoring_dsl.verify.report import render_report
 from monitoring_dsl.verify.run import (
     EMPTY,
@@ -116,3 +121,15 @@ def test_verify_exits_2_when_prometheus_is_unreachable(project: object, tmp_path
     run = run_cli("verify", "--prometheus", f"http://127.0.0.1:{free_port()}", "--timeout", "2", cwd=root)
     assert 2 == run.code
     assert "cannot reach Prometheus" in run.stderr
+
+
+def test_a_query_without_answer_fails_after_the_timeout() -> None:
+    """A server that accepts the connection but never answers costs one timeout, reported as a failure."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        api = PrometheusAPI(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=0.5)
+        start = time.monotonic()
+        with pytest.raises(QueryFailed, match="no answer within 0.5 s"):
+            api.query("up", time.time())
+        assert time.monotonic() - start < 3
