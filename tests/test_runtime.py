@@ -162,6 +162,36 @@ def test_asgi_labels_route_templates_counts_errors_and_serves_metrics() -> None:
     assert sample(registry, "http_requests_total", method="GET", endpoint="/metrics", status="200") is None
 
 
+def test_fastapi_routes_and_routers_are_labelled_by_template() -> None:
+    """FastAPI on uvicorn: path operations and included routers give their templates; 422s are counted."""
+    from fastapi import APIRouter, FastAPI
+
+    registry = CollectorRegistry()
+    instruments = Instruments(HTTP, registry)
+    app = FastAPI()
+    router = APIRouter(prefix="/v1")
+
+    @app.get("/users/{user_id}")
+    async def user(user_id: int) -> dict[str, int]:
+        return {"id": user_id}
+
+    @router.get("/teams/{team_id}/members")
+    async def members(team_id: str) -> list[str]:
+        return []
+
+    app.include_router(router)
+    app.add_middleware(ASGIMiddleware, instruments=instruments)
+    with serve_asgi(app) as url:
+        assert 200 == request(f"{url}/users/1")[0]
+        assert 422 == request(f"{url}/users/not-a-number")[0]
+        assert 200 == request(f"{url}/v1/teams/red/members")[0]
+    assert 1.0 == sample(registry, "http_requests_total", method="GET", endpoint="/users/{user_id}", status="200")
+    assert 1.0 == sample(registry, "http_errors_total", endpoint="/users/{user_id}", status="422")
+    assert 1.0 == sample(
+        registry, "http_requests_total", method="GET", endpoint="/v1/teams/{team_id}/members", status="200"
+    )
+
+
 def test_asgi_recording_failure_never_breaks_a_request(caplog: pytest.LogCaptureFixture) -> None:
     """A collector that raises is logged once; every request still gets its response."""
     registry = CollectorRegistry()
