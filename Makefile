@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test tools lint fmt bench docs clean
+.PHONY: help venv dashboards check test tools lint fmt bench bench-middleware docs clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ fmt: $(STAMP) ## Rewrite code to the project's style
 
 bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules
 	$(BIN)/python benchmarks/run.py
+
+bench-middleware: $(STAMP) ## Measure the runtime middleware's overhead per request against the bare app
+	$(BIN)/python benchmarks/middleware.py
 
 clean: ## Remove build/ and .venv
 	rm -rf build $(VENV)

@@ -97,6 +97,14 @@ def test_summary_quantiles_and_counter_without_total_are_refused() -> None:
         Instruments([Counter("jobs_done", "Jobs")], CollectorRegistry())
 
 
+def test_registering_the_catalog_twice_in_one_registry_is_a_catalog_error() -> None:
+    """A second Instruments over the same registry says what to do instead of prometheus_client's ValueError."""
+    registry = CollectorRegistry()
+    Instruments(HTTP, registry)
+    with pytest.raises(CatalogError, match="Build Instruments once per registry"):
+        Instruments(HTTP, registry)
+
+
 def test_import_monitoring_dsl_does_not_import_prometheus_client() -> None:
     """The vocabulary works without the instrumentation extra."""
     code = "import sys, monitoring_dsl, monitoring_dsl.compiler; print('prometheus_client' in sys.modules)"

@@ -93,7 +93,13 @@ class Instruments:
             problems = unsupported(metric)
             if problems:
                 raise CatalogError("; ".join(problems) + _declared_at(metric))
-            collector = _client.make_collector(client_arguments(metric), self.registry)
+            try:
+                collector = _client.make_collector(client_arguments(metric), self.registry)
+            except ValueError as error:  # prometheus_client: "Duplicated timeseries in CollectorRegistry"
+                raise CatalogError(
+                    f"metric {metric.name!r} cannot be registered: {error}. Build Instruments once per registry "
+                    "(or pass registry=new_registry())"
+                ) from None
             self._by_name[metric.name] = Instrument(metric, collector)
 
     @classmethod
