@@ -317,8 +317,8 @@ def test_database_helpers_time_queries_by_operation() -> None:
     assert "saved" == save()
     with pytest.raises(ZeroDivisionError), db.transaction():
         1 / 0  # noqa: B018
-    with db.transaction(), db.checkout():
-        assert 1.0 == sample(registry, "db_connections_in_use")
+    with db.transaction(), db.checkout(lambda: "connection") as connection:
+        assert ("connection", 1.0) == (connection, sample(registry, "db_connections_in_use"))
     db.set_pool(size=20)
     assert 1.0 == sample(registry, "db_queries_total", operation="select")
     assert 1.0 == sample(registry, "db_query_duration_seconds_count", operation="insert")

@@ -19,6 +19,7 @@ from monitoring_dsl.runtime.http import MetricRef
 
 logger = logging.getLogger("monitoring_dsl.runtime")
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class _Guard:
@@ -137,15 +138,22 @@ class DatabaseMetrics:
             self._guard(lambda: wait.collector.observe(seconds))
 
     @contextmanager
-    def checkout(self) -> Iterator[None]:
-        """Around a pool checkout: times the wait and counts the connection in use until the block ends."""
-        start = time.perf_counter()
+    def checkout(self, acquire: Callable[[], T] | None = None) -> Iterator[T | None]:
+        """A pool checkout: times `acquire()` (the call that takes a connection from the pool, if given) as the
+        pool wait, then counts the connection in use until the block ends; yields what `acquire` returned.
+
+            with db.checkout(pool.get) as connection: ...
+        """
+        connection: T | None = None
+        if acquire is not None:
+            start = time.perf_counter()
+            connection = acquire()
+            self.observe_wait(time.perf_counter() - start)
         in_use = self.in_use
-        self.observe_wait(time.perf_counter() - start)
         if in_use is not None:
             self._guard(lambda: in_use.collector.inc())
         try:
-            yield
+            yield connection
         finally:
             if in_use is not None:
                 self._guard(lambda: in_use.collector.dec())

@@ -41,13 +41,17 @@ def build_app(catalog: types.ModuleType | None = None) -> tuple[Any, Instruments
     business = BusinessMetrics(instruments)
     db.set_pool(size=10, in_use=0)
 
+    def take_connection() -> str:
+        time.sleep(0.0002)  # the demo's pool is never empty: a short, real wait
+        return "connection"
+
     async def list_orders(request: Request) -> JSONResponse:
-        with db.checkout(), db.transaction(), db.query("select"):
+        with db.checkout(take_connection), db.transaction(), db.query("select"):
             time.sleep(0.001)
         return JSONResponse([{"id": 1}])
 
     async def get_order(request: Request) -> JSONResponse:
-        with db.checkout(), db.query("select"):
+        with db.checkout(take_connection), db.query("select"):
             pass
         return JSONResponse({"id": request.path_params["order_id"]})
 
@@ -61,13 +65,13 @@ def build_app(catalog: types.ModuleType | None = None) -> tuple[Any, Instruments
             business.operation_finished("create_order", "failure")
             db.transaction_finished("rollback")
             return JSONResponse({"error": "quantity must be a positive integer"}, status_code=422)
-        with business.operation("create_order"), db.checkout(), db.transaction(), db.query("insert"):
+        with business.operation("create_order"), db.checkout(take_connection), db.transaction(), db.query("insert"):
             pass
         business.transition("order", "new", "pending")
         return JSONResponse({"id": 2}, status_code=201)
 
     async def pay_order(request: Request) -> PlainTextResponse:
-        with db.checkout(), db.transaction():
+        with db.checkout(take_connection), db.transaction():
             with db.query("update"):
                 pass
             with db.query("delete"):
