@@ -242,8 +242,10 @@ def verify_command(
         list(specs) or list(config.specs), config.root, sources, emit=False, settings=config.settings, select=("E",)
     )
     if has_errors(result.diagnostics) or result.project is None:
-        _fail([d for d in result.diagnostics if d.severity is Severity.ERROR], "text", sources)
-        return
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        click.echo(render(errors, "text", sources), err=True)
+        click.echo(f"\n{summary(errors)}; nothing was verified", err=True)
+        sys.exit(EXIT_FAILURE)
     interval = parse_duration(scrape_interval) if scrape_interval else config.settings.scrape_interval_seconds
     if not interval:
         raise click.BadParameter(f"{scrape_interval!r} is not a duration such as '15s'", param_hint="--scrape-interval")

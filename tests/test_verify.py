@@ -115,7 +115,7 @@ def test_report_problems_respect_allow_empty_and_allowed() -> None:
     assert text.endswith("1 ok, 1 empty, 2 failing")
 
 
-def test_verify_exits_2_when_prometheus_is_unreachable(project: object, tmp_path: Path) -> None:
+def test_verify_exits_2_when_prometheus_is_unreachable(tmp_path: Path) -> None:
     """Nothing listening at the URL: exit 2 with a message, not a traceback."""
     root = write_specs(tmp_path, {"api.py": 'from monitoring_dsl import *\nc = Counter("a_total", "A")\n'})
     run = run_cli("verify", "--prometheus", f"http://127.0.0.1:{free_port()}", "--timeout", "2", cwd=root)
@@ -133,3 +133,11 @@ def test_a_query_without_answer_fails_after_the_timeout() -> None:
         with pytest.raises(QueryFailed, match=r"no answer within 0\.5 s"):
             api.query("up", time.time())
         assert time.monotonic() - start < 3
+
+
+def test_verify_stops_at_a_broken_spec_with_exit_2(tmp_path: Path) -> None:
+    """A spec that does not load is reported at its line; nothing is sent to Prometheus."""
+    root = write_specs(tmp_path, {"api.py": 'from monitoring_dsl import *\nc = Counter("a_total", "A", lables=[])\n'})
+    run = run_cli("verify", "--prometheus", f"http://127.0.0.1:{free_port()}", cwd=root)
+    assert 2 == run.code
+    assert "specs/api.py:2" in run.stderr and "nothing was verified" in run.stderr
