@@ -83,7 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     app, _instruments = build_app()
     stop = threading.Event()
     with ExitStack() as stack:
-        service = stack.enter_context(serve_asgi(app))
+        service = stack.enter_context(serve_asgi(app, quiet=True))
         config = scrape_config(service.removeprefix("http://"), rules)
         prometheus = stack.enter_context(run_prometheus(binary, root / "prometheus", config))
         traffic = threading.Thread(target=_traffic, args=(service, stop), daemon=True)

@@ -115,6 +115,15 @@ def test_report_problems_respect_allow_empty_and_allowed() -> None:
     assert text.endswith("1 ok, 1 empty, 2 failing")
 
 
+def test_report_lists_queries_in_file_and_line_order() -> None:
+    """Line 9 comes before line 10 of the same file (numbers, not text, are compared)."""
+    outcomes = tuple(
+        Outcome("panel", f"panel {line}", SourceLocation("specs/a.py", line), OK, "q", "1 series") for line in (10, 9)
+    )
+    text = render_report(Report(outcomes, (), ()), lambda loc: f"{loc.path}:{loc.line}" if loc else "?")
+    assert ["specs/a.py:9", "specs/a.py:10"] == [line.split(": ")[0] for line in text.splitlines()[:2]]
+
+
 def test_verify_exits_2_when_prometheus_is_unreachable(tmp_path: Path) -> None:
     """Nothing listening at the URL: exit 2 with a message, not a traceback."""
     root = write_specs(tmp_path, {"api.py": 'from monitoring_dsl import *\nc = Counter("a_total", "A")\n'})

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitoring_dsl.model.base import SourceLocation
-from monitoring_dsl.verify.run import OK, Report
+from monitoring_dsl.verify.run import OK, Outcome, Report
 
 
 def render_report(report: Report, where: Callable[[SourceLocation | None], str], show_ok: bool = True) -> str:
     """`path:line: status  what: detail` per query (problems also show the query as sent)."""
     lines = []
-    for outcome in sorted(report.outcomes, key=lambda o: (where(o.location), o.title)):
+
+    def order(outcome: Outcome) -> tuple[str, int, str]:
+        location = outcome.location
+        return (location.path, location.line, outcome.title) if location is not None else ("", 0, outcome.title)
+
+    for outcome in sorted(report.outcomes, key=order):
         if outcome.status == OK and not show_ok:
             continue
         allowed = " (allowed)" if outcome.allowed and outcome.status != OK else ""

@@ -342,7 +342,7 @@ def _panel_task(
     start = now - step * math.ceil(range_seconds / step)
     local = {**values, **macros(range_seconds, step, scrape)}
     sent, _missing = interpolate(target.expr, local)
-    ref = target.ref_id or chr(ord("A") + index) if index < 26 else str(index)
+    ref = target.ref_id or (chr(ord("A") + index) if index < 26 else str(index + 1))
     title = f'panel "{panel.title}" of {uid}' + (f" query {ref}" if len(panel.targets) > 1 else "")
     allowed = _is_allowed(options, uid, panel.title, f"{uid}/{panel.title}")
     used = [name for name in empty if re.search(rf"\$\{{?{re.escape(name)}\b", target.expr)]

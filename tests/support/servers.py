@@ -19,12 +19,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_asgi(app: Any) -> Iterator[str]:
-    """Run `app` under uvicorn in a thread; yield its base URL; stop it whatever happens."""
+def serve_asgi(app: Any, quiet: bool = False) -> Iterator[str]:
+    """Run `app` under uvicorn in a thread; yield its base URL; stop it whatever happens. `quiet` keeps
+    uvicorn from logging the tracebacks of exceptions the app raises on purpose."""
     import uvicorn
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=free_port(), log_level="error", lifespan="off", access_log=False
+        app,
+        host="127.0.0.1",
+        port=free_port(),
+        log_level="critical" if quiet else "error",
+        lifespan="off",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
