@@ -370,3 +370,25 @@ def test_sqlalchemy_listener_times_statements_by_operation() -> None:
     assert 1.0 == sample(registry, "db_queries_total", operation="update")
     assert 1.0 == sample(registry, "db_queries_total", operation="other")
     assert "delete" == operation_of("-- why\nDELETE FROM t")
+
+
+def test_wsgi_failing_endpoint_hook_never_breaks_a_request(caplog: pytest.LogCaptureFixture) -> None:
+    """An endpoint hook that raises is logged once; requests succeed and are counted as unmatched."""
+    registry = CollectorRegistry()
+    instruments = Instruments([REQUESTS], registry)
+
+    def app(environ: Any, start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def hook(environ: Any) -> str:
+        raise LookupError("router exploded")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="monitoring_dsl.runtime"),
+        serve_wsgi(WSGIMiddleware(app, instruments, endpoint=hook)) as url,
+    ):
+        statuses = [request(f"{url}/x/{i}")[0] for i in range(3)]
+    assert [200, 200, 200] == statuses
+    assert 3.0 == sample(registry, "http_requests_total", method="GET", endpoint="unmatched", status="200")
+    assert 1 == sum("finding the route template failed" in record.getMessage() for record in caplog.records)
