@@ -1,6 +1,6 @@
 """monitoring-dsl: the vocabulary spec modules import.
 
-from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert, RuleGroup
+from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert, RuleGroup, RuleTest, Fires
 """
 
 from monitoring_dsl.model import (
@@ -8,6 +8,8 @@ from monitoring_dsl.model import (
     BarGauge,
     Counter,
     Dashboard,
+    DoesNotFire,
+    Fires,
     Gauge,
     GaugePanel,
     Heatmap,
@@ -17,6 +19,9 @@ from monitoring_dsl.model import (
     Record,
     Row,
     RuleGroup,
+    RuleTest,
+    Sample,
+    Series,
     Stat,
     Summary,
     Table,
@@ -34,6 +39,8 @@ __all__ = [
     "BarGauge",
     "Counter",
     "Dashboard",
+    "DoesNotFire",
+    "Fires",
     "Gauge",
     "GaugePanel",
     "Heatmap",
@@ -43,6 +50,9 @@ __all__ = [
     "Record",
     "Row",
     "RuleGroup",
+    "RuleTest",
+    "Sample",
+    "Series",
     "Stat",
     "Summary",
     "Table",

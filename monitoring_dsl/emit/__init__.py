@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.instrumentation import instrumentation_module
+from monitoring_dsl.emit.rule_tests import test_file
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_json, to_yaml
 from monitoring_dsl.model.dashboards import dashboard_uid
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.rules import Alert
+from monitoring_dsl.model.settings import Settings
+from monitoring_dsl.testplan import rule_files, tests_by_module
 
 Artifacts = dict[str, bytes]
 
 
-def emit_all(project: Project) -> Artifacts:
+def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     """Every generated file, keyed by its path relative to the output directory, in sorted order."""
+    settings = settings or Settings()
     sources = {module.name: module.source for module in project.modules}
     artifacts: Artifacts = {}
     for module, dashboards in project.dashboards_by_module().items():
@@ -23,6 +28,12 @@ def emit_all(project: Project) -> Artifacts:
             artifacts[f"grafana/dashboards/{uid}.json"] = to_json(dashboard_json(dashboard, uid), sources[module])
     for module, groups in project.rule_groups_by_module().items():
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
+    alerts: dict[str, Alert] = {}
+    for alert in project.alerts:
+        alerts.setdefault(alert.name, alert)
+    for module, tests in tests_by_module(project, settings.evaluation_interval_seconds).items():
+        data = test_file(tests, rule_files(project, module, tests), alerts, settings.evaluation_interval)
+        artifacts[f"prometheus/tests/{module}.test.yml"] = to_yaml(data, sources[module])
     for module, metrics in _metrics_by_module(project).items():
         artifacts[f"instrumentation/{module}.py"] = instrumentation_module(metrics, sources[module]).encode()
     return dict(sorted(artifacts.items()))

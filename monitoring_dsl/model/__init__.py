@@ -20,12 +20,15 @@ from monitoring_dsl.model.dashboards import (
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.ruletests import DoesNotFire, Fires, RuleTest, Sample, Series
 
 __all__ = [
     "Alert",
     "BarGauge",
     "Counter",
     "Dashboard",
+    "DoesNotFire",
+    "Fires",
     "Gauge",
     "GaugePanel",
     "Heatmap",
@@ -37,6 +40,9 @@ __all__ = [
     "Record",
     "Row",
     "RuleGroup",
+    "RuleTest",
+    "Sample",
+    "Series",
     "SourceLocation",
     "SpecError",
     "Stat",
