@@ -150,3 +150,9 @@ def test_verify_stops_at_a_broken_spec_with_exit_2(tmp_path: Path) -> None:
     run = run_cli("verify", "--prometheus", f"http://127.0.0.1:{free_port()}", cwd=root)
     assert 2 == run.code
     assert "specs/api.py:2" in run.stderr and "nothing was verified" in run.stderr
+
+
+def test_an_invalid_variable_regex_is_a_query_failure() -> None:
+    """A variable regex Python cannot compile fails that variable, not the whole run."""
+    with pytest.raises(QueryFailed, match="invalid regular expression"):
+        _apply_regex("/(unclosed/", ["a"])

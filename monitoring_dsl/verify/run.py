@@ -188,7 +188,7 @@ Task = Callable[[], Outcome]
 
 
 def _series_count(result: list[dict[str, object]]) -> str:
-    return f"{len(result)} series" if len(result) != 1 else "1 series"
+    return f"{len(result)} series"
 
 
 def _run_query(
@@ -247,7 +247,7 @@ def _variable_values(
         elif text.startswith("label_names"):
             found = api.label_names(start, end)
         elif text.startswith("metrics(") and text.endswith(")"):
-            pattern = re.compile(text[len("metrics(") : -1].strip() or ".*")
+            pattern = _compile(text[len("metrics(") : -1].strip() or ".*")
             found = [name for name in api.label_values("__name__", start, end) if pattern.search(name)]
         else:
             raise QueryFailed(f"verify does not know how to run the variable query {variable.definition!r}")
@@ -256,9 +256,16 @@ def _variable_values(
     return list(dict.fromkeys(found))
 
 
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise QueryFailed(f"invalid regular expression {pattern!r}: {error}") from None
+
+
 def _apply_regex(regex: str, values: list[str]) -> list[str]:
     pattern = regex[1:-1] if len(regex) > 1 and regex.startswith("/") and regex.endswith("/") else regex
-    compiled = re.compile(pattern)
+    compiled = _compile(pattern)
     kept = []
     for value in values:
         match = compiled.search(value)
