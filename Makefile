@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test test-corpus tools lint fmt bench docs clean
+.PHONY: help venv dashboards check test test-corpus tools lint fmt bench bench-middleware docs clean
 
 # The public corpus of real-world rules and dashboards; not part of this repository (make test-corpus only).
 MONITORING_DSL_CORPUS ?= ../shared/realworld
@@ -17,7 +17,7 @@ PYTEST = status=0; $(BIN)/pytest -q $(1) || status=$$?; \
 	exit $$status
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,9 @@ fmt: $(STAMP) ## Rewrite code to the project's style
 
 bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules
 	$(BIN)/python benchmarks/run.py
+
+bench-middleware: $(STAMP) ## Measure the runtime middleware's overhead per request against the bare app
+	$(BIN)/python benchmarks/middleware.py
 
 clean: ## Remove build/ and .venv
 	rm -rf build $(VENV)

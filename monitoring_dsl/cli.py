@@ -240,6 +240,81 @@ def explain_command(code: str) -> None:
     click.echo(page(info), nl=False)
 
 
+@main.command("verify")
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--prometheus", "url", required=True, metavar="URL", help="Prometheus to query, e.g. http://127.0.0.1:9090"
+)
+@click.option("--timeout", type=click.FloatRange(min=0.5), default=10.0, show_default=True, help="Seconds per query.")
+@click.option(
+    "--concurrency", type=click.IntRange(min=1, max=32), default=4, show_default=True, help="Queries in flight at once."
+)
+@click.option(
+    "--scrape-interval",
+    default=None,
+    help="The datasource's scrape interval for $__rate_interval (default: scrape_interval in pyproject).",
+)
+@click.option("--job", default=None, help="Scrape job of the service, for the declared/exposed series lists.")
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="NAME",
+    help="Accept problems of this dashboard uid, panel title, rule name or $variable (repeatable).",
+)
+@click.option("--allow-empty", is_flag=True, help="Report empty queries without failing.")
+@click.option("--quiet", is_flag=True, help="Print only the problems and the summary.")
+@click.pass_context
+def verify_command(
+    ctx: click.Context,
+    specs: tuple[Path, ...],
+    url: str,
+    timeout: float,
+    concurrency: int,
+    scrape_interval: str | None,
+    job: str | None,
+    allow: tuple[str, ...],
+    allow_empty: bool,
+    quiet: bool,
+) -> None:
+    """Run every panel, variable and rule query of SPECS against a live Prometheus.
+
+    Each query is reported at its spec line as ok, empty (with the selector or label at fault when it can be
+    told) or failing. Exit 0 all ok, 1 something empty or failing (unless allowed), 2 could not verify.
+    """
+    from monitoring_dsl.model.rules import parse_duration
+    from monitoring_dsl.verify import Options, PrometheusAPI, Unreachable, verify
+    from monitoring_dsl.verify.report import render_report
+
+    config = _config(ctx)
+    sources = Sources()
+    result = compile_specs(
+        list(specs) or list(config.specs), config.root, sources, emit=False, settings=config.settings, select=("E",)
+    )
+    if has_errors(result.diagnostics) or result.project is None:
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        click.echo(render(errors, "text", sources), err=True)
+        click.echo(f"\n{summary(errors)}; nothing was verified", err=True)
+        sys.exit(EXIT_FAILURE)
+    interval = parse_duration(scrape_interval) if scrape_interval else config.settings.scrape_interval_seconds
+    if not interval:
+        raise click.BadParameter(f"{scrape_interval!r} is not a duration such as '15s'", param_hint="--scrape-interval")
+    options = Options(
+        scrape_interval=interval, concurrency=concurrency, allow=frozenset(allow), allow_empty=allow_empty, job=job
+    )
+    try:
+        report = verify(result.project, PrometheusAPI(url, timeout=timeout), options)
+    except Unreachable as error:
+        click.echo(f"monitoring-dsl verify: {error}", err=True)
+        sys.exit(EXIT_FAILURE)
+
+    def where(location: SourceLocation | None) -> str:
+        return f"{display_path(Path(location.path))}:{location.line}" if location is not None else "<built in>"
+
+    click.echo(render_report(report, where, show_ok=not quiet))
+    if report.problems(allow_empty):
+        sys.exit(EXIT_FINDINGS)
+
+
 def entry() -> None:
     """The console script: the click group, with an unexpected exception reported as a bug and exit 2."""
     try:

@@ -27,7 +27,7 @@ def test_build_reports_what_it_wrote(tmp_path: Path) -> None:
     """A clean build exits 0 and says how many files it wrote where."""
     root = _copy_case("quickstart", tmp_path)
     run = run_process("build", cwd=root)
-    assert (0, "wrote 2 files in build (no problems)\n") == (run.code, run.stdout)
+    assert (0, "wrote 3 files in build (no problems)\n") == (run.code, run.stdout)
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_rebuild_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     assert 0 == run_cli("build", cwd=root).code
     before = {p: p.stat().st_mtime_ns for p in (root / "build").rglob("*")}
     run = run_cli("build", cwd=root)
-    assert (0, "unchanged, 1 file in build (no problems)\n") == (run.code, run.stdout)
+    assert (0, "unchanged, 2 files in build (no problems)\n") == (run.code, run.stdout)
     assert before == {p: p.stat().st_mtime_ns for p in (root / "build").rglob("*")}
 
 

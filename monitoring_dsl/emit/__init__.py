@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from monitoring_dsl.emit.grafana import dashboard_json
+from monitoring_dsl.emit.instrumentation import instrumentation_module
 from monitoring_dsl.emit.rule_tests import test_file
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_json, to_yaml
 from monitoring_dsl.emit.slo import slo_test_files
 from monitoring_dsl.model.dashboards import dashboard_uid
+from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert
 from monitoring_dsl.model.settings import Settings
@@ -35,7 +37,17 @@ def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
         artifacts[f"prometheus/tests/{module}.test.yml"] = to_yaml(data, sources[module])
     for path, (module, slo_tests) in slo_test_files(project).items():
         artifacts[path] = to_yaml(slo_tests, sources[module])
+    for module, metrics in _metrics_by_module(project).items():
+        artifacts[f"instrumentation/{module}.py"] = instrumentation_module(metrics, sources[module]).encode()
     return dict(sorted(artifacts.items()))
+
+
+def _metrics_by_module(project: Project) -> dict[str, list[Metric]]:
+    grouped: dict[str, list[Metric]] = {}
+    for declared in project.declared:
+        if isinstance(declared.obj, Metric):
+            grouped.setdefault(declared.module, []).append(declared.obj)
+    return grouped
 
 
 __all__ = ["Artifacts", "emit_all"]

@@ -28,6 +28,7 @@ from monitoring_dsl.promql.macros import (
     Reference,
     Substituted,
     VariableInfo,
+    interpolate,
     references,
     substitute,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "features",
     "function_names",
     "groupings",
+    "interpolate",
     "output_labels",
     "parse",
     "range_arguments",

@@ -150,3 +150,18 @@ def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted
         unknown_macros=tuple(dict.fromkeys(unknown)),
         segments=tuple(segments),
     )
+
+
+def interpolate(query: str, values: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """`query` with every macro and variable reference replaced by its entry in `values` (names without `$`),
+    as Grafana sends it to Prometheus; also the referenced names `values` has no entry for (left as written)."""
+    missing: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+        if name in values:
+            return values[name]
+        missing.append(name)
+        return match.group(0)
+
+    return _REFERENCE_RE.sub(replace, query), tuple(dict.fromkeys(missing))
