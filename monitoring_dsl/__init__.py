@@ -26,6 +26,18 @@ from monitoring_dsl.model import (
     TimeSeries,
     Variable,
 )
+from monitoring_dsl.model.stack import (
+    Email,
+    Inhibit,
+    PagerDuty,
+    Prometheus,
+    Relabel,
+    Route,
+    Routing,
+    Service,
+    Slack,
+    Webhook,
+)
 
 __version__ = "0.1.0"
 
@@ -34,15 +46,24 @@ __all__ = [
     "BarGauge",
     "Counter",
     "Dashboard",
+    "Email",
     "Gauge",
     "GaugePanel",
     "Heatmap",
     "Histogram",
+    "Inhibit",
     "Link",
+    "PagerDuty",
     "PieChart",
+    "Prometheus",
     "Record",
+    "Relabel",
+    "Route",
+    "Routing",
     "Row",
     "RuleGroup",
+    "Service",
+    "Slack",
     "Stat",
     "Summary",
     "Table",
@@ -51,4 +72,5 @@ __all__ = [
     "Threshold",
     "TimeSeries",
     "Variable",
+    "Webhook",
 ]

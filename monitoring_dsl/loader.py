@@ -25,9 +25,10 @@ from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.stack import Prometheus, Routing, Service
 from monitoring_dsl.sources import Sources
 
-_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record)
+_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, Service, Prometheus, Routing)
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import grafanalib.core as G
 
 from monitoring_dsl.emit.layout import Box, layout
 from monitoring_dsl.model import dashboards as m
+from monitoring_dsl.model.stack import DATASOURCE_UID
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -222,7 +223,7 @@ def _template(variable: m.Variable) -> G.Template:
 
 
 def _datasource_template() -> G.Template:
-    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default="default")
+    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID)
 
 
 def _dashboard_link(link: m.Link) -> G.DashboardLink:

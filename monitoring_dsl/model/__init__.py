@@ -20,23 +20,46 @@ from monitoring_dsl.model.dashboards import (
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.stack import (
+    Email,
+    Inhibit,
+    PagerDuty,
+    Prometheus,
+    Receiver,
+    Relabel,
+    Route,
+    Routing,
+    Service,
+    Slack,
+    Webhook,
+)
 
 __all__ = [
     "Alert",
     "BarGauge",
     "Counter",
     "Dashboard",
+    "Email",
     "Gauge",
     "GaugePanel",
     "Heatmap",
     "Histogram",
+    "Inhibit",
     "Link",
     "Metric",
+    "PagerDuty",
     "Panel",
     "PieChart",
+    "Prometheus",
+    "Receiver",
     "Record",
+    "Relabel",
+    "Route",
+    "Routing",
     "Row",
     "RuleGroup",
+    "Service",
+    "Slack",
     "SourceLocation",
     "SpecError",
     "Stat",
@@ -47,4 +70,5 @@ __all__ = [
     "Threshold",
     "TimeSeries",
     "Variable",
+    "Webhook",
 ]
