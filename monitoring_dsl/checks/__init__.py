@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
+from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors, stack  # noqa: F401 - registers
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
@@ -66,6 +66,13 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     yield from project.records
     for groups in project.rule_groups_by_module().values():
         yield from groups
+    yield from project.services
+    yield from project.prometheus_servers
+    for routing in project.routings:
+        yield routing
+        yield from routing.receivers
+        yield from routing.all_routes()
+        yield from routing.inhibit
     for dashboard in project.dashboards:
         yield dashboard
         yield from dashboard.variables

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 import attrs
 
@@ -16,7 +17,7 @@ from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TA
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Metric, Summary
 from monitoring_dsl.model.project import Project
-from monitoring_dsl.model.rules import Alert, Record
+from monitoring_dsl.model.rules import Alert, Record, parse_duration
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
@@ -333,6 +334,26 @@ class CheckContext:
         if needle_span is None:
             return {"location": start, "span": None}
         return {"location": found, "span": needle_span}
+
+    def external_labels(self) -> dict[str, str]:
+        """The external labels of the declared Prometheus: every alert reaches Alertmanager with them."""
+        servers = self.project.prometheus_servers
+        return dict(servers[0].external_labels) if servers else {}
+
+    def scrape_interval_seconds(self, series: Iterable[str] = ()) -> float:
+        """The scrape interval of `series`: the longest `scrape_interval` among the Services exposing them
+        (the safe one for a range), else the declared Prometheus's global one, else the settings'."""
+        names = set()
+        for name in series:
+            resolved = self.catalog.resolve(name)
+            names.add(resolved.metric.name if resolved is not None and resolved.metric is not None else name)
+        jobs = [s for s in self.project.services if names & s.metric_names and s.scrape_interval]
+        if jobs:
+            return max(parse_duration(s.scrape_interval or "") or 0.0 for s in jobs)
+        servers = self.project.prometheus_servers
+        if servers:
+            return parse_duration(servers[0].scrape_interval) or self.settings.scrape_interval_seconds
+        return self.settings.scrape_interval_seconds
 
     @staticmethod
     def declared_at(what: str, obj: object) -> tuple[Related, ...]:
