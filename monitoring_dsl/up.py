@@ -22,9 +22,10 @@ from pathlib import Path
 
 import attrs
 
-from monitoring_dsl.emit.prometheus_config import prometheus_config
+from monitoring_dsl.emit.prometheus_config import prometheus_config, server
 from monitoring_dsl.emit.serialize import to_commented_yaml
 from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.rules import parse_duration
 
 RUN_DIR = ".run"
 PROMETHEUS_BINARIES = ("prometheus",)
@@ -179,6 +180,9 @@ class LocalStack:
                 f"--config.file={config_path}",
                 f"--storage.tsdb.path={self.run_dir / 'prometheus'}",
                 f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                # Prometheus learns of Alertmanager a few seconds after its first evaluation; resending at the
+                # evaluation interval (not the default 1m) delivers an alert that fired before then promptly
+                f"--rules.alert.resend-delay={_resend_delay(self.project)}",
             ],
             f"http://127.0.0.1:{prometheus_port}",
         )
@@ -255,6 +259,11 @@ class LocalStack:
         if self.claimed:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.claimed = False
+
+
+def _resend_delay(project: Project) -> str:
+    interval = server(project).evaluation_interval
+    return interval if (parse_duration(interval) or 60) < 60 else "1m"
 
 
 @contextlib.contextmanager
