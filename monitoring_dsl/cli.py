@@ -144,6 +144,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
         diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
         _fail([diagnostic], "text", sources)
         return
+
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM, and SIGINT even where the shell ignored it, stop the stack cleanly
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import attrs
 
-from monitoring_dsl.emit.prometheus_config import prometheus_config, server
+from monitoring_dsl.emit.prometheus_config import prometheus_config
+from monitoring_dsl.emit.prometheus_config import server as prometheus_server
 from monitoring_dsl.emit.serialize import to_commented_yaml
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import parse_duration
@@ -66,7 +67,7 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"refusing to fetch {url}: the local stack listens on 127.0.0.1 only")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL checked above
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as error:
         return int(error.code), b""
@@ -262,7 +263,7 @@ class LocalStack:
 
 
 def _resend_delay(project: Project) -> str:
-    interval = server(project).evaluation_interval
+    interval = prometheus_server(project).evaluation_interval
     return interval if (parse_duration(interval) or 60) < 60 else "1m"
 
 

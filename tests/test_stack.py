@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
-from monitoring_dsl import Email, PagerDuty, Relabel, Route, Routing, Service, Slack, Webhook
+from monitoring_dsl import PagerDuty, Relabel, Route, Routing, Service, Slack, Webhook
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.model.base import SpecError
 from monitoring_dsl.model.stack import DATASOURCE_UID, job_labels
-from tests.conftest import REPO, run_cli, write_specs
+from tests.conftest import REPO, run_cli
 
 COMPOSE_SCHEMA = Path(__file__).parent / "data" / "compose-spec" / "compose-spec.json"
 
@@ -198,7 +198,9 @@ def test_q206_uses_the_scrape_interval_of_the_job(project) -> None:  # type: ign
     r = Record("job:jobs:rate30s", "sum(rate(jobs_total[30s]))")
     {service}
     """
-    fast = project({"a.py": spec.format(service='s = Service("w", targets=["localhost:1"], scrape_interval="5s", metrics=[c])')})
+    fast = project(
+        {"a.py": spec.format(service='s = Service("w", targets=["localhost:1"], scrape_interval="5s", metrics=[c])')}
+    )
     codes = [d.code for d in compile_specs([fast / "specs"], fast, emit=False).diagnostics]
     assert "Q206" not in codes
     (fast / "specs" / "a.py").write_text(
@@ -260,8 +262,9 @@ def test_secrets_are_file_references_only(seed_tree: dict[str, bytes]) -> None:
     config = yaml.safe_load(seed_tree["alertmanager/alertmanager.yml"])
     by_name = {r["name"]: r for r in config["receivers"]}
     assert "/etc/alertmanager/secrets/slack-webhook-url" == by_name["slack"]["slack_configs"][0]["api_url_file"]
-    assert "/etc/alertmanager/secrets/pagerduty-routing-key" == (
-        by_name["pagerduty"]["pagerduty_configs"][0]["routing_key_file"]
+    assert (
+        "/etc/alertmanager/secrets/pagerduty-routing-key"
+        == (by_name["pagerduty"]["pagerduty_configs"][0]["routing_key_file"])
     )
     assert "/etc/alertmanager/secrets/smtp-password" == by_name["email"]["email_configs"][0]["auth_password_file"]
     everything = b"".join(seed_tree.values())
@@ -359,3 +362,49 @@ def test_no_stack_no_stack_files(project) -> None:  # type: ignore[no-untyped-de
     root = project({"a.py": 'from monitoring_dsl import Counter\nc = Counter("jobs_total", "Jobs")\n'})
     result = compile_specs([root / "specs"], root)
     assert {} == result.artifacts
+
+
+GOLDEN_STACK = Path(__file__).parent / "golden" / "stack" / "expected"
+
+
+def test_golden_stack_passes_promtool_amtool_and_the_compose_schema(promtool: str, amtool: str) -> None:
+    """The golden stack (discovery, relabelling, nested routes, every receiver type) is valid for each tool."""
+    prometheus = subprocess.run(
+        [promtool, "check", "config", str(GOLDEN_STACK / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert 0 == prometheus.returncode, prometheus.stdout + prometheus.stderr
+    alertmanager = subprocess.run(
+        [amtool, "check-config", str(GOLDEN_STACK / "alertmanager" / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert 0 == alertmanager.returncode, alertmanager.stdout + alertmanager.stderr
+    _validate_compose(yaml.safe_load((GOLDEN_STACK / "docker-compose.yml").read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    [
+        (["team=batch", "severity=critical"], "audit,batch-pager"),
+        (["team=batch", "severity=warning"], "audit,batch-chat"),
+        (["severity=critical"], "mail"),
+    ],
+)
+def test_golden_nested_routes_agree_with_amtool(amtool: str, labels: list[str], receivers: str) -> None:
+    """`continue` and nested routes resolve the same in Alertmanager and in Routing.receivers_for."""
+    run = subprocess.run(
+        [amtool, "config", "routes", "test", f"--config.file={GOLDEN_STACK / 'alertmanager' / 'alertmanager.yml'}"]
+        + labels,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (0, receivers) == (run.returncode, run.stdout.strip()), run.stderr
+    root = GOLDEN_STACK.parent
+    result = compile_specs([root / "specs"], root, emit=False)
+    assert result.project is not None
+    assert receivers.split(",") == result.project.routings[0].receivers_for(dict(x.split("=", 1) for x in labels))

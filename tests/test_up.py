@@ -133,7 +133,7 @@ def webhook() -> Iterator[tuple[str, queue.Queue[dict[str, object]]]]:
     received: queue.Queue[dict[str, object]] = queue.Queue()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             received.put(json.loads(body))
             self.send_response(200)

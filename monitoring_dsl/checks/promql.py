@@ -707,7 +707,8 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
 
     The scrape interval is the `scrape_interval` of the `Service` that exposes the metric (the longest, when
     several do), else the declared `Prometheus`'s, else `scrape_interval` in the settings (Prometheus's
-    default, 1m, when not set); for series the rule engine writes (recording rules, `ALERTS`) it is `evaluation_interval`.
+    default, 1m, when not set); for series the rule engine writes (recording rules, `ALERTS`) it is
+    `evaluation_interval`.
     last_over_time(), present_over_time() and absent_over_time() need only one sample, so for them the range
     must reach one scrape interval. Grafana's `$__rate_interval`, `$__interval` and `$__range`, and interval
     variables, are chosen by Grafana and not checked. Subqueries are evaluated at their own step and are

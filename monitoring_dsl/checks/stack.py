@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
+import attrs
+
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import check, diagnostic, document
 from monitoring_dsl.diagnostics import Diagnostic, Severity
@@ -63,7 +65,7 @@ def _why_secret(field: str, value: str) -> str | None:
 
 
 def _receiver_strings(receiver: Receiver) -> Iterator[tuple[str, str]]:
-    for field in type(receiver).__attrs_attrs__:
+    for field in attrs.fields(type(receiver)):  # type: ignore[arg-type]  # @spec makes it an attrs class
         value = getattr(receiver, field.name)
         if isinstance(value, str) and field.name != "name":
             yield field.name, value

@@ -223,7 +223,9 @@ def _template(variable: m.Variable) -> G.Template:
 
 
 def _datasource_template() -> G.Template:
-    return G.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID)
+    return G.Template(
+        name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID
+    )
 
 
 def _dashboard_link(link: m.Link) -> G.DashboardLink:

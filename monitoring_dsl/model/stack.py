@@ -93,7 +93,9 @@ class Relabel:
         Relabel(source_labels=["__meta_kubernetes_namespace"], target_label="namespace")
     """
 
-    source_labels: tuple[str, ...] = attrs.field(default=(), converter=to_tuple, validator=_check_label_names, kw_only=True)
+    source_labels: tuple[str, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=_check_label_names, kw_only=True
+    )
     separator: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     modulus: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
@@ -185,17 +187,23 @@ class Service:
         default=(), converter=to_tuple, validator=check_items("'host:port' strings", _is_target), kw_only=True
     )
     discovery: dict[str, Any] | None = attrs.field(
-        default=None, converter=lambda v: _freeze(v) if isinstance(v, Mapping) else v, validator=_check_discovery,
+        default=None,
+        converter=lambda v: _freeze(v) if isinstance(v, Mapping) else v,
+        validator=_check_discovery,
         kw_only=True,
     )
     metrics_path: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
-    scheme: str | None = attrs.field(default=None, validator=attrs.validators.optional(_check_choice_of("http", "https")), kw_only=True)
+    scheme: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_check_choice_of("http", "https")), kw_only=True
+    )
     scrape_interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
     scrape_timeout: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
     relabel: tuple[Relabel, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("Relabel objects", _is_relabel), kw_only=True
     )
-    labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True)
+    labels: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True
+    )
     metrics: tuple[Metric, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("metric objects", _is_metric), kw_only=True
     )
@@ -206,8 +214,7 @@ class Service:
     def __attrs_post_init__(self) -> None:
         if bool(self.targets) == (self.discovery is not None):
             raise SpecError(
-                "Service: give exactly one of 'targets' and 'discovery' "
-                f"(got {'both' if self.targets else 'neither'})",
+                f"Service: give exactly one of 'targets' and 'discovery' (got {'both' if self.targets else 'neither'})",
                 help="targets=['host:port'] for fixed targets, discovery={'kubernetes_sd_configs': [...]} otherwise",
                 field="targets",
             )
@@ -277,7 +284,9 @@ class Receiver:
     secret_fields: ClassVar[tuple[str, ...]] = ()
 
     name: str = attrs.field(validator=check_nonempty_str)
-    send_resolved: bool | None = attrs.field(default=None, validator=attrs.validators.optional(check_bool), kw_only=True)
+    send_resolved: bool | None = attrs.field(
+        default=None, validator=attrs.validators.optional(check_bool), kw_only=True
+    )
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
@@ -432,7 +441,9 @@ class Route:
     """
 
     receiver: str = attrs.field(converter=_receiver_name, validator=check_nonempty_str)
-    match: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True)
+    match: dict[str, str] = attrs.field(
+        factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True
+    )
     match_re: dict[str, str] = attrs.field(
         factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True
     )
@@ -454,10 +465,7 @@ class Route:
         for label, value in self.match.items():
             if labels.get(label, "") != value:
                 return False
-        for label, pattern in self.match_re.items():
-            if not re.fullmatch(pattern, labels.get(label, "")):
-                return False
-        return True
+        return all(re.fullmatch(pattern, labels.get(label, "")) for label, pattern in self.match_re.items())
 
 
 def _is_receiver(item: object) -> bool:
@@ -494,7 +502,8 @@ class Routing:
     """
 
     receivers: tuple[Receiver, ...] = attrs.field(
-        converter=to_tuple, validator=check_items("receivers (Slack, PagerDuty, Email, Webhook)", _is_receiver),
+        converter=to_tuple,
+        validator=check_items("receivers (Slack, PagerDuty, Email, Webhook)", _is_receiver),
         kw_only=True,
     )
     default: str = attrs.field(converter=_receiver_name, validator=check_nonempty_str, kw_only=True)
@@ -508,7 +517,9 @@ class Routing:
     group_interval: str = attrs.field(default="5m", validator=_check_duration, kw_only=True)
     repeat_interval: str = attrs.field(default="4h", validator=_check_duration, kw_only=True)
     inhibit: tuple[Inhibit, ...] = attrs.field(
-        default=(), converter=to_tuple, validator=check_items("Inhibit objects", lambda i: isinstance(i, Inhibit)),
+        default=(),
+        converter=to_tuple,
+        validator=check_items("Inhibit objects", lambda i: isinstance(i, Inhibit)),
         kw_only=True,
     )
     allow: dict[str, str] = allow_field()
