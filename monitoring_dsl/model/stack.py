@@ -16,6 +16,7 @@ from monitoring_dsl.model.base import (
     SpecError,
     allow_field,
     check_bool,
+    check_choice,
     check_items,
     check_nonempty_str,
     check_optional_positive_int,
@@ -79,12 +80,6 @@ def _check_label_mapping(instance: object, attribute: attrs.Attribute[Any], valu
             )
 
 
-def _check_choice_of(*choices: str) -> Any:
-    from monitoring_dsl.model.base import check_choice
-
-    return check_choice(*choices)
-
-
 @spec
 class Relabel:
     """One relabelling step of a scrape job, as Prometheus's `relabel_configs` entry.
@@ -101,7 +96,7 @@ class Relabel:
     modulus: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
     target_label: str | None = attrs.field(default=None, validator=_check_optional_label, kw_only=True)
     replacement: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
-    action: str = attrs.field(default="replace", validator=_check_choice_of(*RELABEL_ACTIONS), kw_only=True)
+    action: str = attrs.field(default="replace", validator=check_choice(*RELABEL_ACTIONS), kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
@@ -194,7 +189,7 @@ class Service:
     )
     metrics_path: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     scheme: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_check_choice_of("http", "https")), kw_only=True
+        default=None, validator=attrs.validators.optional(check_choice("http", "https")), kw_only=True
     )
     scrape_interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
     scrape_timeout: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
