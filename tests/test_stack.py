@@ -396,9 +396,9 @@ def test_golden_stack_passes_promtool_amtool_and_the_compose_schema(promtool: st
 )
 def test_golden_nested_routes_agree_with_amtool(amtool: str, labels: list[str], receivers: str) -> None:
     """`continue` and nested routes resolve the same in Alertmanager and in Routing.receivers_for."""
+    config = GOLDEN_STACK / "alertmanager" / "alertmanager.yml"
     run = subprocess.run(
-        [amtool, "config", "routes", "test", f"--config.file={GOLDEN_STACK / 'alertmanager' / 'alertmanager.yml'}"]
-        + labels,
+        [amtool, "config", "routes", "test", f"--config.file={config}", *labels],
         capture_output=True,
         text=True,
         timeout=60,
