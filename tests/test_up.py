@@ -172,3 +172,32 @@ def test_alert_reaches_the_webhook_with_its_labels(
     assert ("firing", "hook") == (payload["status"], payload["receiver"])
     assert "fires at once" == alerts[0]["annotations"]["summary"]
     assert _no_process_uses(out / ".run")
+
+
+def test_ctrl_c_stops_both_servers(tmp_path: Path, stack_binaries: tuple[str, str]) -> None:
+    """`up` runs until SIGINT (Ctrl-C), then stops both servers, removes its run directory and exits 0."""
+    import signal
+
+    write_specs(tmp_path, {"stack.py": FAST_STACK.format(url="http://127.0.0.1:9/")})
+    executable = Path(sys.executable).parent / "monitoring-dsl"
+    up = subprocess.Popen(
+        [str(executable), "up"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert up.stdout is not None
+        lines = [up.stdout.readline() for _ in range(3)]
+        assert lines[2].startswith("ready (1 rule group(s) loaded); Ctrl-C stops both"), lines
+        url = lines[1].split()[1]
+        from monitoring_dsl.up import http_get
+
+        assert 200 == http_get(f"{url}/-/ready")[0]
+        up.send_signal(signal.SIGINT)
+        out, err = up.communicate(timeout=30)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    assert (0, "stopping\n") == (up.returncode, out), err
+    assert 0 == http_get(f"{url}/-/ready")[0]
+    assert not (tmp_path / "build" / ".run").exists()
+    assert _no_process_uses(tmp_path / "build" / ".run")

@@ -169,7 +169,7 @@ def unused_receiver(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"receiver {receiver.name!r} is used by no route",
                     help=f"route some alerts to it (Route({receiver.name!r}, match={{...}})) or remove it",
                     subject=receiver,
-                    **ctx.at(receiver.location, None),
+                    **ctx.at(receiver.location, receiver.name),
                 )
 
 
