@@ -285,7 +285,8 @@ class CheckContext:
 
     @functools.cached_property
     def parents(self) -> dict[int, object]:
-        """id(child) -> the object that contains it: target -> panel -> row -> dashboard, rule -> group."""
+        """id(child) -> the object that contains it: target -> panel -> row -> dashboard, rule -> group,
+        receiver, route and inhibition -> routing, relabel step -> service."""
         parents: dict[int, object] = {}
         for dashboard in self.project.dashboards:
             for variable in dashboard.variables:
@@ -303,6 +304,15 @@ class CheckContext:
             for group in groups:
                 for rule in group.rules:
                     parents.setdefault(id(rule), group)
+        for routing in self.project.routings:
+            for part in (*routing.receivers, *routing.routes, *routing.inhibit):
+                parents[id(part)] = routing
+            for route in routing.all_routes():
+                for child in route.routes:
+                    parents[id(child)] = route
+        for service in self.project.services:
+            for step in service.relabel:
+                parents[id(step)] = service
         return parents
 
     @functools.cached_property
