@@ -404,17 +404,29 @@ def scrape_timeout_too_long(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     server = ctx.project.prometheus_servers[0] if ctx.project.prometheus_servers else None
     global_interval = server.scrape_interval if server else "1m"
-    global_timeout = server.scrape_timeout if server else None
-    for service in ctx.project.services:
-        interval = service.scrape_interval or global_interval
-        timeout = service.scrape_timeout or global_timeout or (interval if service.scrape_interval else "10s")
-        if (parse_duration(timeout) or 0) > (parse_duration(interval) or 0):
+    if server is not None and server.scrape_timeout is not None:
+        if (parse_duration(server.scrape_timeout) or 0) > (parse_duration(global_interval) or 0):
             yield diagnostic(
                 "S609",
-                f"service {service.name!r} times out after {timeout}, longer than its scrape interval {interval}",
+                f"Prometheus times out after {server.scrape_timeout}, longer than its scrape interval "
+                f"{global_interval}",
+                help=f"set scrape_timeout to at most {global_interval}",
+                subject=server,
+                **ctx.at(server.location, server.scrape_timeout),
+            )
+    for service in ctx.project.services:
+        # without its own timeout a job gets the global one, capped by Prometheus at the job's interval
+        if service.scrape_timeout is None:
+            continue
+        interval = service.scrape_interval or global_interval
+        if (parse_duration(service.scrape_timeout) or 0) > (parse_duration(interval) or 0):
+            yield diagnostic(
+                "S609",
+                f"service {service.name!r} times out after {service.scrape_timeout}, longer than its scrape "
+                f"interval {interval}",
                 help=f"set scrape_timeout to at most {interval}",
                 subject=service,
-                **ctx.at(service.location, service.scrape_timeout or service.name),
+                **ctx.at(service.location, service.scrape_timeout),
             )
 
 
