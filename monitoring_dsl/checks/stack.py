@@ -404,16 +404,17 @@ def scrape_timeout_too_long(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     server = ctx.project.prometheus_servers[0] if ctx.project.prometheus_servers else None
     global_interval = server.scrape_interval if server else "1m"
-    if server is not None and server.scrape_timeout is not None:
-        if (parse_duration(server.scrape_timeout) or 0) > (parse_duration(global_interval) or 0):
-            yield diagnostic(
-                "S609",
-                f"Prometheus times out after {server.scrape_timeout}, longer than its scrape interval "
-                f"{global_interval}",
-                help=f"set scrape_timeout to at most {global_interval}",
-                subject=server,
-                **ctx.at(server.location, server.scrape_timeout),
-            )
+    global_timeout = server.scrape_timeout if server else None
+    if server is not None and global_timeout is not None and (
+        (parse_duration(global_timeout) or 0) > (parse_duration(global_interval) or 0)
+    ):
+        yield diagnostic(
+            "S609",
+            f"Prometheus times out after {global_timeout}, longer than its scrape interval {global_interval}",
+            help=f"set scrape_timeout to at most {global_interval}",
+            subject=server,
+            **ctx.at(server.location, global_timeout),
+        )
     for service in ctx.project.services:
         # without its own timeout a job gets the global one, capped by Prometheus at the job's interval
         if service.scrape_timeout is None:
