@@ -405,8 +405,10 @@ def scrape_timeout_too_long(ctx: CheckContext) -> Iterator[Diagnostic]:
     server = ctx.project.prometheus_servers[0] if ctx.project.prometheus_servers else None
     global_interval = server.scrape_interval if server else "1m"
     global_timeout = server.scrape_timeout if server else None
-    if server is not None and global_timeout is not None and (
-        (parse_duration(global_timeout) or 0) > (parse_duration(global_interval) or 0)
+    if (
+        server is not None
+        and global_timeout is not None
+        and ((parse_duration(global_timeout) or 0) > (parse_duration(global_interval) or 0))
     ):
         yield diagnostic(
             "S609",
