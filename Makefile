@@ -7,7 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test tools lint fmt bench docs clean
+.PHONY: help venv dashboards check test test-corpus tools lint fmt bench docs clean
+
+# The public corpus of real-world rules and dashboards; not part of this repository (make test-corpus only).
+MONITORING_DSL_CORPUS ?= ../shared/realworld
+# pytest exits 5 when it collected no test: a run that tested nothing is a failure, never a pass.
+PYTEST = status=0; $(BIN)/pytest -q $(1) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest ran no tests: treated as a failure" >&2; exit 1; fi; \
+	exit $$status
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -34,10 +41,15 @@ tools: ## Install promtool, prometheus and amtool from Debian when missing (need
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
 	fi
 
-test: $(STAMP) tools ## Run the test suite (unit, golden, CLI, promtool)
-	@$(BIN)/pytest -q; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest ran no tests: treated as a failure" >&2; exit 1; fi; \
-	exit $$status
+test: $(STAMP) tools ## Run the test suite; needs nothing outside this repository
+	@$(call PYTEST,)
+
+test-corpus: $(STAMP) tools ## Run the tests over the real-world corpus in $MONITORING_DSL_CORPUS
+	@if [ ! -f "$(MONITORING_DSL_CORPUS)/manifest.json" ]; then \
+		echo "make test-corpus: no real-world corpus at $(MONITORING_DSL_CORPUS); set MONITORING_DSL_CORPUS to its directory" >&2; \
+		exit 2; \
+	fi
+	@export MONITORING_DSL_CORPUS="$(abspath $(MONITORING_DSL_CORPUS))"; $(call PYTEST,--corpus tests/corpus)
 
 lint: $(STAMP) ## Check style and types without changing anything
 	$(BIN)/ruff check monitoring_dsl tests benchmarks

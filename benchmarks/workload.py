@@ -332,7 +332,7 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("fast", "1m", "5m", "10m", "5m", "", None),
+    Variant("fast", "2m", "5m", "10m", "5m", "", None),
     Variant("slow", "30m", "1h", "1h", "30m", "Sustained", "1m"),
 )
 
@@ -461,7 +461,7 @@ def _panel(metric: MetricRef, view: int, imported: set[str]) -> tuple[str, list[
     if t.kind == "Counter":
         s = _sel(metric)
         label, value = metric.ratio_label, metric.ratio_value
-        ratio_sel = _sel(metric, extra=f'{label}=~"{value}"')
+        ratio_sel = _sel(metric, extra=f'{label}="{value}"')
         return [
             (
                 "TimeSeries",
@@ -707,7 +707,7 @@ def _conditions(metric: MetricRef, variant: Variant) -> tuple[list[tuple[str, st
     warn, crit = _num(t.threshold), _num(t.threshold * 2)
     if t.kind == "Counter":
         rec = [(f"{by}:{metric.base}:rate{window}", f"sum by ({by}) (rate({n}[{window}]))") for window in (short, w)]
-        ratio = f'{metric.ratio_label}=~"{metric.ratio_value}"'
+        ratio = f'{metric.ratio_label}="{metric.ratio_value}"'
         conditions = [
             (f"{metric.camel}High{x}", f"{rec[1][0]} > {warn}", f"{rec[1][0]} > {crit}", True),
             (

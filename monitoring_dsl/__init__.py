@@ -1,6 +1,6 @@
 """monitoring-dsl: the vocabulary spec modules import.
 
-from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert, RuleGroup
+from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert, RuleGroup, RuleTest, Fires
 """
 
 from monitoring_dsl.model import (
@@ -8,6 +8,8 @@ from monitoring_dsl.model import (
     BarGauge,
     Counter,
     Dashboard,
+    DoesNotFire,
+    Fires,
     Gauge,
     GaugePanel,
     Heatmap,
@@ -17,6 +19,9 @@ from monitoring_dsl.model import (
     Record,
     Row,
     RuleGroup,
+    RuleTest,
+    Sample,
+    Series,
     Stat,
     Summary,
     Table,
@@ -46,7 +51,9 @@ __all__ = [
     "BarGauge",
     "Counter",
     "Dashboard",
+    "DoesNotFire",
     "Email",
+    "Fires",
     "Gauge",
     "GaugePanel",
     "Heatmap",
@@ -62,6 +69,9 @@ __all__ = [
     "Routing",
     "Row",
     "RuleGroup",
+    "RuleTest",
+    "Sample",
+    "Series",
     "Service",
     "Slack",
     "Stat",

@@ -9,6 +9,7 @@ import time
 import traceback
 from pathlib import Path
 
+import attrs
 import click
 
 from monitoring_dsl import __version__
@@ -21,6 +22,7 @@ from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
+from monitoring_dsl.testrun import render_reported, run_tests
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
@@ -41,7 +43,7 @@ def _config(ctx: click.Context) -> Config:
             "config-invalid",
             Severity.ERROR,
             error.message,
-            SourceLocation(error.path, 1),
+            SourceLocation(error.path, error.line),
             help=error.help,
         )
         _fail([diagnostic], "text", Sources())
@@ -85,11 +87,11 @@ def build(
     if debug:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
-    if has_errors(result.diagnostics) or result.artifacts is None:
-        _fail(result.diagnostics, fmt, sources)
-        return
-    # build shows what needs attention; infos (an unused metric, say) are for `lint`
+    # build shows what needs attention, failed or not; infos (an unused metric, say) are for `lint`
     shown = [d for d in result.diagnostics if d.severity.rank >= Severity.WARNING.rank]
+    if has_errors(result.diagnostics) or result.artifacts is None:
+        _fail(shown, fmt, sources)
+        return
     if shown:
         click.echo(render(shown, fmt, sources) + "\n", err=True)
     artifacts = result.artifacts
@@ -110,6 +112,52 @@ def build(
         return
     state = "wrote" if changed else "unchanged,"
     click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(shown)})")
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--require-tests", is_flag=True, help="Fail (exit 1) when an alert or record has no test.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="promtool runs at once (default: cores).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "concise"]), default="text", show_default=True, help="Report style."
+)
+@click.pass_context
+def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: bool, jobs: int | None, fmt: str) -> None:
+    """Run the rule tests of the specs, and promtool test files, on Prometheus's engine (`promtool test rules`).
+
+    PATHS are spec directories or files (default: the specs of [tool.monitoring-dsl]) and promtool test
+    files (or directories holding them). Exit 0 all pass, 1 a test failed (or, with --require-tests, a rule
+    has no test), 2 promtool is missing or the specs have errors.
+    """
+    started = time.monotonic()
+    config = _config(ctx)
+    sources = Sources()
+    spec_paths = [p for p in paths if p.suffix == ".py" or (p.is_dir() and any(p.glob("*.py")))]
+    plain_paths = [p for p in paths if p not in spec_paths]
+    if not paths:
+        spec_paths = list(config.specs)
+    result = run_tests(
+        spec_paths, plain_paths, config.root, config.settings, sources, jobs, config.select, config.ignore
+    )
+    if result.problems:
+        click.echo(render(result.problems, fmt, sources), err=True)
+        click.echo(f"\n{summary(result.problems)}; no test was run", err=True)
+        sys.exit(EXIT_FAILURE)
+    for item in result.reported:
+        click.echo(render_reported(item, render([item.diagnostic], fmt, sources)) + "\n", err=True)
+    untested = result.untested
+    if untested:
+        if require_tests:
+            untested = [attrs.evolve(d, severity=Severity.ERROR) for d in untested]
+        click.echo(render(untested, "concise", sources) + "\n", err=True)
+    for path, passed in result.verdicts:  # the files the user named: promtool's verdict on each
+        click.echo(f"{'PASS' if passed else 'FAIL'} {display_path(path)}")
+    summary_line = f"{result.passed} of {_files(result.files)} passed"
+    if result.coverage is not None:
+        summary_line += f"; {result.coverage.line()}"
+    click.echo(f"{summary_line} ({time.monotonic() - started:.1f}s)")
+    if result.passed < result.files or (require_tests and untested):
+        sys.exit(EXIT_FINDINGS)
 
 
 def _files(count: int) -> str:
@@ -148,8 +196,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM, and SIGINT even where the shell ignored it, stop the stack cleanly
 
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         with running(result.project, out_dir, timeout) as stack:
             for server in stack.servers:
@@ -157,13 +204,15 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
             rules = len(stack.expected_groups())
             if check_only:
                 click.echo(f"ready: {len(stack.servers)} servers up, {rules} rule group(s) loaded; stopping")
-                return
-            click.echo(f"ready ({rules} rule group(s) loaded); Ctrl-C stops both")
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    stack.check_alive()
-                    time.sleep(0.5)
-            click.echo("stopping")
+            else:
+                with contextlib.suppress(KeyboardInterrupt):
+                    click.echo(f"ready ({rules} rule group(s) loaded); Ctrl-C stops both")
+                    while True:
+                        stack.check_alive()
+                        time.sleep(0.5)
+                click.echo("stopping")
+            for signum in previous:  # a second Ctrl-C must not cut the shutdown short and leave a server running
+                signal.signal(signum, signal.SIG_IGN)
     except KeyboardInterrupt:  # Ctrl-C before the servers were ready: they were stopped on the way out
         click.echo("interrupted; stopped", err=True)
         sys.exit(130)
@@ -172,6 +221,9 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
         diagnostic = Diagnostic(error.code, info.name, Severity.ERROR, error.message, None, help=error.help)
         click.echo(render([diagnostic], "text", sources), err=True)
         sys.exit(EXIT_FAILURE)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @main.command("lint")

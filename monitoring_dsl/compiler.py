@@ -47,7 +47,7 @@ def compile_specs(
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
-    return CompileResult(diagnostics, emit_all(loaded.project), loaded.project, loaded.tracebacks)
+    return CompileResult(diagnostics, emit_all(loaded.project, settings), loaded.project, loaded.tracebacks)
 
 
 PLAIN_SUFFIXES = (".yml", ".yaml", ".json")

@@ -7,14 +7,16 @@ written into the user's specs directory and a file that is not UTF-8 gets a prop
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import importlib.abc
 import importlib.machinery
+import re
 import sys
 import traceback
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -25,10 +27,11 @@ from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.ruletests import RuleTest
 from monitoring_dsl.model.stack import Prometheus, Routing, Service
 from monitoring_dsl.sources import Sources
 
-_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, Service, Prometheus, Routing)
+_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, RuleTest, Service, Prometheus, Routing)
 
 
 @attrs.frozen
@@ -181,7 +184,7 @@ def _visible_names(tb: types.TracebackType | None, spec_paths: set[str]) -> list
 def _import_failure(
     error: BaseException,
     spec_paths: set[str],
-    module_names: list[str],
+    module_names: Mapping[str, Path],
     fallback: SourceLocation,
     sources: Sources,
 ) -> Diagnostic:
@@ -202,20 +205,32 @@ def _import_failure(
     if isinstance(error, SyntaxError):
         filename = error.filename or fallback.path
         location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
+        keyword = _KEYWORD_ARGUMENT_RE.search(error.text or "")
         return _error(
             "E001",
             "spec-failed",
             f"Python syntax error: {error.msg}",
             location,
-            help="fix the syntax; `python -m py_compile FILE` shows the same error",
+            help=(
+                f"`{keyword.group(1)}` is a Python keyword, so it cannot name an argument: write"
+                f' `{keyword.group(1)}_=` (e.g. for_="2m")'
+                if keyword
+                else "fix the syntax; `python -m py_compile FILE` shows the same error"
+            ),
         )
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
     message = f"{type(error).__name__}: {error}"
     help = "the spec raised while it was imported; run with --debug for the traceback"
     if isinstance(error, NameError) and error.name:
+        exporter = _exporter(error.name, module_names)
         hint = nearest(error.name, _visible_names(error.__traceback__, spec_paths))
-        if hint:
+        if exporter:
+            help = f"add `from {exporter} import {error.name}` at the top of the spec"
+        elif hint:
             help = f"did you mean {hint!r}?"
+    metric = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+    if isinstance(metric, Metric):
+        help = _metric_helpers_help(metric)
     if isinstance(error, ModuleNotFoundError) and error.name and "." not in error.name:
         hint = nearest(error.name, module_names)
         if hint:
@@ -229,6 +244,64 @@ def _import_failure(
         if hint:
             help = f"did you mean {hint!r}?"
     return _error("E001", "spec-failed", message, location, help=help)
+
+
+_KEYWORD_ARGUMENT_RE = re.compile(r"(?:^|[(,])\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")
+
+# The query helpers of each metric type (what `requests.rate()` may call).
+_HELPERS = {"counter": ("rate", "increase"), "histogram": ("quantile", "mean"), "gauge": (), "summary": ()}
+
+
+def _exporter(name: str, modules: Mapping[str, Path]) -> str | None:
+    """The module a spec can import `name` from: monitoring_dsl, or a spec module that defines it at its top
+    level (read from its syntax tree when it is not imported yet)."""
+    import monitoring_dsl
+
+    if name in getattr(monitoring_dsl, "__all__", ()):
+        return "monitoring_dsl"
+    if name.startswith("_"):
+        return None
+    for module_name, file in modules.items():
+        module = sys.modules.get(module_name)
+        if module is not None and name in vars(module):
+            return module_name
+        if module is None and name in _top_level_names(file):
+            return module_name
+    return None
+
+
+def _top_level_names(file: Path) -> set[str]:
+    """Names a module file binds at its top level: assignments, functions, classes."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _metric_helpers_help(metric: Metric) -> str:
+    kind = metric.kind
+    helpers = _HELPERS.get(kind, ())
+    name = type(metric).__name__
+    if helpers:
+        listed = ", ".join(f".{h}()" for h in helpers)
+        return f"a {name} has the query helpers {listed}; write other queries as PromQL strings"
+    if kind == "gauge":
+        return (
+            f'a Gauge has no query helpers: it is queried as it is, e.g. "sum({metric.name})",'
+            " or deriv()/delta() for its change; rate() is for counters"
+        )
+    return (
+        f"a Summary has no query helpers: query {metric.name}_sum and {metric.name}_count"
+        f" (mean: rate of _sum / rate of _count), or declare a Histogram to use .quantile()"
+    )
 
 
 def load(paths: Sequence[Path], root: Path) -> LoadResult:
@@ -259,7 +332,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
                 raise
             except BaseException as error:
                 diagnostics.append(
-                    _import_failure(error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources)
+                    _import_failure(error, spec_paths, by_name, SourceLocation(display_path(file), 1), sources)
                 )
                 tracebacks.append("".join(traceback.format_exception(error)))
                 sys.modules.pop(name, None)

@@ -10,10 +10,13 @@ from monitoring_dsl import (
     Alert,
     BarGauge,
     Dashboard,
+    DoesNotFire,
+    Fires,
     Heatmap,
     Link,
     Row,
     RuleGroup,
+    RuleTest,
     Table,
     Target,
     Threshold,
@@ -125,3 +128,68 @@ api_alerts = RuleGroup("api", [
           description="99th percentile request duration is {{ $value | humanizeDuration }} (threshold 1s).",
           runbook_url=f"{RUNBOOKS}/high-latency"),
 ])
+
+# --- Tests of the alerts, run on Prometheus's engine by `monitoring-dsl test` ---------------------------------
+# One sample a minute from time 0. `0+60x20` is a counter growing by 60 a minute: 1 request/s.
+
+TRAFFIC = {
+    'http_requests_total{method="GET", endpoint="/orders", status="200"}': "0+60x20",
+}
+
+
+def traffic_with_errors(per_minute: float) -> dict[str, str]:
+    """One request per second to /orders, `per_minute` of them answered with a 500."""
+    return {**TRAFFIC, 'http_errors_total{endpoint="/orders", status="500"}': f"0+{per_minute:g}x20"}
+
+
+RuleTest("10% errors warn after 5m and page after 2m",
+         series=traffic_with_errors(6),
+         at="10m",
+         alerts=[
+             DoesNotFire("APIHighErrorRate", at="4m"),  # still pending: rates start at 1m, `for_` is 5m
+             Fires("APIHighErrorRate", annotations={
+                 "description": "10% of API requests failed over the last 5 minutes.",
+             }),
+             Fires("APICriticalErrorRate"),
+         ])
+
+RuleTest("2% errors warn but do not page",
+         series=traffic_with_errors(1.2),
+         at="10m",
+         alerts=[Fires("APIHighErrorRate"), DoesNotFire("APICriticalErrorRate")])
+
+RuleTest("0.5% errors stay quiet",
+         series=traffic_with_errors(0.3),
+         at="10m",
+         alerts=[DoesNotFire("APIHighErrorRate"), DoesNotFire("APICriticalErrorRate")])
+
+
+def latency_buckets(slowest: str) -> dict[str, str]:
+    """One request per second to /orders, all of them in the bucket whose upper bound is `slowest`."""
+    bounds = ["0.1", "0.5", "1.0", "2.5", "+Inf"]
+    return {
+        f'http_request_duration_seconds_bucket{{method="GET", endpoint="/orders", le="{le}"}}':
+            "0+60x20" if bounds.index(le) >= bounds.index(slowest) else "0x20"
+        for le in bounds
+    }
+
+
+RuleTest("requests between 0.5s and 1s fire the p95 alert only",
+         series=latency_buckets("1.0"),
+         at="10m",
+         alerts=[
+             Fires("APIHighLatencyP95", annotations={
+                 "description": "95th percentile request duration is 975ms (threshold 500ms).",
+             }),
+             DoesNotFire("APIHighLatencyP99"),
+         ])
+
+RuleTest("requests between 1s and 2.5s fire both latency alerts",
+         series=latency_buckets("2.5"),
+         at="10m",
+         alerts=[Fires("APIHighLatencyP95"), Fires("APIHighLatencyP99")])
+
+RuleTest("requests under 100ms stay quiet",
+         series=latency_buckets("0.1"),
+         at="10m",
+         alerts=[DoesNotFire("APIHighLatencyP95"), DoesNotFire("APIHighLatencyP99")])

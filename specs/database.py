@@ -17,10 +17,13 @@ from catalog import (
 from monitoring_dsl import (
     Alert,
     Dashboard,
+    DoesNotFire,
+    Fires,
     GaugePanel,
     Link,
     Row,
     RuleGroup,
+    RuleTest,
     Stat,
     Target,
     Threshold,
@@ -116,3 +119,60 @@ database_alerts = RuleGroup("database", [
                       "(threshold 500/s).",
           runbook_url=f"{RUNBOOKS}/high-transaction-rate"),
 ])
+
+# --- Tests of the alerts, run on Prometheus's engine by `monitoring-dsl test` ---------------------------------
+# One sample a minute from time 0; `0+60x30` is a counter growing by 60 a minute (1/s) for 30 minutes.
+
+
+def select_queries(fast_per_minute: float) -> dict[str, str]:
+    """60 select queries a minute, `fast_per_minute` of them done within one second."""
+    return {
+        'db_query_duration_seconds_count{operation="select"}': "0+60x30",
+        'db_query_duration_seconds_bucket{operation="select", le="1.0"}': f"0+{fast_per_minute:g}x30",
+    }
+
+
+RuleTest("10% slow selects fire after 10m",
+         series=select_queries(54),
+         at="20m",
+         alerts=[
+             DoesNotFire("DatabaseSlowQueries", at="10m"),  # pending since 1m: `for_` is 10m
+             Fires("DatabaseSlowQueries", labels={"operation": "select"}, annotations={
+                 "summary": "More than 5% of select queries take over 1s",
+                 "description": "10% of select queries took longer than one second over the last 5 minutes.",
+             }),
+         ])
+
+RuleTest("1% slow selects stay quiet",
+         series=select_queries(59.4),
+         at="20m",
+         alerts=[DoesNotFire("DatabaseSlowQueries")])
+
+TARGET = '{job="app", instance="app-1:8000"}'
+POOL = {f"db_connection_pool_size{TARGET}": "20x20"}
+
+RuleTest("19 of 20 connections in use page",
+         series={**POOL, f"db_connections_in_use{TARGET}": "19x20"},
+         at="10m",
+         alerts=[Fires("DatabasePoolNearlyExhausted", labels={"job": "app", "instance": "app-1:8000"}, annotations={
+             "summary": "Database connection pool above 90% used on app-1:8000",
+             "description": "app-1:8000 has 95% of its database connections in use; requests will soon wait for a "
+                            "connection.",
+         })])
+
+RuleTest("half the pool in use stays quiet",
+         series={**POOL, f"db_connections_in_use{TARGET}": "10x20"},
+         at="10m",
+         alerts=[DoesNotFire("DatabasePoolNearlyExhausted")])
+
+RuleTest("600 transactions/s warn after 10m",
+         series={'db_transactions_total{outcome="commit"}': "0+36000x30"},
+         at="20m",
+         alerts=[Fires("DatabaseHighTransactionRate", annotations={
+             "description": "The service commits or rolls back 600 transactions per second (threshold 500/s).",
+         })])
+
+RuleTest("400 transactions/s stay quiet",
+         series={'db_transactions_total{outcome="commit"}': "0+24000x30"},
+         at="20m",
+         alerts=[DoesNotFire("DatabaseHighTransactionRate")])

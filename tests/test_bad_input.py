@@ -96,241 +96,182 @@ def break_and_build(
     return run_cli("build", *args, cwd=root), before
 
 
-def test_python_syntax_error(built: Path, project: Project) -> None:
-    """A syntax error is E001 at the line Python reports, and build/ is left as it was."""
-    run, before = break_and_build(
-        built,
-        project,
+def lines(*text: str) -> str:
+    """A spec module's source, one argument per line."""
+    return "\n".join(text) + "\n"
+
+
+# Each row: a spec set that breaks the build (added to the good one), the extra CLI arguments, where the first
+# diagnostic must be (`specs/<file>.py:<line>`, or None for problems outside the specs) and what stderr must say.
+BROKEN_SPECS = [
+    pytest.param(
+        {"bad.py": lines("x = 1", "", "if x == 1", "    y = 2")},
+        (),
+        "specs/bad.py:3",
+        ["E001", "syntax error"],
+        id="python syntax error is E001 at the line Python reports",
+    ),
+    pytest.param(
+        {"bad.py": lines("x = 1", "", "y = undefined_name")},
+        (),
+        "specs/bad.py:3",
+        ["E001", "NameError", "undefined_name"],
+        id="NameError at import is E001 naming the exception and the name",
+    ),
+    pytest.param(
         {
-            "bad.py": """
-        x = 1
-
-        if x == 1
-            y = 2
-    """
+            "bad.py": lines(
+                "from monitoring_dsl import Counter",
+                "",
+                'jobs = Counter("jobs_total", "Jobs run",',
+                '               lables=["queue"])',
+            )
         },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "syntax error"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_spec_raises_name_error(built: Path, project: Project) -> None:
-    """A NameError at import is E001 at the raising line, naming the exception and the name."""
-    run, before = break_and_build(
-        built,
-        project,
+        (),
+        "specs/bad.py:4",
+        ["E002", "'lables'", "did you mean 'labels'"],
+        id="unknown keyword is E002 at the keyword with the nearest one",
+    ),
+    pytest.param(
         {
-            "bad.py": """
-        x = 1
-
-        y = undefined_name
-    """
+            "bad.py": lines(
+                "from monitoring_dsl import Histogram",
+                "",
+                'job_time = Histogram("job_duration_seconds", "Job duration",',
+                '                     buckets="fast")',
+            )
         },
-    )
-    fragments = ["E001", "NameError", "undefined_name"]
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", fragments), run.stderr
+        (),
+        "specs/bad.py:4",
+        ["E002", "'buckets'", "'fast'"],
+        id="wrong type is E002 naming the field and the value",
+    ),
+    pytest.param(
+        {
+            "bad.py": lines(
+                "from monitoring_dsl import Alert",
+                "",
+                'broken = Alert("Broken",',
+                '               "sum(rate(http_requests_total[5m]) > 1",',
+                '               for_="5m", severity="warning", summary="s")',
+            )
+        },
+        (),
+        "specs/bad.py:4",
+        ["Q200", "invalid PromQL", "parenthesis"],
+        id="unbalanced parentheses in an alert are Q200 at the expression",
+    ),
+    pytest.param(
+        {
+            "bad.py": lines(
+                "from monitoring_dsl import Dashboard, TimeSeries",
+                "",
+                'other = Dashboard("Other", uid="other", panels=[',
+                '    TimeSeries("Requests",',
+                '               "sum(rate(http_request_totl[5m]))"),',
+                "])",
+            )
+        },
+        (),
+        "specs/bad.py:5",
+        ["Q210", "http_request_totl", "did you mean", "http_requests_total"],
+        id="misspelt metric in a panel is Q210 with the declared name",
+    ),
+    pytest.param(
+        {
+            "bad.py": lines(
+                "from monitoring_dsl import Dashboard", "", 'other = Dashboard("Other",', '                  uid="api")'
+            )
+        },
+        (),
+        "specs/bad.py:4",
+        ["D501", "'api'"],
+        id="duplicate dashboard uid is D501 at the second uid",
+    ),
+    pytest.param(
+        {"bad.py": b'x = 1\n\ny = "\xff\xfe caf\xe9"\n'},
+        (),
+        "specs/bad.py:3",
+        ["E003", "UTF-8", "0xff"],
+        id="spec that is not UTF-8 is E003 at the first bad byte",
+    ),
+    pytest.param(
+        {"bad.py": lines("# a typo in a sibling spec module's name", "", "from catalgo import requests")},
+        (),
+        "specs/bad.py:3",
+        ["E001", "catalgo", "did you mean", "'catalog'"],
+        id="misspelt sibling import is E001 suggesting the spec module",
+    ),
+    pytest.param(
+        {"bad.py": lines("import sys", "", "sys.exit(3)")},
+        (),
+        "specs/bad.py:3",
+        ["E001", "SystemExit"],
+        id="sys.exit in a spec is E001 and the exit code stays 2",
+    ),
+    pytest.param({}, ("nope/",), None, ["E004", "nope", "does not exist"], id="missing specs path is E004"),
+]
+
+
+@pytest.mark.parametrize(("specs", "args", "where", "fragments"), BROKEN_SPECS)
+def test_broken_specs_fail_at_their_line_and_leave_build_alone(
+    built: Path,
+    project: Project,
+    specs: Mapping[str, str | bytes],
+    args: tuple[str, ...],
+    where: str | None,
+    fragments: list[str],
+) -> None:
+    """A broken spec set exits 2 with the diagnostic at the user's line, no traceback, and build/ as it was."""
+    run, before = break_and_build(built, project, specs, *args)
+    assert EXPECTED_FAILURE == failure(run, where, fragments), run.stderr
     assert before == snapshot(built)
 
 
 def test_debug_prints_the_traceback(built: Path, project: Project) -> None:
     """With --debug the traceback of the failing spec is printed, down to the spec's own line."""
-    project(
-        {
-            "bad.py": """
-        x = 1
-
-        y = undefined_name
-    """
-        }
-    )
+    project({"bad.py": lines("x = 1", "", "y = undefined_name")})
     run = run_cli("build", "--debug", cwd=built)
     actual = (run.code, TRACEBACK in run.stderr, 'File "specs/bad.py", line 3' in run.stderr)
     assert (2, True, True) == actual, run.stderr
 
 
-def test_unknown_keyword_suggests_the_nearest(built: Path, project: Project) -> None:
-    """`lables=` is E002 at the keyword's line with "did you mean 'labels'"."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Counter
-
-        jobs = Counter("jobs_total", "Jobs run",
-                       lables=["queue"])
-    """
-        },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["E002", "'lables'", "did you mean 'labels'"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_wrong_type_names_the_field(built: Path, project: Project) -> None:
-    """`buckets="fast"` is E002 at the keyword's line, naming 'buckets' and the value given."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Histogram
-
-        job_time = Histogram("job_duration_seconds", "Job duration",
-                             buckets="fast")
-    """
-        },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["E002", "'buckets'", "'fast'"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_unbalanced_parentheses_in_alert(built: Path, project: Project) -> None:
-    """An Alert expr with an unclosed '(' is Q200 at the expr's line."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Alert
-
-        broken = Alert("Broken",
-                       "sum(rate(http_requests_total[5m]) > 1",
-                       for_="5m", severity="warning", summary="s")
-    """
-        },
-    )
-    fragments = ["Q200", "invalid PromQL", "parenthesis"]
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", fragments), run.stderr
-    assert before == snapshot(built)
-
-
-def test_unknown_metric_in_panel_query(built: Path, project: Project) -> None:
-    """A misspelt metric in a panel query is Q210 at the query's line with "did you mean" the declared one."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Dashboard, TimeSeries
-
-        other = Dashboard("Other", uid="other", panels=[
-            TimeSeries("Requests",
-                       "sum(rate(http_request_totl[5m]))"),
-        ])
-    """
-        },
-    )
-    fragments = ["Q210", "http_request_totl", "did you mean", "http_requests_total"]
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:5", fragments), run.stderr
-    assert before == snapshot(built)
-
-
-def test_duplicate_dashboard_uid(built: Path, project: Project) -> None:
-    """A second dashboard with uid 'api' is D501 at its uid's line."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Dashboard
-
-        other = Dashboard("Other",
-                          uid="api")
-    """
-        },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D501", "'api'"]), run.stderr
-    assert before == snapshot(built)
-
-
 def test_path_traversal_uid(built: Path, project: Project) -> None:
     """uid '../../etc/passwd' is D502, and nothing is written inside or outside the output directory."""
     outside_before = sorted(p.name for p in built.parent.iterdir())
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        from monitoring_dsl import Dashboard
-
-        evil = Dashboard("Evil",
-                         uid="../../etc/passwd")
-    """
-        },
-    )
+    specs = {
+        "bad.py": lines(
+            "from monitoring_dsl import Dashboard",
+            "",
+            'evil = Dashboard("Evil",',
+            '                 uid="../../etc/passwd")',
+        )
+    }
+    run, before = break_and_build(built, project, specs)
     assert EXPECTED_FAILURE == failure(run, "specs/bad.py:4", ["D502", "../../etc/passwd"]), run.stderr
     assert before == snapshot(built)
     assert outside_before == sorted(p.name for p in built.parent.iterdir())
     assert [] == [p for p in built.parent.rglob("*") if p.name in ("etc", "passwd", "passwd.json")]
 
 
-def test_spec_not_utf8(built: Path, project: Project) -> None:
-    """A spec with bytes that are not UTF-8 is E003 at the line of the first bad byte."""
-    run, before = break_and_build(built, project, {"bad.py": b'x = 1\n\ny = "\xff\xfe caf\xe9"\n'})
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E003", "UTF-8", "0xff"]), run.stderr
-    assert before == snapshot(built)
+# Each row: something in the way of the output directory, the --out given, and what stderr must say.
+BAD_OUTPUTS = [
+    pytest.param({"blocker": b"not a directory\n"}, "blocker/build", ["E006", "blocker/build"], id="parent is a file"),
+    pytest.param(
+        {"notes/todo.txt": b"my own work\n"}, "notes", ["E006", "todo.txt"], id="directory holds foreign files"
+    ),
+]
 
 
-def test_specs_path_missing(built: Path) -> None:
-    """A specs path that does not exist is E004 naming it, exit code 2."""
+@pytest.mark.parametrize(("files", "out", "fragments"), BAD_OUTPUTS)
+def test_unusable_output_directory(built: Path, files: Mapping[str, bytes], out: str, fragments: list[str]) -> None:
+    """An output directory that cannot be written is E006 naming it; nothing on disk changes."""
+    for name, data in files.items():
+        (built / name).parent.mkdir(parents=True, exist_ok=True)
+        (built / name).write_bytes(data)
     before = snapshot(built)
-    run = run_cli("build", "nope/", cwd=built)
-    assert EXPECTED_FAILURE == failure(run, None, ["E004", "nope", "does not exist"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_output_parent_is_a_file(built: Path) -> None:
-    """--out below a regular file is E006 naming the output path; the file and build/ are untouched."""
-    (built / "blocker").write_bytes(b"not a directory\n")
-    before = snapshot(built)
-    run = run_cli("build", "--out", "blocker/build", cwd=built)
-    assert EXPECTED_FAILURE == failure(run, None, ["E006", "blocker/build"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_output_directory_holds_foreign_files(built: Path) -> None:
-    """--out at a directory holding a file monitoring-dsl did not write is E006 naming it; nothing changes."""
-    (built / "notes").mkdir()
-    (built / "notes" / "todo.txt").write_bytes(b"my own work\n")
-    before = snapshot(built)
-    run = run_cli("build", "--out", "notes", cwd=built)
-    assert EXPECTED_FAILURE == failure(run, None, ["E006", "todo.txt"]), run.stderr
-    assert before == snapshot(built)
-
-
-def test_import_of_misspelt_sibling(built: Path, project: Project) -> None:
-    """`from catalgo import ...` is E001 at the import's line, suggesting the spec module 'catalog'."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        # a typo in a sibling spec module's name
-
-        from catalgo import requests
-    """
-        },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "catalgo", "did you mean", "'catalog'"]), (
-        run.stderr
-    )
-    assert before == snapshot(built)
-
-
-def test_spec_calls_sys_exit(built: Path, project: Project) -> None:
-    """A spec calling sys.exit(3) at import is E001 at that line, and the exit code is still 2."""
-    run, before = break_and_build(
-        built,
-        project,
-        {
-            "bad.py": """
-        import sys
-
-        sys.exit(3)
-    """
-        },
-    )
-    assert EXPECTED_FAILURE == failure(run, "specs/bad.py:3", ["E001", "SystemExit"]), run.stderr
+    run = run_cli("build", "--out", out, cwd=built)
+    assert EXPECTED_FAILURE == failure(run, None, fragments), run.stderr
     assert before == snapshot(built)
 
 

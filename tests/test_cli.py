@@ -1,11 +1,15 @@
-"""The `monitoring-dsl build` command on good specs: what it prints, what it writes, and that it is repeatable."""
+"""The `monitoring-dsl build` command on good specs: what it prints, what it writes, and that it is repeatable.
+
+Most tests run the CLI in-process; the few that use `run_process` check what only the installed console script
+in a process of its own shows: the entry point, byte-identical output across processes, no bytecode in specs/.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, run_process
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -22,15 +26,15 @@ def _copy_case(case: str, tmp_path: Path) -> Path:
 def test_build_reports_what_it_wrote(tmp_path: Path) -> None:
     """A clean build exits 0 and says how many files it wrote where."""
     root = _copy_case("quickstart", tmp_path)
-    run = run_cli("build", cwd=root)
+    run = run_process("build", cwd=root)
     assert (0, "wrote 2 files in build (no problems)\n") == (run.code, run.stdout)
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     """The same specs give the same bytes, into any output directory and from a fresh process."""
     root = _copy_case("all_panels", tmp_path)
-    assert 0 == run_cli("build", "--out", "one", cwd=root).code
-    assert 0 == run_cli("build", "--out", "two", cwd=root).code
+    assert 0 == run_process("build", "--out", "one", cwd=root).code
+    assert 0 == run_process("build", "--out", "two", cwd=root).code
     assert _tree(root / "one") == _tree(root / "two")
 
 
@@ -65,7 +69,7 @@ def test_generated_files_carry_no_absolute_path(tmp_path: Path) -> None:
 def test_specs_directory_stays_free_of_bytecode(tmp_path: Path) -> None:
     """Loading specs writes no __pycache__ into the user's specs directory."""
     root = _copy_case("quickstart", tmp_path)
-    assert 0 == run_cli("build", cwd=root).code
+    assert 0 == run_process("build", cwd=root).code
     assert [] == sorted(p.name for p in (root / "specs").iterdir() if not p.name.endswith(".py"))
 
 

@@ -42,4 +42,21 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.monitoring-dsl]\nsepcs = ["specs"]\n')
     run = run_cli("build", cwd=tmp_path)
     assert 2 == run.code
-    assert "pyproject.toml:1:1: E007 unknown key 'sepcs' in [tool.monitoring-dsl]; did you mean 'specs'?" in run.stderr
+    assert "pyproject.toml:2:1: E007 unknown key 'sepcs' in [tool.monitoring-dsl]; did you mean 'specs'?" in run.stderr
+
+
+def test_target_and_external_labels_are_read(tmp_path: Path) -> None:
+    """`target_labels` and `external_labels` become settings that every label check sees."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.monitoring-dsl]\ntarget_labels = ["namespace", "pod"]\nexternal_labels = ["cluster"]\n'
+    )
+    settings = load_config(tmp_path).settings
+    assert (("namespace", "pod"), ("cluster",)) == (settings.target_labels, settings.external_labels)
+
+
+def test_bad_label_list_points_at_its_line(tmp_path: Path) -> None:
+    """A label list that is not a list of identifiers is refused at the key's own line."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.monitoring-dsl]\ntarget_labels = "pod"\n')
+    with pytest.raises(ConfigError, match="'target_labels' must be a list of label names") as raised:
+        load_config(tmp_path)
+    assert 5 == raised.value.line

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import collections
 import json
 import textwrap
 import time
@@ -15,7 +14,6 @@ from monitoring_dsl.importers import PlainLoad, load_plain_files, rules_yaml
 from monitoring_dsl.importers.grafana_json import JsonObject, JsonSyntaxError, parse_json
 from monitoring_dsl.model.dashboards import Stat, Table, Target, Text, TimeSeries, Variable
 from monitoring_dsl.model.rules import Alert, Record
-from tests.conftest import REALWORLD
 
 
 @pytest.fixture(autouse=True)
@@ -536,52 +534,3 @@ def test_directory_gives_its_rule_files_and_dashboards() -> None:
     write("plain/notes.txt", "not read")
     result = load_plain_files([Path("plain")], Path.cwd())
     assert ["plain/rules.yml", "plain/sub/api.json"] == [module.source for module in result.project.modules]
-
-
-# --- the real-world corpus ----------------------------------------------------------------------------------
-
-
-def corpus_files() -> list[Path]:
-    patterns = ["rules/**/*.y*ml", "dashboards/**/*.json", "ruletests/**/*.y*ml"]
-    return sorted(path for pattern in patterns for path in REALWORLD.glob(pattern))
-
-
-@pytest.fixture(scope="module")
-def corpus() -> PlainLoad:
-    return load_plain_files(corpus_files(), REALWORLD)
-
-
-def test_corpus_imports_every_rule(corpus: PlainLoad) -> None:
-    """Every rule file imports exactly the alerting and recording rules the manifest counts."""
-    manifest = json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8"))
-    sources = {module.name: module.source for module in corpus.project.modules}
-    counted = collections.Counter((sources[d.module], type(d.obj).__name__) for d in corpus.project.declared)
-    expected = {f["path"]: (f["alerting_rules"], f["recording_rules"]) for f in manifest["rule_files"]}
-    actual = {path: (counted[path, "Alert"], counted[path, "Record"]) for path in expected}
-    assert expected == actual
-
-
-def test_corpus_diagnostics_are_only_the_unit_test_files(corpus: PlainLoad) -> None:
-    """The promtool unit-test files are E009; every rule file and dashboard imports without a diagnostic."""
-    manifest = json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8"))
-    expected = sorted(("E009", test["path"]) for test in manifest["rule_tests"])
-    actual = sorted((d.code, d.location.path) for d in corpus.diagnostics if d.location)
-    assert len(corpus.diagnostics) == len(actual)
-    assert expected == [(code, str(Path(path).resolve().relative_to(REALWORLD))) for code, path in actual]
-
-
-def test_corpus_dashboards_import(corpus: PlainLoad) -> None:
-    """Every dashboard file becomes a dashboard; only the log dashboards, all of whose queries go to Loki, are
-    left without panels."""
-    manifest = json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["dashboards"]) == len(corpus.project.dashboards)
-    empty = [Path(d.location.path).name for d in corpus.project.dashboards if not d.all_panels()]
-    assert 7 == len(empty)
-    assert all("logs" in name for name in empty)
-
-
-def test_parse_json_agrees_with_json_loads_on_the_corpus() -> None:
-    """The line-tracking parser gives the same data as `json.loads` for every real dashboard."""
-    for path in sorted(REALWORLD.glob("dashboards/**/*.json")):
-        text = path.read_text(encoding="utf-8")
-        assert json.loads(text) == parse_json(text), path

@@ -18,7 +18,7 @@ import pytest
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.up import LocalStack, UpError, running
 from monitoring_dsl.writer import write_tree
-from tests.conftest import run_cli, write_specs
+from tests.conftest import run_cli, run_process, write_specs
 
 FAST_STACK = """
 from monitoring_dsl import Alert, Prometheus, Route, Routing, RuleGroup, Webhook
@@ -50,7 +50,7 @@ def _no_process_uses(run_dir: Path) -> bool:
 def test_up_check_starts_and_stops_the_stack(tmp_path: Path, stack_binaries: tuple[str, str]) -> None:
     """`up --check` exits 0 once both servers are ready with the rules loaded, and leaves nothing running."""
     write_specs(tmp_path, {"stack.py": FAST_STACK.format(url="http://127.0.0.1:9/")})
-    run = run_cli("up", "--check", cwd=tmp_path, timeout=90)
+    run = run_process("up", "--check", cwd=tmp_path, timeout=90)
     assert 0 == run.code, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("alertmanager  http://127.0.0.1:")
@@ -63,7 +63,7 @@ def test_up_check_starts_and_stops_the_stack(tmp_path: Path, stack_binaries: tup
 
 def test_up_without_a_stack_is_e030(tmp_path: Path) -> None:
     write_specs(tmp_path, {"a.py": 'from monitoring_dsl import Counter\nc = Counter("jobs_total", "Jobs")\n'})
-    run = run_cli("up", "--check", cwd=tmp_path)
+    run = run_process("up", "--check", cwd=tmp_path)
     assert 2 == run.code
     assert "E030" in run.stderr
 

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors, stack  # noqa: F401 - registers
+from monitoring_dsl.checks import (  # noqa: F401 - registers
+    alerts,
+    dashboards,
+    metrics,
+    promql,
+    rules,
+    ruletests,
+    spec_errors,
+    stack,
+)
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
+from monitoring_dsl.model.metrics import METRIC_NAME_RE
 
 
 def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = ()) -> bool:
@@ -29,10 +39,27 @@ def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collecti
             continue
         ran.add(code)
         found.extend(info.function(ctx))
+    found = _without_follow_ons(ctx, found)
     kept, used = _suppress(ctx, found)
     if selected("E010", select, ignore):
         kept.extend(_unused_suppressions(ctx, used, ran))
     return kept
+
+
+def _without_follow_ons(ctx: CheckContext, found: list[Diagnostic]) -> list[Diagnostic]:
+    """`found` without the findings that an invalid record name (R402) causes in the queries that use it:
+    `job:http-requests:rate5m` parses as a subtraction, whose parts are unknown series. R402 says what to fix."""
+    invalid = [record.name for record in ctx.project.records if not METRIC_NAME_RE.match(record.name)]
+    if not invalid:
+        return found
+
+    def caused(diagnostic_: Diagnostic) -> bool:
+        if diagnostic_.code == "R402" or diagnostic_.code[0] not in "QR":
+            return False
+        expr = getattr(diagnostic_.subject, "expr", None)
+        return isinstance(expr, str) and any(name in expr for name in invalid)
+
+    return [diagnostic_ for diagnostic_ in found if not caused(diagnostic_)]
 
 
 def _enclosing(ctx: CheckContext, subject: object) -> Iterator[object]:
@@ -64,6 +91,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     yield from project.metrics
     yield from project.alerts
     yield from project.records
+    yield from project.rule_tests
     for groups in project.rule_groups_by_module().values():
         yield from groups
     yield from project.services

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -27,6 +27,7 @@ from monitoring_dsl.promql import (
     VariableInfo,
     output_labels,
     parse,
+    references,
     substitute,
 )
 from monitoring_dsl.sources import Sources
@@ -71,8 +72,14 @@ class Catalog:
     (`_total` is a counter, and so on) and checks that need declarations stay quiet.
     """
 
-    def __init__(self, project: Project, inferred: bool = False):
+    def __init__(
+        self,
+        project: Project,
+        inferred: bool = False,
+        attached: Callable[[str], frozenset[str]] = lambda _name: TARGET_LABELS,
+    ):
         self.inferred = inferred
+        self.attached = attached
         self.metrics: dict[str, Metric] = {}
         self.conflicts: list[tuple[Metric, Metric]] = []
         for metric in project.metrics:
@@ -144,8 +151,9 @@ class Catalog:
         return SeriesInfo(name, None, None, inferred=True)
 
     def labels_of(self, name: str) -> LabelSet:
-        """Labels a series can carry: declared labels plus target labels (`le` on buckets, `quantile` on
-        summaries), a record's labels from its expression, None when unknown or open."""
+        """Labels a series can carry: declared labels plus the labels the deployment attaches to the metric
+        (`le` on buckets, `quantile` on summaries), a record's labels from its expression, None when unknown
+        or open."""
         if name in self._labels_cache:
             return self._labels_cache[name]
         result: LabelSet = None
@@ -155,7 +163,7 @@ class Catalog:
         elif isinstance(resolved.metric, Histogram) and not resolved.suffix:
             result = None  # no such series: Q211 says so, label checks would only add noise
         elif resolved.metric is not None:
-            labels = set(resolved.metric.labels) | TARGET_LABELS
+            labels = set(resolved.metric.labels) | self.attached(resolved.metric.name)
             if resolved.suffix == "_bucket":
                 labels.add("le")
             if isinstance(resolved.metric, Summary) and not resolved.suffix and resolved.metric.quantiles:
@@ -228,6 +236,21 @@ def gather_queries(project: Project) -> list[Query]:
     queries: list[Query] = []
     rules: list[Alert | Record] = [*project.alerts, *project.records]
     for rule in rules:
+        if references(rule.expr):
+            # Q215 reports the Grafana reference; the rest of the query is still checked, as Grafana would see it
+            substituted = substitute(rule.expr, {})
+            queries.append(
+                Query(
+                    rule.expr,
+                    substituted.text,
+                    parse(substituted.text),
+                    rule,
+                    None,
+                    rule.location,
+                    substituted.original_offset,
+                )
+            )
+            continue
         queries.append(Query(rule.expr, rule.expr, parse(rule.expr), rule, None, rule.location))
     for dashboard in project.dashboards:
         infos = _variable_infos(dashboard)
@@ -278,10 +301,28 @@ class CheckContext:
     ):
         self.project = project
         self.plain = plain
-        self.catalog = Catalog(project, inferred=plain)
         self.sources = sources or Sources()
         self.settings = settings or Settings()
+        self._attached = (
+            TARGET_LABELS | frozenset(self.settings.target_labels) | frozenset(self.settings.external_labels)
+        )
+        self._job_labels: dict[str, frozenset[str]] = {}
+        for service in project.services:
+            for name in service.metric_names:
+                self._job_labels[name] = self._job_labels.get(name, frozenset()) | service.attached_labels
+        self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)
+
+    def attached_labels(self, metric_name: str) -> frozenset[str]:
+        """Labels the deployment attaches to every series of the metric `metric_name`, beyond its declared ones.
+
+        That is `job` and `instance`, plus `target_labels` (service discovery, relabelling) and
+        `external_labels` of the settings, for every metric alike, plus the `attached_labels` of every `Service`
+        that lists the metric in its `metrics=` (its extra `labels` and the `target_label`s its relabelling
+        writes). This is the one place that answers it; every label check (Q212, Q213, legends, templates)
+        follows.
+        """
+        return self._attached | self._job_labels.get(metric_name, frozenset())
 
     @functools.cached_property
     def parents(self) -> dict[int, object]:

@@ -12,6 +12,15 @@ from typing import Any
 import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
+from monitoring_dsl.checks.grafana_facts import (
+    COLOR_FUNCTION_RE,
+    CSS_COLOR_NAMES,
+    CUSTOM_UNIT_RE,
+    GRAFANA_COLOR_NAMES,
+    GRAFANA_UNIT_IDS,
+    UNIT_WORDS,
+    VARIABLE_QUERY_FUNCTIONS,
+)
 from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
@@ -29,7 +38,7 @@ from monitoring_dsl.model.dashboards import (
     dashboard_uid,
 )
 from monitoring_dsl.model.rules import Record
-from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, selectors, substitute
+from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, references, selectors, substitute
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -1249,7 +1258,7 @@ def _reference(text: str, name: str) -> str:
     return match.group() if match else f"${name}"
 
 
-@check(code="D509", name="undefined-variable", severity=Severity.WARNING)
+@check(code="D509", name="undefined-variable", severity=Severity.ERROR)
 def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel query, variable query or title uses a variable the dashboard does not define.
 
@@ -1257,7 +1266,8 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     (`$__rate_interval`, `$__interval`, `$__range`, `$__from`, `$__to`, `$__dashboard`, `$__user`, `$__org`,
     anything else starting with `__`, and `$timeFilter`) and the `datasource` variable that monitoring-dsl
     adds are always defined. In a plain dashboard JSON a name the file declares elsewhere (an `__inputs`
-    constant) counts as defined.
+    constant) counts as defined. In a query the finding is an error (the query returns nothing); in a
+    title it is a warning.
 
     ## Why is this bad?
     Grafana leaves an unknown `$name` as it is: the query is sent with a literal `$name` in it, and either
@@ -1303,13 +1313,16 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                     fields = _in_query(ctx, query, reference)
                 else:
                     fields = ctx.at(getattr(holder, "location", None), reference)
-                yield diagnostic(
+                found = diagnostic(
                     "D509",
                     f"{reference} in {place}: dashboard {dashboard.title!r} defines no variable {name!r}",
                     help=f"did you mean ${hint}?" if hint else f"add a variable named {name!r} to the dashboard",
                     subject=holder,
                     **fields,
                 )
+                if where.startswith("the title"):
+                    found = attrs.evolve(found, severity=Severity.WARNING)  # a wrong title, not an empty query
+                yield found
 
 
 # --- titles and groupings -------------------------------------------------------------------------------------
@@ -1426,3 +1439,532 @@ def unbounded_grouping(ctx: CheckContext) -> Iterator[Diagnostic]:
 _LIMITED_RE = re.compile(r"(?<![\w:])(?:topk|bottomk|limitk|limit_ratio)\s*\(", re.IGNORECASE)
 # A regex matcher that lists values (`a|b|c`) rather than matching a pattern.
 _BOUNDED_REGEX_RE = re.compile(r"[\w:/.-]+(?:\|[\w:/.-]+)*")
+
+
+# --- variables used as they can be -------------------------------------------------------------------------
+
+_EXACT_MATCHER_RE = re.compile(
+    r"""(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>!=|=)(?!~)\s*(?:"(?P<d>(?:[^"\\]|\\.)*)"|'(?P<s>(?:[^'\\]|\\.)*)')"""
+)
+
+
+def _repeated_by(ctx: CheckContext) -> dict[int, set[str]]:
+    """id(target) -> the variables its panel is repeated by, which hold one value in each repetition.
+
+    A plain dashboard's rows and panel repeats are not imported: any variable the file repeats by counts.
+    """
+    found: dict[int, set[str]] = {}
+    for dashboard in ctx.project.dashboards:
+        everywhere: set[str] = set()
+        if ctx.plain:
+            everywhere = {m.group("name") for m in _REPEAT_RE.finditer(_file_text(ctx, dashboard.location))}
+        for row in dashboard.rows:
+            for panel in row.panels:
+                for target in panel.targets:
+                    found.setdefault(id(target), set()).update({row.repeat} if row.repeat else set())
+        for panel in dashboard.all_panels():
+            for target in panel.targets:
+                found.setdefault(id(target), set()).update(everywhere)
+    return found
+
+
+@check(code="D512", name="exact-match-on-multi-value-variable", severity=Severity.ERROR)
+def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A `=` or `!=` matcher takes its value from a variable that allows several values or "All".
+
+    A variable with `multi=True` or `include_all=True` can stand for more than one value. Grafana then
+    writes a regex alternation into the query, `(a|b)` or the pattern for "All", which only `=~` and `!~`
+    understand. A row repeated by the variable gives each copy one value, so its panels are not reported.
+
+    ## Why is this bad?
+    With two values or "All" selected, `queue="$queue"` asks for a queue literally named `(emails|sms)`:
+    the panel goes empty exactly when the user widens the selection, and `!=` stops filtering anything.
+
+    ## Example
+        variables=[Variable.query("queue", "label_values(jobs_queued, queue)", multi=True)]
+        TimeSeries("Backlog", 'sum(jobs_queued{queue="$queue"})')
+
+    ## Use instead
+        TimeSeries("Backlog", 'sum(jobs_queued{queue=~"$queue"})')
+    """
+    repeated = _repeated_by(ctx)
+    for query in ctx.queries:
+        dashboard = query.dashboard
+        if dashboard is None or query.text == query.original:
+            continue
+        several = {v.name: v for v in dashboard.variables if v.multi or v.include_all}
+        for name in repeated.get(id(query.owner), ()):
+            several.pop(name, None)
+        if not several:
+            continue
+        seen: set[tuple[str, str]] = set()
+        for match in _EXACT_MATCHER_RE.finditer(query.original):
+            value = match.group("d") if match.group("d") is not None else match.group("s") or ""
+            for reference in references(value):
+                variable = several.get(reference.name)
+                if variable is None or (match.group("label"), reference.name) in seen:
+                    continue
+                seen.add((match.group("label"), reference.name))
+                why = "several values" if variable.multi else "All"
+                regex_op = "=~" if match.group("op") == "=" else "!~"
+                fields = _in_query(ctx, query, match.group())
+                if fields["span"] is None:
+                    fields = _in_query(ctx, query, reference.text)
+                yield diagnostic(
+                    "D512",
+                    f"`{match.group('label')}{match.group('op')}` with variable {reference.text}, which can hold {why}:"
+                    " Grafana then sends a regex, and an exact matcher matches no series",
+                    help=f'write `{match.group("label")}{regex_op}"{reference.text}"`'
+                    + (", or make the variable single-valued" if variable.multi else ""),
+                    related=ctx.declared_at("variable declared", variable),
+                    subject=query.owner,
+                    **fields,
+                )
+
+
+@check(code="D514", name="undefined-repeat-variable", severity=Severity.ERROR)
+def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A row or panel is repeated by a variable the dashboard does not define.
+
+    Specs repeat rows (`Row(repeat=...)`); in plain dashboard JSON every `"repeat"` of a row or panel is
+    checked.
+
+    ## Why is this bad?
+    Grafana repeats the row once per value of the variable; with no such variable the row is shown once,
+    with the `$name` in its title and queries left as they are, so the per-value view never appears.
+
+    ## Example
+        Dashboard("API", variables=[Variable.query("endpoint", ...)],
+                  rows=[Row("Endpoint $endpoint", [...], repeat="endpiont")])
+
+    ## Use instead
+        Dashboard("API", variables=[Variable.query("endpoint", ...)],
+                  rows=[Row("Endpoint $endpoint", [...], repeat="endpoint")])
+    """
+    for dashboard in ctx.project.dashboards:
+        defined = {variable.name for variable in dashboard.variables}
+        for row in dashboard.rows:
+            if not row.repeat or row.repeat in defined:
+                continue
+            hint = nearest(row.repeat, defined)
+            yield diagnostic(
+                "D514",
+                f"row {row.title!r} is repeated by variable {row.repeat!r}, which dashboard {dashboard.title!r}"
+                " does not define",
+                help=f"did you mean {hint!r}?"
+                if hint
+                else f"add Variable.query({row.repeat!r}, ...) to the dashboard, or remove repeat=",
+                subject=row,
+                **ctx.at(row.location, row.repeat),
+            )
+        if ctx.plain and dashboard.location is not None:
+            yield from _undefined_json_repeats(ctx, dashboard, defined)
+
+
+def _undefined_json_repeats(ctx: CheckContext, dashboard: Dashboard, defined: set[str]) -> Iterator[Diagnostic]:
+    """D514 for the `"repeat": "name"` keys of a plain dashboard JSON, whose rows and repeats are not imported."""
+    raw = _file_text(ctx, dashboard.location)
+    for match in _REPEAT_RE.finditer(raw):
+        name = match.group("name")
+        if name in defined:
+            continue
+        hint = nearest(name, defined)
+        line = raw.count("\n", 0, match.start()) + 1
+        yield diagnostic(
+            "D514",
+            f"a row or panel of dashboard {dashboard.title!r} is repeated by variable {name!r}, which it does not"
+            " define",
+            help=f"did you mean {hint!r}?" if hint else f"define a variable named {name!r}, or remove the repeat",
+            subject=dashboard,
+            **ctx.at(SourceLocation(dashboard.location.path, line), name),
+        )
+
+
+_FUNCTION_CALL_RE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*\((?P<args>.*)\)\s*$", re.S)
+
+
+def _top_level_arguments(text: str) -> list[str] | None:
+    """The comma-separated arguments of a call, respecting brackets and quotes; None when they do not
+    balance (Q200 reports the PromQL inside)."""
+    arguments: list[str] = []
+    depth = 0
+    quote = ""
+    current = ""
+    for char in text:
+        if quote:
+            current += char
+            if char == quote:
+                quote = ""
+            continue
+        if char in "\"'`":
+            quote = char
+        elif char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            arguments.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if depth != 0 or quote:
+        return None
+    if current.strip() or arguments:
+        arguments.append(current.strip())
+    return arguments
+
+
+def _variable_query_problem(definition: str, plain: bool) -> tuple[str, str, str] | None:
+    """(what is wrong, how to fix it, the text to point at) for a Prometheus variable query, or None."""
+    match = _FUNCTION_CALL_RE.match(definition)
+    if match is None:
+        return None  # a series selector: Grafana lists the matching series
+    name = match.group("name")
+    if name not in VARIABLE_QUERY_FUNCTIONS:
+        hint = nearest(name, VARIABLE_QUERY_FUNCTIONS)
+        if plain and hint is None:
+            return None  # another data source's function (CloudWatch's regions(), say)
+        known = ", ".join(f"{f}()" for f in VARIABLE_QUERY_FUNCTIONS)
+        return (
+            f"`{name}()` is not a function of Grafana's Prometheus variable queries",
+            (f"did you mean `{hint}()`? " if hint else "") + f"the functions are {known}",
+            name,
+        )
+    arguments = _top_level_arguments(match.group("args"))
+    if arguments is None:
+        return None
+    low, high = VARIABLE_QUERY_FUNCTIONS[name]
+    if not low <= len(arguments) <= high or any(not argument for argument in arguments):
+        shapes = {
+            "label_names": "label_names() or label_names(metric{...})",
+            "label_values": "label_values(label) or label_values(metric{...}, label)",
+            "metrics": "metrics(regex)",
+            "query_result": "query_result(promql)",
+        }
+        count = "no argument" if not arguments else f"{len(arguments)} arguments"
+        return f"`{name}()` given {count}", f"write {shapes[name]}", name
+    if name == "label_values":
+        label = arguments[-1]
+        if not re.fullmatch(r"[A-Za-z_]\w*|\$\{?\w+\}?", label):
+            return (
+                f"`label_values()` takes a label name last, not {label!r}",
+                "write label_values(metric{...}, label)",
+                label,
+            )
+    return None
+
+
+@check(code="D515", name="invalid-variable-query", severity=Severity.ERROR)
+def invalid_variable_query(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A query variable's definition calls a function Grafana does not have, or gives it wrong arguments.
+
+    Grafana's Prometheus variable queries are `label_names()` (optionally with a series selector),
+    `label_values(label)` and `label_values(metric{...}, label)`, `metrics(regex)` and `query_result(promql)`;
+    anything else that is not a function call is taken as a series selector. In plain dashboards, which may
+    use other data sources, only a name close to one of these is reported.
+
+    ## Why is this bad?
+    Grafana sends the misspelt call to Prometheus as a series selector, which fails: the variable has no
+    values, and every panel filtered by it is empty.
+
+    ## Example
+        Variable.query("queue", "label_value(jobs_queued, queue)")
+
+    ## Use instead
+        Variable.query("queue", "label_values(jobs_queued, queue)")
+    """
+    for dashboard in ctx.project.dashboards:
+        for variable in dashboard.variables:
+            if variable.kind != "query" or not variable.definition.strip():
+                continue
+            problem = _variable_query_problem(variable.definition, ctx.plain)
+            if problem is None:
+                continue
+            what, fix, needle = problem
+            yield diagnostic(
+                "D515",
+                f"variable {variable.name!r}: {what}",
+                help=fix,
+                subject=variable,
+                **ctx.at(variable.location, needle),
+            )
+
+
+# --- legends and data links ------------------------------------------------------------------------------
+
+_LEGEND_LABEL_RE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
+_FIELD_LABEL_RE = re.compile(r"\$\{__field\.labels\.([A-Za-z_]\w*)\}")
+_DATA_FIELD_RE = re.compile(r"\$\{__data\.fields\.([A-Za-z_]\w*)(?::\w+)?\}")
+_NOT_LABEL_FIELDS = frozenset({"Time", "Value", "Metric", "__name__"})
+
+
+@check(code="D516", name="label-not-in-panel-result", severity=Severity.WARNING)
+def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A legend or data link reads a label that the panel's query result does not carry.
+
+    Legends (`{{endpoint}}`) are checked against their own query, data links (`${__field.labels.endpoint}`,
+    `${__data.fields.endpoint}`) against every shown query of the panel. The labels a query returns are worked
+    out as for alerts: `sum by (endpoint)` keeps `endpoint` only, a selector keeps the metric's declared labels,
+    `job`, `instance` and the declared target labels. A query whose labels cannot be known is not checked;
+    in plain dashboards, which have no catalog, only labels an aggregation keeps are known.
+
+    ## Why is this bad?
+    Grafana prints an empty legend for every series, so the lines cannot be told apart, and a drill-down link
+    opens the next dashboard with an empty filter.
+
+    ## Example
+        TimeSeries("Jobs", Target("sum by (queue) (rate(jobs_done_total[$__rate_interval]))",
+                                  legend="{{jobtype}}"))
+
+    ## Use instead
+        TimeSeries("Jobs", Target("sum by (queue, jobtype) (rate(jobs_done_total[$__rate_interval]))",
+                                  legend="{{jobtype}}"))
+    """
+    queries = _target_queries(ctx)
+    # Without a catalog only what aggregations keep is known: a bare selector may carry any label.
+    labels_of = ctx.catalog.labels_of if not ctx.plain else (lambda _name: None)
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            union: set[str] | None = set()
+            for target in panel.targets:
+                query = queries.get(id(target))
+                labels = (
+                    output_labels(query.parsed, labels_of) if query is not None and query.parsed is not None else None
+                )
+                if labels is None or any(label.startswith(PLACEHOLDER_PREFIX) for label in labels):
+                    union = None
+                    continue
+                if union is not None and not target.hide:
+                    union |= labels
+                for written, label in dict.fromkeys(
+                    (m.group(), m.group(1)) for m in _LEGEND_LABEL_RE.finditer(target.legend or "")
+                ):
+                    if label in labels or label in _NOT_LABEL_FIELDS:
+                        continue
+                    yield diagnostic(
+                        "D516",
+                        f"legend {target.legend!r} of panel {panel.title!r} reads label `{label}`, which its query"
+                        f" does not return (it returns {_label_list(labels)})",
+                        help=_missing_label_help(label, labels),
+                        subject=target,
+                        **ctx.at(target.location, written),
+                    )
+            if not union:
+                continue
+            for link in panel.data_links:
+                for text in _link_texts(link):
+                    found = _FIELD_LABEL_RE.findall(text) + _DATA_FIELD_RE.findall(text)
+                    for label in dict.fromkeys(found):
+                        if label in union or label in _NOT_LABEL_FIELDS or label.startswith("Value"):
+                            continue
+                        yield diagnostic(
+                            "D516",
+                            f"data link {link.title!r} of panel {panel.title!r} reads label `{label}`, which the"
+                            f" panel's queries do not return (they return {_label_list(frozenset(union))})",
+                            help=_missing_label_help(label, frozenset(union)),
+                            subject=panel,
+                            **ctx.at(link.location, label),
+                        )
+
+
+def _label_list(labels: frozenset[str]) -> str:
+    return "{" + ", ".join(sorted(labels)) + "}" if labels else "no labels"
+
+
+def _missing_label_help(label: str, labels: frozenset[str]) -> str:
+    hint = nearest(label, sorted(labels))
+    if hint:
+        return f"did you mean `{hint}`?"
+    return f"keep the label in the query (`sum by (..., {label})`), or read one it returns"
+
+
+# --- layout, thresholds and colours ------------------------------------------------------------------------
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+@check(code="D517", name="overlapping-panels", severity=Severity.WARNING)
+def overlapping_panels(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Two panels of the same row (or of a dashboard without rows) have `grid_pos` rectangles that overlap.
+
+    `grid_pos=(x, y, w, h)` places a panel on the 24-column grid, `y` counted from the top of its row.
+    Panels without `grid_pos` are placed around the others and never overlap. Plain dashboard JSON is not
+    checked: its rows are not imported, so which panels share a row is not known.
+
+    ## Why is this bad?
+    Grafana cannot draw two panels in one place: it pushes one of them down, so the dashboard does not look
+    as declared, and which panel moves depends on their order.
+
+    ## Example
+        Row("Traffic", [Stat("Up", "min(up)", grid_pos=(0, 0, 12, 4)),
+                        Stat("Targets", "count(up)", grid_pos=(6, 0, 12, 4))])
+
+    ## Use instead
+        Row("Traffic", [Stat("Up", "min(up)", grid_pos=(0, 0, 12, 4)),
+                        Stat("Targets", "count(up)", grid_pos=(12, 0, 12, 4))])
+    """
+    if ctx.plain:
+        return
+    for dashboard in ctx.project.dashboards:
+        sections = [row.panels for row in dashboard.rows] if dashboard.rows else [dashboard.panels]
+        for panels in sections:
+            placed = [panel for panel in panels if panel.grid_pos is not None]
+            for index, panel in enumerate(placed):
+                other = next((p for p in placed[:index] if _overlap(p.grid_pos, panel.grid_pos)), None)  # type: ignore[arg-type]
+                if other is None:
+                    continue
+                yield diagnostic(
+                    "D517",
+                    f"panel {panel.title!r} at grid_pos={panel.grid_pos} overlaps panel {other.title!r}"
+                    f" at grid_pos={other.grid_pos}",
+                    help="move one of them: x + w of the left panel must not exceed the right panel's x, or "
+                    "y + h of the upper the lower's y",
+                    related=ctx.declared_at("the other panel", other),
+                    subject=panel,
+                    **ctx.at(panel.location, "grid_pos"),
+                )
+
+
+@check(code="D518", name="threshold-order", severity=Severity.WARNING)
+def threshold_order(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel's thresholds are not in ascending order, or a step without a value is not the first.
+
+    The first `Threshold` is the base colour and has no value; every later one starts at its value, which
+    must be higher than the one before.
+
+    ## Why is this bad?
+    Grafana applies the steps in the order given: a value past a lower step that comes later is coloured
+    by the wrong step, so a critical value shows green.
+
+    ## Example
+        thresholds=[Threshold("green"), Threshold("red", 0.9), Threshold("orange", 0.8)]
+
+    ## Use instead
+        thresholds=[Threshold("green"), Threshold("orange", 0.8), Threshold("red", 0.9)]
+    """
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            previous: float | None = None
+            for index, threshold in enumerate(panel.thresholds):
+                problem = None
+                if threshold.value is None:
+                    if index > 0:
+                        problem = f"threshold {threshold.color!r} has no value but is not the first step"
+                elif previous is not None and threshold.value < previous:
+                    problem = (
+                        f"threshold {threshold.color!r} at {threshold.value:g} comes after a step at {previous:g}:"
+                        " steps must be in ascending order"
+                    )
+                elif previous is not None and threshold.value == previous:
+                    problem = (
+                        f"threshold {threshold.color!r} at {threshold.value:g} has the value of the step before it,"
+                        " which therefore never shows"
+                    )
+                if threshold.value is not None:
+                    previous = threshold.value if previous is None else max(previous, threshold.value)
+                if problem is None:
+                    continue
+                yield diagnostic(
+                    "D518",
+                    f"panel {panel.title!r}: {problem}",
+                    help="list the base colour first without a value, then the steps from lowest to highest value",
+                    subject=panel,
+                    **ctx.at(threshold.location or panel.location, threshold.color),
+                )
+
+
+def _known_color(color: str) -> bool:
+    lowered = color.strip().lower()
+    return lowered in GRAFANA_COLOR_NAMES or lowered in CSS_COLOR_NAMES or bool(COLOR_FUNCTION_RE.match(lowered))
+
+
+@check(code="D519", name="unknown-color", severity=Severity.WARNING)
+def unknown_color(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A threshold colour that is neither one of Grafana's colour names, a CSS colour name nor a colour value.
+
+    Grafana's names are `green`, `red`, `orange`, `yellow`, `blue`, `purple` with an optional shade
+    (`dark-red`, `semi-dark-green`, `light-blue`, `super-light-orange`), `text` and `transparent`; colour
+    values are `#rgb`, `#rrggbb`, `#rrggbbaa`, `rgb(...)`, `rgba(...)`, `hsl(...)`.
+
+    ## Why is this bad?
+    Grafana cannot draw an unknown colour: the step is shown in a default colour, so a warning level looks
+    like every other.
+
+    ## Example
+        thresholds=[Threshold("green"), Threshold("amber", 0.8)]
+
+    ## Use instead
+        thresholds=[Threshold("green"), Threshold("orange", 0.8)]
+    """
+    names = sorted(GRAFANA_COLOR_NAMES)
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            for threshold in panel.thresholds:
+                if _known_color(threshold.color):
+                    continue
+                hint = nearest(threshold.color.lower(), names)
+                yield diagnostic(
+                    "D519",
+                    f"panel {panel.title!r}: threshold colour {threshold.color!r} is not a colour Grafana knows",
+                    help=(f"did you mean {hint!r}? " if hint else "")
+                    + "use a Grafana colour name (green, orange, red, dark-red...) or a value such as '#e02f44'",
+                    subject=panel,
+                    **ctx.at(threshold.location or panel.location, threshold.color),
+                )
+
+
+# --- units ---------------------------------------------------------------------------------------------------
+
+
+def _unit_suggestion(unit: str) -> str | None:
+    lowered = unit.strip().lower()
+    if lowered in UNIT_WORDS:
+        return UNIT_WORDS[lowered]
+    by_lower = {known.lower(): known for known in GRAFANA_UNIT_IDS}
+    if lowered in by_lower:
+        return by_lower[lowered]
+    if lowered.endswith("s") and lowered[:-1] in UNIT_WORDS:
+        return UNIT_WORDS[lowered[:-1]]
+    return nearest(unit, sorted(GRAFANA_UNIT_IDS)) if len(unit) >= 4 else None
+
+
+@check(code="D513", name="unknown-grafana-unit", severity=Severity.WARNING)
+def unknown_grafana_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A panel's `unit=` is not one of Grafana's unit ids.
+
+    Grafana's ids are short and exact: `s`, `ms`, `bytes`, `percent`, `percentunit`, `reqps`, `short`...
+    (`monitoring-dsl explain D513` lists the common ones; Grafana's unit picker shows them all). Custom
+    units written as Grafana spells them (`suffix:jobs`, `si:B`, `currency:CHF`) are accepted. In plain
+    dashboard JSON, where a unit Grafana does not know is often a deliberate suffix ("/ sec"), only a word
+    that names a Grafana unit ("seconds", "Percent") is reported.
+
+    ## Why is this bad?
+    Grafana prints an unknown unit verbatim after the raw number: `unit="seconds"` shows `0.25 seconds`
+    instead of `250 ms`, never scales to minutes or hours, and the unit checks (D505, D506) cannot help.
+
+    ## Example
+        TimeSeries("p95 latency", latency.quantile(0.95), unit="seconds")
+
+    ## Use instead
+        TimeSeries("p95 latency", latency.quantile(0.95), unit="s")
+    """
+    for dashboard in ctx.project.dashboards:
+        for panel in dashboard.all_panels():
+            unit = panel.unit
+            if not unit or unit in GRAFANA_UNIT_IDS or CUSTOM_UNIT_RE.match(unit) or isinstance(panel, Text):
+                continue
+            hint = _unit_suggestion(unit)
+            if ctx.plain and (hint is None or hint == nearest(unit, sorted(GRAFANA_UNIT_IDS))):
+                continue  # a custom suffix such as "/ sec", which Grafana prints as written
+            yield diagnostic(
+                "D513",
+                f'panel {panel.title!r} has unit "{unit}", which is not a Grafana unit id',
+                help=(f'did you mean "{hint}"? ' if hint else "")
+                + 'for a unit Grafana does not have, write "suffix:<text>"',
+                subject=panel,
+                **_unit_location(ctx, panel),
+            )

@@ -12,12 +12,19 @@ from pathlib import Path
 from monitoring_dsl.checks import REGISTRY
 from monitoring_dsl.checks.registry import FAMILIES, CheckInfo
 
+# codes documented outside the check run, by the module that documents them, when not the loader's kind
+_EMITTED_BY = {"monitoring_dsl.checks.ruletests": "`monitoring-dsl test`"}
+
 
 def page(info: CheckInfo) -> str:
     """One check's page: title, severity, who emits it, then its docstring."""
     lines = info.doc.strip().splitlines()
     body = "\n".join(lines[1:]).strip()
-    emitted = "the checker" if info.function is not None else "the loader, configuration or writer"
+    emitted = (
+        "the checker"
+        if info.function is not None
+        else _EMITTED_BY.get(info.module, "the loader, configuration or writer")
+    )
     return (
         f"# {info.code} {info.name}\n\n"
         f"**{lines[0] if lines else info.name}**\n\n"

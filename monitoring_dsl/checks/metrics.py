@@ -298,7 +298,8 @@ def reserved_label_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric declares a label that Prometheus or the client library reserves.
 
     `le` belongs to histogram buckets and `quantile` to summary quantiles; names starting with `__` are
-    Prometheus's own; `job` and `instance` are the target labels that every scrape attaches.
+    Prometheus's own; `job` and `instance` are the target labels that every scrape attaches, and so are the
+    `target_labels` and `external_labels` declared in `[tool.monitoring-dsl]`.
 
     ## Why is this bad?
     prometheus_client refuses `le` on a histogram, `quantile` on a summary and `__` names; elsewhere `le`
@@ -313,14 +314,15 @@ def reserved_label_name(ctx: CheckContext) -> Iterator[Diagnostic]:
         latency = Histogram("task_duration_seconds", "Task duration", labels=["task"])
     """
     for metric in _metrics(ctx):
+        attached = ctx.attached_labels(metric.name)
         for label in metric.labels:
-            reason = _reserved_label(label)
+            reason = _reserved_label(label) or _attached_label(ctx, label, attached)
             if reason is None:
                 continue
             yield diagnostic(
                 "M106",
                 f"metric `{metric.name}` declares label `{label}`, {reason}",
-                help=_RESERVED_LABEL_HELP.get(label, "rename the label"),
+                help=_RESERVED_LABEL_HELP.get(label, f"rename the label (e.g. `{metric.name.split('_')[0]}_{label}`)"),
                 subject=metric,
                 **_quoted(ctx, metric.location, label),
             )
@@ -332,6 +334,14 @@ _RESERVED_LABEL_HELP = {
     "job": "rename it (e.g. `task` or `service`); `job` comes from the scrape configuration",
     "instance": "rename it (e.g. `node` or `replica`); `instance` comes from the scrape configuration",
 }
+
+
+def _attached_label(ctx: CheckContext, label: str, attached: frozenset[str]) -> str | None:
+    if label not in attached:
+        return None
+    if label in ctx.settings.external_labels and label not in ctx.settings.target_labels:
+        return "which is also an external label: the series keeps its own value, and the external one is lost"
+    return "which the deployment attaches (target_labels): the exposed label is renamed to `exported_" + label + "`"
 
 
 def _reserved_label(label: str) -> str | None:

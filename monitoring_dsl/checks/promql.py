@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from monitoring_dsl.checks.alerts import _at as rule_fields  # the YAML-aware locator of rule fields
 from monitoring_dsl.checks.context import CheckContext, Query, SeriesInfo, owner_kind, variable_query
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
@@ -19,6 +20,7 @@ from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     FeatureUse,
     Parsed,
+    Reference,
     SeriesUse,
     Step,
     SyntaxProblem,
@@ -28,6 +30,7 @@ from monitoring_dsl.promql import (
     groupings,
     parse,
     range_arguments,
+    references,
     selectors,
     series_uses,
     top_aggregation,
@@ -74,6 +77,82 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
             subject=query.owner,
             **fields,
         )
+
+
+_DURATION_MACROS = {"__rate_interval", "__interval", "__range", "__rate_interval_ms", "__interval_ms"}
+
+
+def _rule_reference_help(reference: Reference) -> str:
+    if reference.name in _DURATION_MACROS or (reference.macro and not reference.quoted):
+        return (
+            f"Prometheus evaluates rules itself and never substitutes Grafana's {reference.text}:"
+            " write a fixed window such as [5m] (at least four scrape intervals)"
+        )
+    if reference.macro:
+        return f"Prometheus evaluates rules itself and never substitutes Grafana's {reference.text}: write the value"
+    if reference.quoted:
+        return (
+            f'rules have no dashboard variables: write the label value itself (e.g. "payments" for {reference.text}),'
+            " or drop the matcher and aggregate `by` that label to get one series per value"
+        )
+    return (
+        f"rules have no dashboard variables: write what {reference.text} stands for (a window such as [5m], a number)"
+    )
+
+
+@check(code="Q215", name="grafana-variable-in-rule", severity=Severity.ERROR)
+def grafana_variable_in_rule(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """An alert or recording rule's expression holds a Grafana variable or macro.
+
+    `$queue`, `${queue}`, `[[queue]]` and Grafana's macros (`$__rate_interval`, `$__interval`, `$__range`)
+    mean something only in a dashboard, where Grafana replaces them before sending the query. A query helper
+    given a variable (`requests.rate(endpoint="$endpoint")`) writes one into the expression too.
+
+    ## Why is this bad?
+    Prometheus evaluates rules itself and substitutes nothing. `{queue=~"$queue"}` looks for the literal value
+    `$queue`, matches no series, and the alert stays inactive forever, while `promtool check rules` accepts
+    it; `[$__rate_interval]` is not a duration, so Prometheus refuses the whole rule file.
+
+    ## Example
+        Alert("QueueBacklog", 'sum(jobs_queued{queue=~"$queue"}) > 100', ...)
+        Alert("Errors", "sum(rate(http_errors_total[$__rate_interval])) > 1", ...)
+
+    ## Use instead
+        Alert("QueueBacklog", "sum by (queue) (jobs_queued) > 100", ...)
+        Alert("Errors", "sum(rate(http_errors_total[5m])) > 1", ...)
+    """
+    for query in ctx.queries:
+        if not isinstance(query.owner, (Alert, Record)):
+            continue
+        seen: set[str] = set()
+        for reference in references(query.original):
+            if reference.text in seen:
+                continue
+            seen.add(reference.text)
+            fields = ctx.in_query(query, reference.text)
+            help_ = _rule_reference_help(reference)
+            plain_file = query.location is not None and not query.location.path.endswith(".py")
+            if fields["span"] is None and plain_file:
+                fields = rule_fields(ctx, query.owner, "expr", reference.text)  # type: ignore[arg-type]
+            elif fields["span"] is None:
+                # built by a helper: the reference is in an argument of the statement, such as endpoint="$x"
+                found = ctx.at(query.location, reference.text)
+                if found["span"] is not None:
+                    fields = found
+                elif reference.name in _DURATION_MACROS:
+                    help_ = (
+                        f"the query helpers (rate(), quantile(), mean()) write [{reference.text}] unless given a"
+                        ' window, which suits panels only: in a rule pass one, e.g. requests.rate(window="5m")'
+                    )
+            yield diagnostic(
+                "Q215",
+                f"{reference.text} in {owner_kind(query.owner)}: rules are evaluated by Prometheus, which does not"
+                " substitute Grafana variables or macros"
+                + (", so the selector matches nothing" if reference.quoted and not reference.macro else ""),
+                help=help_,
+                subject=query.owner,
+                **fields,
+            )
 
 
 def _named_selectors(query: Query) -> Iterator[str]:
@@ -184,10 +263,23 @@ def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
+# Labels that service discovery, relabelling or external_labels commonly attach to every series.
+DEPLOYMENT_LABELS = frozenset(
+    {"namespace", "pod", "container", "node", "service", "cluster", "region", "zone", "env", "environment"}
+    | {"datacenter", "dc", "replica", "prometheus", "tenant", "team", "app", "host", "hostname", "pod_name"}
+)
+
+
 def _label_hint(label: str, available: frozenset[str]) -> str:
     hint = nearest(label, sorted(available))
     known = ", ".join(sorted(available)) or "none"
-    return (f"did you mean `{hint}`? " if hint else "") + f"labels available: {known}"
+    text = (f"did you mean `{hint}`? " if hint else "") + f"labels available: {known}"
+    if hint is None and label in DEPLOYMENT_LABELS:
+        text += (
+            f"; if your deployment attaches `{label}` (service discovery, relabelling, external labels), declare"
+            f' it in pyproject.toml: [tool.monitoring-dsl] target_labels = ["{label}"]'
+        )
+    return text
 
 
 @check(code="Q212", name="unknown-label", severity=Severity.ERROR, needs_catalog=True)
@@ -195,8 +287,9 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label matcher names a label the metric does not have.
 
     So does the label of a `label_values(metric, label)` variable. A metric carries its declared labels
-    plus the target labels `job` and `instance`; `_bucket` series also carry `le`. A recording rule carries
-    the labels its expression keeps.
+    plus the target labels `job` and `instance` and the labels the deployment attaches, declared as
+    `target_labels` and `external_labels` in `[tool.monitoring-dsl]`; `_bucket` series also carry `le`.
+    A recording rule carries the labels its expression keeps.
 
     ## Why is this bad?
     `http_requests_total{statuscode="500"}` matches nothing when the label is `status`: the panel is empty
@@ -251,6 +344,9 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
 @check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR, needs_catalog=True)
 def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `by (...)` or `without (...)` clause names a label that the aggregated series do not carry.
+
+    The labels a series carries are counted as for Q212: declared labels, `job`, `instance`, and the
+    `target_labels` and `external_labels` of `[tool.monitoring-dsl]`.
 
     ## Why is this bad?
     `sum by (endpiont)` silently sums everything into one series with an empty label, so a per-endpoint
@@ -489,14 +585,15 @@ def _bucket_info(ctx: CheckContext, name: str | None) -> SeriesInfo | None:
     return info if info.suffix == "_bucket" and info.kind == "histogram" else None
 
 
-@check(code="Q203", name="histogram-quantile-shape", severity=Severity.WARNING)
+@check(code="Q203", name="histogram-quantile-shape", severity=Severity.ERROR)
 def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
     """histogram_quantile() over buckets that are not rated, or whose aggregation drops `le`.
 
     The second argument must be the rate (or increase) of `_bucket` series, and any aggregation between
     them must keep the `le` label: `sum by (le)`, `sum by (le, endpoint)`, `sum without (instance)`. The
     quantile itself must lie between 0 and 1. Native histograms (a series without `_bucket`) and recording
-    rules are not checked.
+    rules are not checked. Dropping `le` is an error, since the query can only return nothing; a missing
+    rate or a quantile outside 0-1 is a warning.
 
     ## Why is this bad?
     Without rate() the buckets hold counts since the process started, so the "p95" describes the whole
@@ -515,6 +612,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
         if query.parsed is None:
             continue
         calls: dict[int, tuple[Step, list[str], list[str]]] = {}  # node -> (call, problems, series)
+        empty: set[int] = set()  # calls that can only return nothing
         for use in series_uses(query.parsed):
             for index, step in enumerate(use.path):
                 if step.kind != "call" or step.name != "histogram_quantile":
@@ -531,6 +629,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                     problems.append("without rate() or increase(): the buckets count since the process started")
                 for dropping in (s for s in below if _drops_le(s)):
                     problems.append(f"`{dropping.describe()}` drops the `le` label the quantile is computed from")
+                    empty.add(step.node)
         for call, problems, names in calls.values():
             if call.number is not None and not 0 <= call.number <= 1:
                 problems.append(f"the quantile {call.number:g} is not between 0 and 1")
@@ -538,7 +637,7 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             series = ", ".join(f"`{name}`" for name in dict.fromkeys(names)) or "its argument"
             name = names[0] if names else "x_bucket"
-            yield diagnostic(
+            found = diagnostic(
                 "Q203",
                 f"histogram_quantile() over {series}: {'; '.join(dict.fromkeys(problems))}"
                 f" (in {owner_kind(query.owner)})",
@@ -546,6 +645,9 @@ def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=query.owner,
                 **ctx.in_query(query, "histogram_quantile("),
             )
+            if call.node not in empty:
+                found = attrs.evolve(found, severity=Severity.WARNING)  # wrong, but not empty
+            yield found
 
 
 def _quantile_series(ctx: CheckContext, use: SeriesUse) -> SeriesInfo | None:
@@ -862,7 +964,7 @@ def _side(series: tuple[str, ...], labels: frozenset[str]) -> str:
     return f"{names} with labels {_label_list(labels)}"
 
 
-@check(code="Q208", name="vector-matching-mismatch", severity=Severity.WARNING)
+@check(code="Q208", name="vector-matching-mismatch", severity=Severity.ERROR)
 def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A binary operator between two vectors whose label sets differ, without `on` or `ignoring`.
 
@@ -870,6 +972,9 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     their labels are equal. The check compares the labels each side can carry (declared labels, target
     labels, what `by` clauses keep) and stays quiet when either side's labels are unknown, when a side is a
     scalar or `vector(...)`, and for `or`, which is meant to join different series.
+
+    The finding is an error, since the result can only be empty, except for `unless`, which then removes
+    nothing: a warning.
 
     ## Why is this bad?
     The result is empty: an alert that can never fire, a panel with no data. With `and` nothing is kept;
@@ -903,7 +1008,7 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
                 operation.op, "the result is empty"
             )
             shared = lhs & rhs
-            yield diagnostic(
+            found = diagnostic(
                 "Q208",
                 f"`{operation.op}` between {_side(operation.lhs_series, lhs)} and {_side(operation.rhs_series, rhs)}:"
                 f" without on() or ignoring() no series match, so {outcome} (in {owner_kind(query.owner)})",
@@ -915,6 +1020,9 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=query.owner,
                 **ctx.in_query(query, f" {operation.op} " if operation.op.isalpha() else operation.op),
             )
+            if operation.op == "unless":
+                found = attrs.evolve(found, severity=Severity.WARNING)  # removes nothing: wrong, not empty
+            yield found
 
 
 _REGEX_META = set("\\.+*?()[]{}|^$")
@@ -956,14 +1064,15 @@ def _regex_problem(op: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-@check(code="Q209", name="redundant-regex-matcher", severity=Severity.WARNING)
+@check(code="Q209", name="redundant-regex-matcher", severity=Severity.ERROR)
 def redundant_regex_matcher(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A regex label matcher that needs no regex, is anchored by hand, or matches everything.
 
     `label=~"value"` without regex characters is `label="value"`; Prometheus anchors every regex matcher,
     so `^` and `$` add nothing; `label=~".*"` matches every value and a missing label, and `label!~".*"`
     matches nothing. `label=~".+"` is not flagged: it requires the label to be present. Matchers whose value
-    comes from a Grafana variable (`=~"$endpoint"`) need the regex and are not flagged.
+    comes from a Grafana variable (`=~"$endpoint"`) need the regex and are not flagged. A negated
+    match-all, which selects nothing, is an error; the others are warnings.
 
     ## Why is this bad?
     A regex that is not needed hides what the query means and costs a regex evaluation per series. Hand
@@ -995,13 +1104,16 @@ def redundant_regex_matcher(ctx: CheckContext) -> Iterator[Diagnostic]:
                 what, instead = problem
                 if matcher.label == "__name__" and matcher.op == "=~" and instead.startswith("write"):
                     instead = f"write the metric name itself: `{matcher.value.strip('^$')}{{...}}`"
-                yield diagnostic(
+                found = diagnostic(
                     "Q209",
                     f'`{matcher.label}{matcher.op}"{matcher.value}"` {what} (in {owner_kind(query.owner)})',
                     help=instead,
                     subject=query.owner,
                     **ctx.in_query(query, matcher.label + matcher.op),
                 )
+                if not what.endswith("selects nothing"):
+                    found = attrs.evolve(found, severity=Severity.WARNING)  # redundant, not empty
+                yield found
 
 
 # --- The target Prometheus version ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+import attrs
+
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
@@ -248,14 +250,16 @@ def record_shadows_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="R405", name="undefined-record", severity=Severity.WARNING)
+@check(code="R405", name="undefined-record", severity=Severity.ERROR)
 def undefined_record(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query names a series that looks like a recording rule (it contains ':') that no record defines.
 
     Metric names never contain colons by convention, so such a name is a recording rule's: one defined
     in a rule file that is not part of this run, or a typo. Plain rule files and dashboards linted in one
     run see each other's records; when the plain files of a run define no recording rule at all (only
-    dashboards, say), there is nothing to check against and nothing is reported.
+    dashboards, say), there is nothing to check against and nothing is reported. The finding is an error,
+    except in plain files for a name that is not a near miss of a record they define: that record may
+    live in a rule file outside the run, so it is a warning.
 
     ## Why is this bad?
     A series nobody records does not exist: the panel stays empty and the alert never fires, silently.
@@ -283,7 +287,7 @@ def undefined_record(ctx: CheckContext) -> Iterator[Diagnostic]:
             if names is None:
                 names = sorted(ctx.catalog.records)
             hint = _typo_of(name, names)
-            yield diagnostic(
+            found = diagnostic(
                 "R405",
                 f"no recording rule {where} defines `{name}` (in {owner_kind(query.owner)})",
                 help=(
@@ -296,6 +300,9 @@ def undefined_record(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=query.owner,
                 **ctx.in_query(query, name),
             )
+            if ctx.plain and hint is None:
+                found = attrs.evolve(found, severity=Severity.WARNING)  # may be recorded outside the run
+            yield found
 
 
 def _typo_of(name: str, names: list[str]) -> str | None:

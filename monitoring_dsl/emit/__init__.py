@@ -7,17 +7,22 @@ from monitoring_dsl.emit.compose import compose
 from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.prometheus_config import prometheus_config
 from monitoring_dsl.emit.provisioning import dashboard_providers, datasources
+from monitoring_dsl.emit.rule_tests import test_file
 from monitoring_dsl.emit.rules import rule_file
 from monitoring_dsl.emit.serialize import to_commented_yaml, to_json, to_yaml
 from monitoring_dsl.emit.stack_common import stack_sources
 from monitoring_dsl.model.dashboards import dashboard_uid
 from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.rules import Alert
+from monitoring_dsl.model.settings import Settings
+from monitoring_dsl.testplan import rule_files, tests_by_module
 
 Artifacts = dict[str, bytes]
 
 
-def emit_all(project: Project) -> Artifacts:
+def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     """Every generated file, keyed by its path relative to the output directory, in sorted order."""
+    settings = settings or Settings()
     sources = {module.name: module.source for module in project.modules}
     artifacts: Artifacts = {}
     for module, dashboards in project.dashboards_by_module().items():
@@ -28,6 +33,12 @@ def emit_all(project: Project) -> Artifacts:
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
     if project.has_stack:
         artifacts.update(emit_stack(project))
+    alerts: dict[str, Alert] = {}
+    for alert in project.alerts:
+        alerts.setdefault(alert.name, alert)
+    for module, tests in tests_by_module(project, settings.evaluation_interval_seconds).items():
+        data = test_file(tests, rule_files(project, module, tests), alerts, settings.evaluation_interval)
+        artifacts[f"prometheus/tests/{module}.test.yml"] = to_yaml(data, sources[module])
     return dict(sorted(artifacts.items()))
 
 

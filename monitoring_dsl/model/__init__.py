@@ -20,6 +20,7 @@ from monitoring_dsl.model.dashboards import (
 )
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summary
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.ruletests import DoesNotFire, Fires, RuleTest, Sample, Series
 from monitoring_dsl.model.stack import (
     Email,
     Inhibit,
@@ -39,7 +40,9 @@ __all__ = [
     "BarGauge",
     "Counter",
     "Dashboard",
+    "DoesNotFire",
     "Email",
+    "Fires",
     "Gauge",
     "GaugePanel",
     "Heatmap",
@@ -58,6 +61,9 @@ __all__ = [
     "Routing",
     "Row",
     "RuleGroup",
+    "RuleTest",
+    "Sample",
+    "Series",
     "Service",
     "Slack",
     "SourceLocation",

@@ -9,6 +9,7 @@ import attrs
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.ruletests import RuleTest
 from monitoring_dsl.model.stack import Prometheus, Routing, Service
 
 
@@ -75,6 +76,16 @@ class Project:
     def has_stack(self) -> bool:
         """Whether the specs declare a stack (a Service, Prometheus or Routing): then its files are emitted."""
         return bool(self.services or self.prometheus_servers or self.routings)
+
+    @property
+    def rule_tests(self) -> list[RuleTest]:
+        return [d.obj for d in self._of_type(RuleTest)]  # type: ignore[misc]
+
+    def rule_tests_by_module(self) -> dict[str, list[RuleTest]]:
+        grouped: dict[str, list[RuleTest]] = {}
+        for declared in self._of_type(RuleTest):
+            grouped.setdefault(declared.module, []).append(declared.obj)  # type: ignore[arg-type]
+        return grouped
 
     def module_of(self, obj: object) -> str:
         try:

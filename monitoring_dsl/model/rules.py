@@ -13,6 +13,7 @@ import attrs
 from monitoring_dsl.model.base import (
     SpecError,
     allow_field,
+    check_bool,
     check_items,
     check_nonempty_str,
     check_optional_positive_int,
@@ -39,7 +40,17 @@ def parse_duration(text: str) -> float | None:
     return float(sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PAIR_RE.findall(text)))
 
 
-def _check_duration(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def format_duration(seconds: float) -> str:
+    """The shortest Prometheus duration for `seconds` in one unit: `5m`, `90s`, `1500ms`."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    if seconds == 0:
+        return "0s"
+    return f"{round(seconds * 1000)}ms"
+
+
+def check_duration(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
     if not isinstance(value, str) or parse_duration(value) is None:
@@ -56,7 +67,8 @@ class Alert:
     """An alerting rule: fires when `expr` has results for `for_`.
 
     `severity`, `summary`, `description` and `runbook_url` become the conventional label and annotations;
-    `labels` and `annotations` add any others.
+    `labels` and `annotations` add any others. `boundary_tests=True` asks `monitoring-dsl test` for two
+    generated tests of a simple threshold (`series > 10`): just past it fires after `for_`, just short never does.
 
     Example:
         Alert("HighErrorRate", 'sum(rate(http_errors_total[5m])) / sum(rate(http_requests_total[5m])) > 0.01',
@@ -65,7 +77,7 @@ class Alert:
 
     name: str = attrs.field(validator=check_nonempty_str)
     expr: str = attrs.field(validator=check_nonempty_str)
-    for_: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    for_: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     severity: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     summary: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
@@ -74,6 +86,7 @@ class Alert:
     annotations: dict[str, str] = attrs.field(
         factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True
     )
+    boundary_tests: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
@@ -125,7 +138,7 @@ class RuleGroup:
     rules: tuple[Alert | Record, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("Alert or Record objects", _is_rule)
     )
-    interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    interval: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     limit: int | None = attrs.field(default=None, validator=check_optional_positive_int, kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()

@@ -1,4 +1,5 @@
-"""Facts about the stack the specs run on that checks need: intervals and the target Prometheus version."""
+"""Facts about the stack the specs run on that checks need: intervals, the target Prometheus version, and the
+labels the deployment attaches to every series."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ class Settings:
     scrape_interval: str = "1m"
     evaluation_interval: str = "1m"
     prometheus_version: str = "2.42"
+    # Labels that service discovery and relabelling attach to every scraped series (`namespace`, `pod`).
+    target_labels: tuple[str, ...] = ()
+    # Labels that Prometheus's `external_labels` add (`cluster`, `region`), seen by a global query layer.
+    external_labels: tuple[str, ...] = ()
 
     @property
     def scrape_interval_seconds(self) -> float:

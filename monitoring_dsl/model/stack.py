@@ -28,7 +28,7 @@ from monitoring_dsl.model.base import (
     to_tuple,
 )
 from monitoring_dsl.model.metrics import LABEL_NAME_RE, Metric
-from monitoring_dsl.model.rules import _check_duration
+from monitoring_dsl.model.rules import check_duration
 
 # The uid of the Prometheus datasource that Grafana provisioning declares and every dashboard's `datasource`
 # variable defaults to.
@@ -191,8 +191,8 @@ class Service:
     scheme: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(check_choice("http", "https")), kw_only=True
     )
-    scrape_interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
-    scrape_timeout: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    scrape_interval: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
+    scrape_timeout: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     relabel: tuple[Relabel, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("Relabel objects", _is_relabel), kw_only=True
     )
@@ -246,9 +246,9 @@ class Prometheus:
         Prometheus(scrape_interval="15s", evaluation_interval="15s", external_labels={"cluster": "prod"})
     """
 
-    scrape_interval: str = attrs.field(default="1m", validator=_check_duration, kw_only=True)
-    scrape_timeout: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
-    evaluation_interval: str = attrs.field(default="1m", validator=_check_duration, kw_only=True)
+    scrape_interval: str = attrs.field(default="1m", validator=check_duration, kw_only=True)
+    scrape_timeout: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
+    evaluation_interval: str = attrs.field(default="1m", validator=check_duration, kw_only=True)
     external_labels: dict[str, str] = attrs.field(
         factory=dict, converter=to_mapping, validator=_check_label_mapping, kw_only=True
     )
@@ -445,9 +445,9 @@ class Route:
     group_by: tuple[str, ...] | None = attrs.field(
         default=None, converter=to_tuple, validator=attrs.validators.optional(_check_group_by), kw_only=True
     )
-    group_wait: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
-    group_interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
-    repeat_interval: str | None = attrs.field(default=None, validator=_check_duration, kw_only=True)
+    group_wait: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
+    group_interval: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
+    repeat_interval: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     continue_: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     routes: tuple[Route, ...] = attrs.field(
         default=(), converter=to_tuple, validator=check_items("Route objects", _is_route), kw_only=True
@@ -508,9 +508,9 @@ class Routing:
     group_by: tuple[str, ...] = attrs.field(
         default=("alertname", "service"), converter=to_tuple, validator=_check_group_by, kw_only=True
     )
-    group_wait: str = attrs.field(default="30s", validator=_check_duration, kw_only=True)
-    group_interval: str = attrs.field(default="5m", validator=_check_duration, kw_only=True)
-    repeat_interval: str = attrs.field(default="4h", validator=_check_duration, kw_only=True)
+    group_wait: str = attrs.field(default="30s", validator=check_duration, kw_only=True)
+    group_interval: str = attrs.field(default="5m", validator=check_duration, kw_only=True)
+    repeat_interval: str = attrs.field(default="4h", validator=check_duration, kw_only=True)
     inhibit: tuple[Inhibit, ...] = attrs.field(
         default=(),
         converter=to_tuple,

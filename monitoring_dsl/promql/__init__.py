@@ -10,6 +10,7 @@ from monitoring_dsl.promql.analysis import (
     Selector,
     SeriesUse,
     Step,
+    Threshold,
     binary_operations,
     features,
     function_names,
@@ -18,12 +19,22 @@ from monitoring_dsl.promql.analysis import (
     range_arguments,
     selectors,
     series_uses,
+    threshold,
     top_aggregation,
 )
-from monitoring_dsl.promql.macros import PLACEHOLDER_PREFIX, Substituted, VariableInfo, substitute
+from monitoring_dsl.promql.macros import (
+    BUILTIN_MACROS,
+    PLACEHOLDER_PREFIX,
+    Reference,
+    Substituted,
+    VariableInfo,
+    references,
+    substitute,
+)
 from monitoring_dsl.promql.parser import Parsed, SyntaxProblem, parse
 
 __all__ = [
+    "BUILTIN_MACROS",
     "PLACEHOLDER_PREFIX",
     "BinaryOperation",
     "FeatureUse",
@@ -32,11 +43,13 @@ __all__ = [
     "Matcher",
     "Parsed",
     "RangeArgument",
+    "Reference",
     "Selector",
     "SeriesUse",
     "Step",
     "Substituted",
     "SyntaxProblem",
+    "Threshold",
     "VariableInfo",
     "binary_operations",
     "features",
@@ -45,8 +58,10 @@ __all__ = [
     "output_labels",
     "parse",
     "range_arguments",
+    "references",
     "selectors",
     "series_uses",
     "substitute",
+    "threshold",
     "top_aggregation",
 ]

@@ -630,3 +630,37 @@ def features(parsed: Parsed) -> list[FeatureUse]:
         if isinstance(node, pp.VectorSelector) and node.matchers.or_matchers:
             found.append(FeatureUse("syntax", "or matcher", " or "))
     return found
+
+
+# --- Simple thresholds -------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Threshold:
+    """A query of the shape `series OP number` (no `bool`, no offset or @), e.g. `queue_depth{q="a"} > 100`."""
+
+    selector: Selector
+    op: str
+    value: float
+
+
+_COMPARISONS = {">", ">=", "<", "<="}
+
+
+def threshold(parsed: Parsed) -> Threshold | None:
+    """The selector, comparison and number of a simple threshold query; None for any other shape."""
+    node = parsed.ast
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    if not isinstance(node, pp.BinaryExpr) or str(node.op) not in _COMPARISONS:
+        return None
+    if node.modifier is not None and (node.modifier.return_bool or node.modifier.matching is not None):
+        return None
+    lhs, rhs = node.lhs, node.rhs
+    while isinstance(lhs, pp.ParenExpr):
+        lhs = lhs.expr
+    if not isinstance(lhs, pp.VectorSelector) or not isinstance(rhs, pp.NumberLiteral):
+        return None
+    if lhs.offset is not None or lhs.at is not None:
+        return None
+    return Threshold(_selector(lhs, None, None), str(node.op), float(rhs.val))

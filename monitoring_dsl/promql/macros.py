@@ -36,6 +36,30 @@ _REFERENCE_RE = re.compile(
 
 
 @attrs.frozen
+class Reference:
+    """One Grafana macro or variable reference in a query: `$__rate_interval`, `${queue:regex}`, `[[queue]]`."""
+
+    name: str
+    text: str  # as written
+    start: int
+    quoted: bool  # inside a string literal (a label value), rather than in place of a duration or name
+
+    @property
+    def macro(self) -> bool:
+        """Whether Grafana defines it (`$__rate_interval`), rather than the dashboard."""
+        return self.name.startswith("__")
+
+
+def references(query: str) -> tuple[Reference, ...]:
+    """Every Grafana macro and variable reference in `query`, in order."""
+    found = []
+    for match in _REFERENCE_RE.finditer(query):
+        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+        found.append(Reference(name, match.group(), match.start(), _inside_quotes(query, match.start())))
+    return tuple(found)
+
+
+@attrs.frozen
 class VariableInfo:
     """What the substitution needs to know of a dashboard variable."""
 
