@@ -408,3 +408,19 @@ def test_golden_nested_routes_agree_with_amtool(amtool: str, labels: list[str], 
     result = compile_specs([root / "specs"], root, emit=False)
     assert result.project is not None
     assert receivers.split(",") == result.project.routings[0].receivers_for(dict(x.split("=", 1) for x in labels))
+
+
+def test_labels_a_job_attaches_are_labels_of_its_metrics(project) -> None:  # type: ignore[no-untyped-def]
+    """Q212/Q213 accept a label the job's relabelling or extra labels attach, only on the metrics it exposes."""
+    spec = """
+    from monitoring_dsl import Counter, Gauge, Record, Relabel, Service
+    c = Counter("jobs_total", "Jobs")
+    g = Gauge("queue_depth", "Queued")
+    s = Service("w", discovery={"dns_sd_configs": [{"names": ["w.internal"]}]}, labels={"team": "batch"},
+                relabel=[Relabel(source_labels=["__meta_dns_name"], target_label="node")], metrics=[c])
+    r = Record("node:jobs:rate5m", 'sum by (node, team) (rate(jobs_total{team="batch"}[5m]))')
+    q = Record("node:queue_depth:max", "max by (node) (queue_depth)")
+    """
+    root = project({"a.py": spec})
+    found = [(d.code, d.location.line) for d in compile_specs([root / "specs"], root, emit=False).diagnostics]
+    assert [("Q213", 7)] == [(code, line) for code, line in found if code in ("Q212", "Q213")]
