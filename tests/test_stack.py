@@ -424,3 +424,16 @@ def test_labels_a_job_attaches_are_labels_of_its_metrics(project) -> None:  # ty
     root = project({"a.py": spec})
     found = [(d.code, d.location.line) for d in compile_specs([root / "specs"], root, emit=False).diagnostics]
     assert [("Q213", 7)] == [(code, line) for code, line in found if code in ("Q212", "Q213")]
+
+
+def test_compose_secret_names_stay_distinct() -> None:
+    """Two secret files with one file name become two Compose secrets; one file used twice stays one."""
+    from monitoring_dsl.emit.compose import secret_files
+
+    receivers = [
+        Slack("a", channel="#a", api_url_file="/etc/am/team-a/webhook"),
+        Slack("b", channel="#b", api_url_file="/etc/am/team-b/webhook"),
+        Slack("c", channel="#c", api_url_file="/etc/am/team-a/webhook"),
+        Email("e", to="x@example.com", from_="y@example.com", smarthost="smtp:25"),
+    ]
+    assert {"webhook": "/etc/am/team-a/webhook", "webhook-2": "/etc/am/team-b/webhook"} == secret_files(receivers)

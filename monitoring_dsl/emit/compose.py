@@ -32,9 +32,13 @@ def secret_files(receivers: list[Receiver]) -> dict[str, str]:
     for declared in receivers:
         for field in declared.secret_fields:
             path = getattr(declared, field)
-            if isinstance(path, str):
-                name = PurePosixPath(path).name or field
-                found.setdefault(name, path)
+            if isinstance(path, str) and path not in found.values():
+                base = PurePosixPath(path).name or field
+                name, number = base, 1
+                while name in found:  # two files of one name in different directories
+                    number += 1
+                    name = f"{base}-{number}"
+                found[name] = path
     return dict(sorted(found.items()))
 
 
