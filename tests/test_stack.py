@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from monitoring_dsl import PagerDuty, Relabel, Route, Routing, Service, Slack, Webhook
+from monitoring_dsl import Email, PagerDuty, Relabel, Route, Routing, Service, Slack, Webhook
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.model.base import SpecError
 from monitoring_dsl.model.stack import DATASOURCE_UID, job_labels
