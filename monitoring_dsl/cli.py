@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import time
 import traceback
@@ -160,6 +162,68 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
 
 def _files(count: int) -> str:
     return f"{count} file" if count == 1 else f"{count} files"
+
+
+@main.command("up")
+@click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: build/).")
+@click.option("--check", "check_only", is_flag=True, help="Start, wait until ready with rules loaded, stop, exit 0.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for readiness.")
+@click.pass_context
+def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: float) -> None:
+    """Build, then run Prometheus and Alertmanager from the build on 127.0.0.1 until Ctrl-C.
+
+    The binaries come from PATH (`prometheus`, and `alertmanager` or Debian's `prometheus-alertmanager`); ports
+    are free ones; their data lives in <out>/.run and is removed when they stop.
+    """
+    from monitoring_dsl.up import UpError, running
+
+    config = _config(ctx)
+    out_dir = out or config.out
+    sources = Sources()
+    result = compile_specs(
+        list(config.specs), config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
+    )
+    if has_errors(result.diagnostics) or result.artifacts is None or result.project is None:
+        _fail(result.diagnostics, "text", sources)
+        return
+    try:
+        write_tree(out_dir, result.artifacts)
+    except WriteError as error:
+        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        _fail([diagnostic], "text", sources)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM, and SIGINT even where the shell ignored it, stop the stack cleanly
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with running(result.project, out_dir, timeout) as stack:
+            for server in stack.servers:
+                click.echo(f"{server.name:<13} {server.url}")
+            rules = len(stack.expected_groups())
+            if check_only:
+                click.echo(f"ready: {len(stack.servers)} servers up, {rules} rule group(s) loaded; stopping")
+            else:
+                with contextlib.suppress(KeyboardInterrupt):
+                    click.echo(f"ready ({rules} rule group(s) loaded); Ctrl-C stops both")
+                    while True:
+                        stack.check_alive()
+                        time.sleep(0.5)
+                click.echo("stopping")
+            for signum in previous:  # a second Ctrl-C must not cut the shutdown short and leave a server running
+                signal.signal(signum, signal.SIG_IGN)
+    except KeyboardInterrupt:  # Ctrl-C before the servers were ready: they were stopped on the way out
+        click.echo("interrupted; stopped", err=True)
+        sys.exit(130)
+    except UpError as error:
+        info = REGISTRY[error.code]
+        diagnostic = Diagnostic(error.code, info.name, Severity.ERROR, error.message, None, help=error.help)
+        click.echo(render([diagnostic], "text", sources), err=True)
+        sys.exit(EXIT_FAILURE)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @main.command("lint")

@@ -29,9 +29,10 @@ from monitoring_dsl.model.project import Declared, Project, SpecModule
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.model.ruletests import RuleTest
 from monitoring_dsl.model.slo import SLO
+from monitoring_dsl.model.stack import Prometheus, Routing, Service
 from monitoring_dsl.sources import Sources
 
-_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, RuleTest, SLO)
+_COLLECTED_TYPES = (Metric, Dashboard, RuleGroup, Alert, Record, RuleTest, SLO, Service, Prometheus, Routing)
 
 
 @attrs.frozen

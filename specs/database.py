@@ -48,21 +48,21 @@ POOL_THRESHOLDS = [Threshold("green"), Threshold("orange", 0.75), Threshold("red
 database_alerts = RuleGroup("database", [
     Alert("DatabaseSlowQueries",
           f"({slow_queries('5m')}) / sum by (operation) (rate({db_query_duration.name}_count[5m])) > 0.05",
-          for_="10m", severity="warning",
+          for_="10m", severity="warning", labels={"service": "api"},
           summary="More than 5% of {{ $labels.operation }} queries take over 1s",
           description="{{ $value | humanizePercentage }} of {{ $labels.operation }} queries took longer than "
                       "one second over the last 5 minutes.",
           runbook_url=f"{RUNBOOKS}/slow-queries"),
     Alert("DatabasePoolNearlyExhausted",
           f"{db_connections_in_use.name} / {db_pool_size.name} > 0.9",
-          for_="5m", severity="critical",
+          for_="5m", severity="critical", labels={"service": "api"},
           summary="Database connection pool above 90% used on {{ $labels.instance }}",
           description="{{ $labels.instance }} has {{ $value | humanizePercentage }} of its database "
                       "connections in use; requests will soon wait for a connection.",
           runbook_url=f"{RUNBOOKS}/pool-exhausted"),
     Alert("DatabaseHighTransactionRate",
           f"{db_transactions.rate(window='5m')} > 500",
-          for_="10m", severity="warning",
+          for_="10m", severity="warning", labels={"service": "api"},
           summary="Database transaction rate above 500/s",
           description="The service commits or rolls back {{ $value | humanize }} transactions per second "
                       "(threshold 500/s).",

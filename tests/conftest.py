@@ -121,3 +121,16 @@ def require_binary(name: str) -> str:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_binary("promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    return require_binary("amtool")
+
+
+@pytest.fixture(scope="session")
+def stack_binaries() -> tuple[str, str]:
+    """The real prometheus and alertmanager (Debian names the latter prometheus-alertmanager)."""
+    prometheus = require_binary("prometheus")
+    alertmanager = shutil.which("alertmanager") or require_binary("prometheus-alertmanager")
+    return prometheus, alertmanager

@@ -14,6 +14,7 @@ from monitoring_dsl.checks import (  # noqa: F401 - registers
     ruletests,
     slo,
     spec_errors,
+    stack,
 )
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
@@ -97,6 +98,13 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     yield from project.rule_tests
     for groups in project.rule_groups_by_module().values():
         yield from groups
+    yield from project.services
+    yield from project.prometheus_servers
+    for routing in project.routings:
+        yield routing
+        yield from routing.receivers
+        yield from routing.all_routes()
+        yield from routing.inhibit
     for dashboard in project.dashboards:
         yield dashboard
         yield from dashboard.variables

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -17,7 +17,7 @@ from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TA
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Metric, Summary
 from monitoring_dsl.model.project import Project
-from monitoring_dsl.model.rules import Alert, Record
+from monitoring_dsl.model.rules import Alert, Record, parse_duration
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
@@ -319,22 +319,28 @@ class CheckContext:
         self._attached = (
             TARGET_LABELS | frozenset(self.settings.target_labels) | frozenset(self.settings.external_labels)
         )
+        self._job_labels: dict[str, frozenset[str]] = {}
+        for service in project.services:
+            for name in service.metric_names:
+                self._job_labels[name] = self._job_labels.get(name, frozenset()) | service.attached_labels
         self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)
 
     def attached_labels(self, metric_name: str) -> frozenset[str]:
         """Labels the deployment attaches to every series of the metric `metric_name`, beyond its declared ones.
 
-        Today that is `job` and `instance`, plus `target_labels` (service discovery, relabelling) and
-        `external_labels` of the settings, for every metric alike. This is the one place that answers it:
-        once scrape jobs are declared in specs, the labels a job's relabelling attaches are added here for
-        the metrics that job scrapes, and every label check (Q212, Q213, legends, templates) follows.
+        That is `job` and `instance`, plus `target_labels` (service discovery, relabelling) and
+        `external_labels` of the settings, for every metric alike, plus the `attached_labels` of every `Service`
+        that lists the metric in its `metrics=` (its extra `labels` and the `target_label`s its relabelling
+        writes). This is the one place that answers it; every label check (Q212, Q213, legends, templates)
+        follows.
         """
-        return self._attached
+        return self._attached | self._job_labels.get(metric_name, frozenset())
 
     @functools.cached_property
     def parents(self) -> dict[int, object]:
-        """id(child) -> the object that contains it: target -> panel -> row -> dashboard, rule -> group."""
+        """id(child) -> the object that contains it: target -> panel -> row -> dashboard, rule -> group,
+        receiver, route and inhibition -> routing, relabel step -> service."""
         parents: dict[int, object] = {}
         for dashboard in self.project.dashboards:
             for variable in dashboard.variables:
@@ -355,6 +361,15 @@ class CheckContext:
                 for rule in group.rules:
                     parents.setdefault(id(rule), group)
         parents.update(self.project.origins)  # generated objects belong to what generated them
+        for routing in self.project.routings:
+            for part in (*routing.receivers, *routing.routes, *routing.inhibit):
+                parents[id(part)] = routing
+            for route in routing.all_routes():
+                for child in route.routes:
+                    parents[id(child)] = route
+        for service in self.project.services:
+            for step in service.relabel:
+                parents[id(step)] = service
         return parents
 
     @functools.cached_property
@@ -386,6 +401,26 @@ class CheckContext:
         if needle_span is None:
             return {"location": start, "span": None}
         return {"location": found, "span": needle_span}
+
+    def external_labels(self) -> dict[str, str]:
+        """The external labels of the declared Prometheus: every alert reaches Alertmanager with them."""
+        servers = self.project.prometheus_servers
+        return dict(servers[0].external_labels) if servers else {}
+
+    def scrape_interval_seconds(self, series: Iterable[str] = ()) -> float:
+        """The scrape interval of `series`: the longest `scrape_interval` among the Services exposing them
+        (the safe one for a range), else the declared Prometheus's global one, else the settings'."""
+        names = set()
+        for name in series:
+            resolved = self.catalog.resolve(name)
+            names.add(resolved.metric.name if resolved is not None and resolved.metric is not None else name)
+        jobs = [s for s in self.project.services if names & s.metric_names and s.scrape_interval]
+        if jobs:
+            return max(parse_duration(s.scrape_interval or "") or 0.0 for s in jobs)
+        servers = self.project.prometheus_servers
+        if servers:
+            return parse_duration(servers[0].scrape_interval) or self.settings.scrape_interval_seconds
+        return self.settings.scrape_interval_seconds
 
     @staticmethod
     def declared_at(what: str, obj: object) -> tuple[Related, ...]:

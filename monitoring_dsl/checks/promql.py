@@ -807,8 +807,10 @@ def _literal_ranges(query: Query) -> dict[float, str]:
 def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A range shorter than two scrape intervals in rate(), increase(), deriv() or an `_over_time` function.
 
-    The scrape interval is `scrape_interval` in the settings (Prometheus's default, 1m, when not set); for
-    series the rule engine writes (recording rules, `ALERTS`) it is `evaluation_interval`.
+    The scrape interval is the `scrape_interval` of the `Service` that exposes the metric (the longest, when
+    several do), else the declared `Prometheus`'s, else `scrape_interval` in the settings (Prometheus's
+    default, 1m, when not set); for series the rule engine writes (recording rules, `ALERTS`) it is
+    `evaluation_interval`.
     last_over_time(), present_over_time() and absent_over_time() need only one sample, so for them the range
     must reach one scrape interval. Grafana's `$__rate_interval`, `$__interval` and `$__range`, and interval
     variables, are chosen by Grafana and not checked. Subqueries are evaluated at their own step and are
@@ -826,7 +828,6 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
     ## Use instead
         Alert("HighErrorRate", "sum(rate(http_errors_total[5m])) > 1", ...)
     """
-    scrape = ctx.settings.scrape_interval_seconds
     for query in ctx.queries:
         if query.parsed is None:
             continue
@@ -838,7 +839,9 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             samples = 2 if argument.function in _TWO_SAMPLES else 1 if argument.function in _ONE_SAMPLE else 0
             evaluated = bool(argument.series) and all(_evaluated(ctx, name) for name in argument.series)
-            interval = ctx.settings.evaluation_interval_seconds if evaluated else scrape
+            interval = (
+                ctx.settings.evaluation_interval_seconds if evaluated else ctx.scrape_interval_seconds(argument.series)
+            )
             if not samples or argument.seconds >= samples * interval:
                 continue
             if substituted and argument.seconds not in literal:

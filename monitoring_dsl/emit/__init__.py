@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from monitoring_dsl.emit.alertmanager import alertmanager_config
+from monitoring_dsl.emit.compose import compose
 from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.instrumentation import instrumentation_module
+from monitoring_dsl.emit.prometheus_config import prometheus_config
+from monitoring_dsl.emit.provisioning import dashboard_providers, datasources
 from monitoring_dsl.emit.rule_tests import test_file
 from monitoring_dsl.emit.rules import rule_file
-from monitoring_dsl.emit.serialize import to_json, to_yaml
+from monitoring_dsl.emit.serialize import to_commented_yaml, to_json, to_yaml
 from monitoring_dsl.emit.slo import slo_test_files
+from monitoring_dsl.emit.stack_common import stack_sources
 from monitoring_dsl.model.dashboards import dashboard_uid
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Project
@@ -29,6 +34,8 @@ def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
             artifacts[f"grafana/dashboards/{uid}.json"] = to_json(dashboard_json(dashboard, uid), sources[module])
     for module, groups in project.rule_groups_by_module().items():
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
+    if project.has_stack:
+        artifacts.update(emit_stack(project))
     alerts: dict[str, Alert] = {}
     for alert in project.alerts:
         alerts.setdefault(alert.name, alert)
@@ -50,4 +57,23 @@ def _metrics_by_module(project: Project) -> dict[str, list[Metric]]:
     return grouped
 
 
-__all__ = ["Artifacts", "emit_all"]
+def emit_stack(project: Project) -> Artifacts:
+    """prometheus.yml, alertmanager.yml, Grafana provisioning and docker-compose.yml, for specs that declare a
+    stack (a Service, Prometheus or Routing)."""
+    stack: list[object] = [*project.prometheus_servers, *project.services, *project.routings]
+    header = stack_sources(project, stack)
+    artifacts: Artifacts = {
+        "prometheus/prometheus.yml": to_commented_yaml(prometheus_config(project), header),
+        "grafana/provisioning/datasources/prometheus.yaml": to_yaml(datasources(), header),
+        "grafana/provisioning/dashboards/monitoring-dsl.yaml": to_yaml(dashboard_providers(project), header),
+        "docker-compose.yml": to_commented_yaml(compose(project), header),
+    }
+    if project.routings:
+        routing = project.routings[0]
+        artifacts["alertmanager/alertmanager.yml"] = to_commented_yaml(
+            alertmanager_config(project, routing), stack_sources(project, [routing])
+        )
+    return artifacts
+
+
+__all__ = ["Artifacts", "emit_all", "emit_stack"]

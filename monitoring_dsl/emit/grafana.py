@@ -19,6 +19,7 @@ import grafanalib.core as G
 
 from monitoring_dsl.emit.layout import Box, layout
 from monitoring_dsl.model import dashboards as m
+from monitoring_dsl.model.stack import DATASOURCE_UID
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -444,7 +445,9 @@ def _modern_variable(data: dict[str, Any]) -> None:
 
 def _datasource_template() -> dict[str, Any]:
     data: dict[str, Any] = _plain(
-        G.Template(name="datasource", label="Data source", query="prometheus", type="datasource", default="default")
+        G.Template(
+            name="datasource", label="Data source", query="prometheus", type="datasource", default=DATASOURCE_UID
+        )
     )
     _modern_variable(data)
     return data

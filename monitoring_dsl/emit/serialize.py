@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -46,3 +47,29 @@ def to_json(data: dict[str, Any], source: str) -> bytes:
     """Indented JSON; JSON has no comments, so the header is the first key, `__generated`."""
     with_header = {HEADER_KEY: header_text(source), **data}
     return (json.dumps(with_header, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+# A mapping may carry this key first; `to_commented_yaml` writes its value as a `#` comment above the block.
+COMMENT_KEY = "#"
+_COMMENT_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- )?'#': (?P<value>.*)$")
+
+
+def to_commented_yaml(data: Any, source: str) -> bytes:
+    """`to_yaml`, with every `COMMENT_KEY` entry written as a comment line above the mapping it opens."""
+    lines = to_yaml(data, source).decode().split("\n")
+    out: list[str] = []
+    pending_dash: str | None = None
+    for line in lines:
+        if pending_dash is not None:
+            line = pending_dash + line[len(pending_dash) :]
+            pending_dash = None
+        match = _COMMENT_LINE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        indent = match.group("indent")
+        value = yaml.safe_load(match.group("value"))
+        out.append(f"{indent}# {value}")
+        if match.group("dash"):
+            pending_dash = indent + "- "
+    return "\n".join(out).encode()

@@ -26,6 +26,19 @@ from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric, Summ
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.model.ruletests import DoesNotFire, Fires, RuleTest, Sample, Series
 from monitoring_dsl.model.slo import SLO
+from monitoring_dsl.model.stack import (
+    Email,
+    Inhibit,
+    PagerDuty,
+    Prometheus,
+    Receiver,
+    Relabel,
+    Route,
+    Routing,
+    Service,
+    Slack,
+    Webhook,
+)
 
 __all__ = [
     "SLO",
@@ -35,22 +48,32 @@ __all__ = [
     "Counter",
     "Dashboard",
     "DoesNotFire",
+    "Email",
     "Fires",
     "Gauge",
     "GaugePanel",
     "Heatmap",
     "Histogram",
+    "Inhibit",
     "Link",
     "Metric",
     "Override",
+    "PagerDuty",
     "Panel",
     "PieChart",
+    "Prometheus",
+    "Receiver",
     "Record",
+    "Relabel",
+    "Route",
+    "Routing",
     "Row",
     "RuleGroup",
     "RuleTest",
     "Sample",
     "Series",
+    "Service",
+    "Slack",
     "SourceLocation",
     "SpecError",
     "Stat",
@@ -63,4 +86,5 @@ __all__ = [
     "Transformation",
     "ValueMapping",
     "Variable",
+    "Webhook",
 ]

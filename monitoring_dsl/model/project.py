@@ -10,6 +10,7 @@ from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.model.ruletests import RuleTest
+from monitoring_dsl.model.stack import Prometheus, Routing, Service
 
 
 @attrs.frozen
@@ -61,6 +62,23 @@ class Project:
     @property
     def records(self) -> list[Record]:
         return [d.obj for d in self._of_type(Record)]  # type: ignore[misc]
+
+    @property
+    def services(self) -> list[Service]:
+        return [d.obj for d in self._of_type(Service)]  # type: ignore[misc]
+
+    @property
+    def prometheus_servers(self) -> list[Prometheus]:
+        return [d.obj for d in self._of_type(Prometheus)]  # type: ignore[misc]
+
+    @property
+    def routings(self) -> list[Routing]:
+        return [d.obj for d in self._of_type(Routing)]  # type: ignore[misc]
+
+    @property
+    def has_stack(self) -> bool:
+        """Whether the specs declare a stack (a Service, Prometheus or Routing): then its files are emitted."""
+        return bool(self.services or self.prometheus_servers or self.routings)
 
     @property
     def rule_tests(self) -> list[RuleTest]:
