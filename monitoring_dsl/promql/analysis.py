@@ -19,6 +19,7 @@ import attrs
 import promql_parser as pp
 
 from monitoring_dsl.promql import functions as _functions  # noqa: F401 - registers holt_winters with the parser
+from monitoring_dsl.promql import prometheus
 from monitoring_dsl.promql.parser import Parsed
 
 LabelSet = frozenset[str] | None
@@ -596,6 +597,11 @@ def _quoted_names(text: str) -> list[str]:
 def features(parsed: Parsed) -> list[FeatureUse]:
     """Every function call, aggregation and version-dependent piece of syntax in the query."""
     found: list[FeatureUse] = []
+    found.extend(
+        FeatureUse("syntax", "number duration", token) for token in prometheus.numbers_as_durations(parsed.text)
+    )
+    found.extend(FeatureUse("syntax", "newer keyword", word) for word in prometheus.newer_keywords(parsed.text))
+    found.extend(FeatureUse("syntax", "utf8 name", names) for names in prometheus.quoted_grouping_labels(parsed.text))
     quoted = _QUOTED_NAME_HINT.search(parsed.text) is not None
     for name in _quoted_names(parsed.text) if quoted else ():
         found.append(FeatureUse("syntax", "utf8 name", name))
