@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator
 
 from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
 from monitoring_dsl.checks.context import CheckContext
+from monitoring_dsl.checks.isolation import run_isolated, set_aside_unanalysable
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
 
@@ -19,7 +20,7 @@ def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = 
 
 def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = ()) -> list[Diagnostic]:
     """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions."""
-    found: list[Diagnostic] = []
+    found: list[Diagnostic] = list(set_aside_unanalysable(ctx))
     ran: set[str] = set()
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
@@ -28,7 +29,7 @@ def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collecti
         if ctx.plain and info.needs_catalog:
             continue
         ran.add(code)
-        found.extend(info.function(ctx))
+        found.extend(run_isolated(ctx, info))
     kept, used = _suppress(ctx, found)
     if selected("E010", select, ignore):
         kept.extend(_unused_suppressions(ctx, used, ran))
