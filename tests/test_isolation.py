@@ -131,7 +131,7 @@ def test_arbitrary_rule_files_never_crash_lint(tmp_path: Path, text: str) -> Non
     path = tmp_path / "rules.yml"
     path.write_text(text, encoding="utf-8")
     diagnostics = lint([path], tmp_path, Sources(), Settings()).diagnostics
-    assert not [d.message for d in diagnostics if d.code == "E045"]
+    assert not [d.message for d in diagnostics if d.code == "E045" or "could not import" in d.message]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -154,4 +154,4 @@ def test_arbitrary_dashboard_queries_never_crash_lint(tmp_path: Path, expr: str,
     path = tmp_path / "dashboard.json"
     path.write_text(json.dumps(dashboard), encoding="utf-8")
     diagnostics = lint([path], tmp_path, Sources(), Settings()).diagnostics
-    assert not [d.message for d in diagnostics if d.code == "E045"]
+    assert not [d.message for d in diagnostics if d.code == "E045" or "could not import" in d.message]

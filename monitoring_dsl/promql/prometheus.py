@@ -167,7 +167,7 @@ NEWER_KEYWORDS = ("anchored", "smoothed")
 _NEWER_KEYWORD_RE = re.compile(r"(?<![\w:.])(" + "|".join(NEWER_KEYWORDS) + r")(?![\w:])(\s*\{)?")
 
 
-_GROUPING_OPEN_RE = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*$")
+_GROUPING_OPEN_RE = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*$", re.IGNORECASE)
 
 
 def _as_names(blanked: str) -> Iterator[re.Match[str]]:
@@ -198,7 +198,7 @@ def newer_keywords(text: str) -> list[str]:
     return [match.group(1) for match in _as_names(blank_strings(text))]
 
 
-_GROUPING_RE = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)")
+_GROUPING_RE = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)", re.IGNORECASE)
 
 
 def quoted_grouping_labels(text: str) -> list[str]:
@@ -216,7 +216,7 @@ _NUMBER_RE = re.compile(
     r"(?<![\w.])(?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     rf"(?P<unit>{_UNIT}(?:\d+{_UNIT})*)?(?![\w.])"
 )
-_KEYWORD_BEFORE_RE = re.compile(r"(?:offset\s*-?|@\s*[-+]?|[\[:])\s*$")
+_KEYWORD_BEFORE_RE = re.compile(r"(?:offset\s*-?|@\s*[-+]?|[\[:])\s*$", re.IGNORECASE)
 MAX_SECONDS = (2**63 - 1) / 1e9  # Go's time.Duration is int64 nanoseconds
 _MAX_AT = float(2**63 - 1) / 1000  # @ takes int64 milliseconds
 
@@ -255,7 +255,7 @@ def number_tokens(text: str) -> list[NumberToken]:
         context = "expr"
         if before is not None:
             word = before.group()
-            context = "offset" if word.startswith("offset") else "at" if word.startswith("@") else "range"
+            context = "offset" if word.lower().startswith("offset") else "at" if word.startswith("@") else "range"
         elif depth > 0:
             context = "range"
         number, unit = match.group("number"), match.group("unit")
