@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from monitoring_dsl.checks import alerts, dashboards, metrics, promql, rules, spec_errors  # noqa: F401 - registers
+from monitoring_dsl.checks import (  # noqa: F401 - registers
+    alert_conditions,
+    alerts,
+    dashboard_inventory,
+    dashboards,
+    metrics,
+    promql,
+    promql_aggregation,
+    rule_order,
+    rules,
+    spec_errors,
+)
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.isolation import run_isolated, set_aside_unanalysable
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
