@@ -11,6 +11,7 @@ the version check to judge.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -30,39 +31,48 @@ class Literal:
     body: str
 
 
+_TOKEN_RE = re.compile(r"""#[^\n]*|"(?:[^"\\]|\\.)*(?:"|\\?$)|'(?:[^'\\]|\\.)*(?:'|\\?$)|`[^`]*`?""", re.S)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literals(text: str) -> tuple[Literal, ...]:
+    found = []
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        if token[0] == "#":
+            continue
+        body = token[1:-1] if _closed(token) else token[1:]
+        found.append(Literal(match.start(), match.end(), token[0], body))
+    return tuple(found)
+
+
+def _closed(token: str) -> bool:
+    """Whether a string token ends with its closing quote (not an escaped one, nor only the opening one)."""
+    if len(token) < 2 or token[-1] != token[0]:
+        return False
+    if token[0] == "`":
+        return True
+    run = len(token) - 1 - len(token[:-1].rstrip("\\"))  # backslashes right before the last quote
+    return run % 2 == 0
+
+
 def string_literals(text: str) -> Iterator[Literal]:
     """Every string literal in `text`, in order, skipping `#` comments."""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "#":
-            newline = text.find("\n", index)
-            index = len(text) if newline < 0 else newline
-            continue
-        if char in "\"'`":
-            end = index + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if text[end] == "\\" and char != "`" else 1
-            yield Literal(index, min(end + 1, len(text)), char, text[index + 1 : min(end, len(text))])
-            index = end + 1
-            continue
-        index += 1
+    yield from _literals(text)
 
 
+@functools.lru_cache(maxsize=4096)
 def blank_strings(text: str) -> str:
     """`text` with every string literal's body and every comment replaced by spaces (same length)."""
-    pieces = []
-    last = 0
-    for literal in string_literals(text):
-        pieces.append(_blank_comments(text[last : literal.start]))
-        pieces.append(literal.quote + " " * (literal.end - literal.start - 2) + literal.quote)
-        last = literal.end
-    pieces.append(_blank_comments(text[last:]))
-    return "".join(pieces)[: len(text)].ljust(len(text))
 
+    def blank(match: re.Match[str]) -> str:
+        token = match.group()
+        if token[0] == "#":
+            return " " * len(token)
+        closed = _closed(token)
+        return token[0] + " " * (len(token) - (2 if closed else 1)) + (token[-1] if closed else "")
 
-def _blank_comments(piece: str) -> str:
-    return re.sub(r"#[^\n]*", lambda match: " " * len(match.group()), piece)
+    return _TOKEN_RE.sub(blank, text)
 
 
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
@@ -136,13 +146,17 @@ _REGEX_OP_RE = re.compile(r"(=~|!~)\s*$")
 REGEX_PLACEHOLDER = '"(?:re2)+"'
 
 
+def _regex_literals(text: str) -> Iterator[Literal]:
+    """The string literals that are the value of a regex matcher (`=~`, `!~`)."""
+    blanked = blank_strings(text)
+    for literal in string_literals(text):
+        if _REGEX_OP_RE.search(blanked, max(0, literal.start - 64), literal.start):
+            yield literal
+
+
 def regex_values(text: str) -> list[str | None]:
     """The value of every regex matcher (`=~`, `!~`) in `text`; None for a string that does not unquote."""
-    found = []
-    for literal in string_literals(text):
-        if _REGEX_OP_RE.search(blank_strings(text[: literal.start])):
-            found.append(unquote(literal))
-    return found
+    return [unquote(literal) for literal in _regex_literals(text)]
 
 
 def regex_placeholders(text: str) -> str:
@@ -153,11 +167,10 @@ def regex_placeholders(text: str) -> str:
     """
     pieces = []
     last = 0
-    for literal in string_literals(text):
-        if _REGEX_OP_RE.search(blank_strings(text[: literal.start])):
-            pieces.append(text[last : literal.start])
-            pieces.append(REGEX_PLACEHOLDER)
-            last = literal.end
+    for literal in _regex_literals(text):
+        pieces.append(text[last : literal.start])
+        pieces.append(REGEX_PLACEHOLDER)
+        last = literal.end
     pieces.append(text[last:])
     return "".join(pieces)
 
@@ -239,7 +252,8 @@ def _duration_seconds(token: str) -> float:
     return total
 
 
-def number_tokens(text: str) -> list[NumberToken]:
+@functools.lru_cache(maxsize=4096)
+def number_tokens(text: str) -> tuple[NumberToken, ...]:
     """Every number and duration literal outside strings and comments, with the syntax it stands in."""
     blanked = blank_strings(text)
     tokens = []
@@ -264,7 +278,7 @@ def number_tokens(text: str) -> list[NumberToken]:
         else:
             value = float(int(number, 16)) if number[:2].lower() == "0x" else float(number)
         tokens.append(NumberToken(match.group(), match.start(), value, bool(unit), context))
-    return tokens
+    return tuple(tokens)
 
 
 @attrs.frozen
