@@ -108,8 +108,9 @@ def _too_complex(text: str) -> SyntaxProblem | None:
 def _native_parse(text: str) -> Any:
     """promql_parser's tree for `text`, read as Prometheus reads it; raises ValueError when it does not parse.
 
-    Backtick strings are raw in Prometheus; regexes that only Rust's engine refuses and the names
-    `anchored`/`smoothed` are retried in a form promql_parser accepts (the regexes are judged by RE2 after).
+    Backtick strings are raw in Prometheus; regexes that only Rust's engine refuses, the names
+    `anchored`/`smoothed` and `@` before a range are retried in a form promql_parser accepts (the regexes are
+    judged by RE2 after).
     """
     prepared = prometheus.raw_strings_quoted(text)
     try:
@@ -119,6 +120,7 @@ def _native_parse(text: str) -> Any:
         if "illegal regex" in str(error):
             retry = prometheus.regex_placeholders(retry)
         retry = prometheus.newer_keywords_as_names(retry) or retry
+        retry = prometheus.at_before_range(retry) or retry
         if retry == prepared:
             raise
         try:

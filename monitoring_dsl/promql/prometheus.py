@@ -191,14 +191,39 @@ def _as_names(blanked: str) -> Iterator[re.Match[str]]:
 
 
 def newer_keywords_as_names(text: str) -> str | None:
-    """`text` with `anchored`/`smoothed` used as metric names written as `{__name__="..."}`; None if none."""
+    """`text` with `anchored`/`smoothed` written so that promql_parser reads them as names: `{__name__="..."}`
+    as a metric, quoted in a grouping clause (`by ("anchored")`); None if there is none."""
     blanked = blank_strings(text)
     pieces = []
     last = 0
-    for match in _as_names(blanked):
+    for match in _NEWER_KEYWORD_RE.finditer(blanked):
         pieces.append(text[last : match.start()])
         name = match.group(1)
-        pieces.append(f'{{__name__="{name}",' if match.group(2) else f'{{__name__="{name}"}}')
+        if _GROUPING_OPEN_RE.search(blanked[: match.start()]):
+            pieces.append(f'"{name}"' + (match.group(2) or ""))
+        else:
+            pieces.append(f'{{__name__="{name}",' if match.group(2) else f'{{__name__="{name}"}}')
+        last = match.end()
+    if not pieces:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+_AT_BEFORE_RANGE_RE = re.compile(r"(@\s*(?:start|end)\s*\(\s*\))\s*(\[[^\[\]]*\])")
+
+
+def at_before_range(text: str) -> str | None:
+    """`text` with `x @ start() [5m]` written `x[5m] @ start()`, the order promql_parser wants; None if none.
+
+    Prometheus 2.42 accepts `@ start()` and `@ end()` before a range (not a numeric `@`, oddly).
+    """
+    blanked = blank_strings(text)
+    pieces = []
+    last = 0
+    for match in _AT_BEFORE_RANGE_RE.finditer(blanked):
+        pieces.append(text[last : match.start()])
+        pieces.append(f"{text[match.start(2) : match.end(2)]} {text[match.start(1) : match.end(1)]}")
         last = match.end()
     if not pieces:
         return None
