@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterator
 
+from monitoring_dsl.checks.alerts import _at  # the alert-field locator the A3xx checks share
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.gotemplate import parse_template
 from monitoring_dsl.checks.registry import check, diagnostic
@@ -212,7 +213,7 @@ def invalid_runbook_url(ctx: CheckContext) -> Iterator[Diagnostic]:
             f"runbook_url {url!r} of alert {alert.name!r} {problem}",
             help="write the full address, e.g. https://runbooks.example.com/<alert>",
             subject=alert,
-            **ctx.at(alert.location, url.strip()[:40] or None),
+            **_at(ctx, alert, "runbook_url", url),
         )
 
 
@@ -249,5 +250,5 @@ def invalid_query_in_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"the query in annotation {key!r} of alert {alert.name!r} is not valid PromQL: {problem.message}",
                     help=f"the query was: {value}",
                     subject=alert,
-                    **ctx.at(alert.location, use.text[:40] or None),
+                    **_at(ctx, alert, key, use.text),
                 )
