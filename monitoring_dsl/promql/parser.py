@@ -174,6 +174,6 @@ def parse(text: str) -> Parsed | SyntaxProblem:
     problem = prometheus.refusal(text)
     if problem is not None:
         return SyntaxProblem(problem.message, problem.offset)
-    if not _durations_readable(ast):
+    if prometheus.has_long_durations(text) and not _durations_readable(ast):
         return SyntaxProblem("a duration is out of range", None)
     return Parsed(text, ast)

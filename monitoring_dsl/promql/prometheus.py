@@ -34,7 +34,7 @@ class Literal:
 _TOKEN_RE = re.compile(r"""#[^\n]*|"(?:[^"\\]|\\.)*(?:"|\\?$)|'(?:[^'\\]|\\.)*(?:'|\\?$)|`[^`]*`?""", re.S)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _literals(text: str) -> tuple[Literal, ...]:
     found = []
     for match in _TOKEN_RE.finditer(text):
@@ -61,7 +61,7 @@ def string_literals(text: str) -> Iterator[Literal]:
     yield from _literals(text)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def blank_strings(text: str) -> str:
     """`text` with every string literal's body and every comment replaced by spaces (same length)."""
 
@@ -277,7 +277,7 @@ def _duration_seconds(token: str) -> float:
     return total
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def number_tokens(text: str) -> tuple[NumberToken, ...]:
     """Every number and duration literal outside strings and comments, with the syntax it stands in."""
     blanked = blank_strings(text)
@@ -285,12 +285,12 @@ def number_tokens(text: str) -> tuple[NumberToken, ...]:
     depth = 0  # inside [...] of a range or subquery
     last = 0
     for match in _NUMBER_RE.finditer(blanked):
-        between = blanked[last : match.start()]
-        depth += between.count("[") - between.count("]")
-        last = match.start()
-        if match.start() > 0 and blanked[match.start() - 1] == ":" and depth <= 0:
+        start = match.start()
+        depth += blanked.count("[", last, start) - blanked.count("]", last, start)
+        last = start
+        if start > 0 and blanked[start - 1] == ":" and depth <= 0:
             continue  # part of a metric name such as `job:5m`
-        before = _KEYWORD_BEFORE_RE.search(blanked[max(0, match.start() - 16) : match.start()])
+        before = _KEYWORD_BEFORE_RE.search(blanked, max(0, start - 16), start)
         context = "expr"
         if before is not None:
             word = before.group()
@@ -302,7 +302,7 @@ def number_tokens(text: str) -> tuple[NumberToken, ...]:
             value = _duration_seconds(number + unit) if re.fullmatch(r"\d+", number) else math.nan
         else:
             value = float(int(number, 16)) if number[:2].lower() == "0x" else float(number)
-        tokens.append(NumberToken(match.group(), match.start(), value, bool(unit), context))
+        tokens.append(NumberToken(match.group(), start, value, bool(unit), context))
     return tuple(tokens)
 
 
@@ -336,6 +336,11 @@ def refusal(text: str) -> Refusal | None:
 def _find(text: str, value: str) -> int | None:
     offset = text.find(value)
     return offset if offset >= 0 else None
+
+
+def has_long_durations(text: str) -> bool:
+    """Whether a duration in `text` is long enough (over about three years) to overflow promql_parser."""
+    return any(token.value > 1e8 for token in number_tokens(text) if token.duration or token.context != "expr")
 
 
 def numbers_as_durations(text: str) -> list[str]:
