@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test test-corpus tools lint fmt bench bench-middleware docs clean
+.PHONY: help venv dashboards check test test-corpus tools lint fmt bench bench-middleware docs oracle clean
 
 # The public corpus of real-world rules and dashboards; not part of this repository (make test-corpus only).
 MONITORING_DSL_CORPUS ?= ../shared/realworld
@@ -68,6 +68,9 @@ bench-middleware: $(STAMP) ## Measure the runtime middleware's overhead per requ
 
 clean: ## Remove build/ and .venv
 	rm -rf build $(VENV)
+
+oracle: $(STAMP) tools ## Regenerate promtool's verdicts in tests/oracle/expressions.yml (real promtool)
+	$(BIN)/python tests/oracle/generate.py
 
 docs: $(STAMP) ## Regenerate docs/checks/ from the check catalog's docstrings
 	$(BIN)/python -m monitoring_dsl.checks.docs docs/checks

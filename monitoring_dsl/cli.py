@@ -26,6 +26,7 @@ from monitoring_dsl.testrun import render_reported, run_tests
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
+INCOMPLETE = {"E045"}  # an internal error: some object was not fully checked, so the run did not do its job
 
 
 def _fail(diagnostics: list[Diagnostic], fmt: str, sources: Sources) -> None:
@@ -247,7 +248,8 @@ def lint_command(
 
     PATHS are spec directories or files, Prometheus rule files (YAML with `groups:`) and Grafana dashboard
     JSON; a directory contributes its spec modules and every .yml/.yaml/.json below it. Default: the specs of
-    [tool.monitoring-dsl]. Exit 0 clean, 1 findings at or above --fail-on, 2 nothing could be checked.
+    [tool.monitoring-dsl]. Exit 0 clean, 1 findings at or above --fail-on, 2 nothing could be checked or
+    a check failed on some object (E045: the run is incomplete).
     """
     config = _config(ctx)
     chosen = _codes(select, config.select, "--select")
@@ -264,7 +266,7 @@ def lint_command(
         click.echo(render(diagnostics, fmt, sources))
     if fmt in ("text", "concise"):
         click.echo(("\n" if diagnostics else "") + f"{summary(diagnostics)} in {_files(result.checked)}", err=True)
-    if result.checked == 0:
+    if result.checked == 0 or any(d.code in INCOMPLETE for d in diagnostics):
         sys.exit(EXIT_FAILURE)
     if any(d.severity.rank >= threshold.rank for d in diagnostics):
         sys.exit(EXIT_FINDINGS)

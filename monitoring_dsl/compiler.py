@@ -134,7 +134,7 @@ def lint(
     if plain_paths:
         from monitoring_dsl.importers import load_plain_files  # only lint reads plain files
 
-        plain = load_plain_files(plain_paths, root)
+        plain = load_plain_files(plain_paths, root, settings.prometheus_version_tuple)
         diagnostics.extend(plain.diagnostics)
         context = CheckContext(plain.project, sources, settings, plain=True)
         diagnostics.extend(run_checks(context, select, ignore))

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from monitoring_dsl.checks import (  # noqa: F401 - registers
+    alert_conditions,
     alerts,
+    dashboard_inventory,
     dashboard_options,
     dashboards,
     metrics,
     promql,
+    promql_aggregation,
+    rule_order,
     rules,
     ruletests,
     slo,
@@ -17,6 +21,7 @@ from monitoring_dsl.checks import (  # noqa: F401 - registers
     stack,
 )
 from monitoring_dsl.checks.context import CheckContext
+from monitoring_dsl.checks.isolation import run_isolated, set_aside_unanalysable
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.model.metrics import METRIC_NAME_RE
@@ -32,7 +37,7 @@ def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = 
 
 def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = ()) -> list[Diagnostic]:
     """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions."""
-    found: list[Diagnostic] = []
+    found: list[Diagnostic] = list(set_aside_unanalysable(ctx))
     ran: set[str] = set()
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
@@ -41,7 +46,7 @@ def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collecti
         if ctx.plain and info.needs_catalog:
             continue
         ran.add(code)
-        found.extend(info.function(ctx))
+        found.extend(run_isolated(ctx, info))
     found = _without_follow_ons(ctx, found)
     kept, used = _suppress(ctx, found)
     if selected("E010", select, ignore):

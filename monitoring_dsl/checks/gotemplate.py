@@ -91,6 +91,18 @@ class ValueUse:
 
 
 @attrs.frozen
+class QueryUse:
+    """A PromQL query the template runs with Prometheus's `query` function: `{{ query "up == 0" }}`.
+
+    `text` is the string's value; `offset` and `length` mark the string literal in the template.
+    """
+
+    text: str
+    offset: int
+    length: int
+
+
+@attrs.frozen
 class Template:
     """What one annotation or label value holds. Facts are empty when the template has a fatal problem."""
 
@@ -101,6 +113,7 @@ class Template:
     functions: frozenset[str] = frozenset()
     literal: str = ""  # the text outside actions and comments, each piece on its own line
     has_actions: bool = False
+    queries: tuple[QueryUse, ...] = ()
 
     @property
     def fatal(self) -> Problem | None:
@@ -507,6 +520,7 @@ class _Parser:
         self.items = items + [items[-1]] * 8
         self.index = 0
         self.functions = functions
+        self.queries: list[QueryUse] = []
         self.vars: list[tuple[str, str]] = [("$", "root"), *ALERT_VARIABLES.items()]
         self.range_depth = 0
         self.depth = 0
@@ -861,6 +875,9 @@ class _Parser:
             break
         if not operands:
             raise self.fail("empty command", self.peek())
+        runs_query = len(operands) >= 2 and (operands[0].kind, operands[0].name) == ("function", "query")
+        if runs_query and operands[1].kind == "string":
+            self.queries.append(QueryUse(operands[1].name, operands[1].offset, operands[1].length))
         label = self.indexed_label(operands)
         if label is not None:
             head, key = operands[0], operands[2]
@@ -1158,4 +1175,5 @@ def _parse_full(text: str, functions: frozenset[str] = FUNCTIONS) -> Template:
         frozenset(parser.called),
         literal,
         any(item.kind is _K.LEFT_DELIM for item in items),
+        tuple(parser.queries),
     )

@@ -1132,6 +1132,12 @@ def _feature_message(use: FeatureUse, feature: Feature, target: str) -> tuple[st
     what = (
         f"`{use.name}()`" if use.kind == "function" else f"`{use.name}`" if use.kind == "aggregation" else feature.name
     )
+    if feature.removed is not None and feature.instead is None:
+        removed = f"{feature.removed[0]}.{feature.removed[1]}"
+        return (
+            f"`{use.text}` is a keyword since Prometheus {removed}",
+            f'select the metric as {{__name__="{use.text}"}}',
+        )
     if feature.removed is not None:
         removed = f"{feature.removed[0]}.{feature.removed[1]}"
         return f"{what} was removed in Prometheus {removed}", f"use `{feature.instead}()`, its new name"

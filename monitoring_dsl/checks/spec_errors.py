@@ -212,3 +212,81 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E046",
+    "rule-file-unknown-key",
+    Severity.ERROR,
+    """
+    A rule file has a key that the target Prometheus does not know, in the file, a group or a rule.
+
+    Prometheus reads rule files with YAML "known fields": `expresion:` or `labes:` is not ignored, it fails the
+    whole file. Keys that later releases added (`query_offset` on a group, 2.53; `labels` on a group, 3.0)
+    count as unknown when `prometheus_version` is older.
+
+    ## Why is this bad?
+    Prometheus refuses to load the file, so every alert and record in it is lost, not only the misspelt one.
+
+    ## Example
+        groups:
+          - name: api
+            rules:
+              - alert: Down
+                expr: up == 0
+                fro: 5m
+
+    ## Use instead
+        groups:
+          - name: api
+            rules:
+              - alert: Down
+                expr: up == 0
+                for: 5m
+    """,
+    __name__,
+)
+
+document(
+    "E047",
+    "rule-file-duplicate-key",
+    Severity.ERROR,
+    """
+    A rule file gives the same key twice in one mapping.
+
+    ## Why is this bad?
+    Prometheus's YAML reader refuses the file ("mapping key already defined"); other readers silently keep
+    one of the two values, so what a reviewer sees is not what runs.
+
+    ## Example
+        - alert: Down
+          expr: up == 0
+          expr: up{job="api"} == 0
+
+    ## Use instead
+        - alert: Down
+          expr: up{job="api"} == 0
+    """,
+    __name__,
+)
+
+document(
+    "E048",
+    "rule-file-key-on-wrong-rule",
+    Severity.ERROR,
+    """
+    A recording rule has `for`, `keep_firing_for` or `annotations`, which only alerting rules take.
+
+    ## Why is this bad?
+    Prometheus refuses to load the file ("invalid field 'for' in recording rule"), so every rule in it is lost.
+
+    ## Example
+        - record: job:up:sum
+          expr: sum by (job) (up)
+          for: 5m
+
+    ## Use instead
+        - record: job:up:sum
+          expr: sum by (job) (up)
+    """,
+    __name__,
+)

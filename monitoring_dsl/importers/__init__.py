@@ -40,6 +40,7 @@ class Importing:
     """One file being imported: the objects it declares so far and the problems met, all located in it."""
 
     path: str
+    target: tuple[int, int] = (2, 42)  # the Prometheus version whose rule loader the file must satisfy
     declared: list[object] = attrs.field(factory=list)
     diagnostics: list[Diagnostic] = attrs.field(factory=list)
 
@@ -79,8 +80,9 @@ class Importing:
         self.diagnostics.append(Diagnostic(code, name, Severity.ERROR, message, location, help=help))
 
 
-def load_plain_files(paths: Sequence[Path], root: Path) -> PlainLoad:
-    """Import every rule file and dashboard under `paths`; `root` is what module sources are relative to.
+def load_plain_files(paths: Sequence[Path], root: Path, target: tuple[int, int] = (2, 42)) -> PlainLoad:
+    """Import every rule file and dashboard under `paths`; `root` is what module sources are relative to,
+    `target` the Prometheus version whose rule loader the files must satisfy.
 
     A directory gives its `*.yml`, `*.yaml` and `*.json` files, recursively; a file is read whatever its name.
     """
@@ -91,15 +93,15 @@ def load_plain_files(paths: Sequence[Path], root: Path) -> PlainLoad:
     for file in _expand(paths, diagnostics):
         name = _unique_name(file.stem, names)
         modules.append(SpecModule(name, _relative_to(file, root)))
-        imported = import_file(file)
+        imported = import_file(file, target)
         declared.extend(Declared(obj, name) for obj in imported.declared)
         diagnostics.extend(imported.diagnostics)
     return PlainLoad(Project(tuple(modules), tuple(declared)), tuple(diagnostics))
 
 
-def import_file(file: Path) -> Importing:
+def import_file(file: Path, target: tuple[int, int] = (2, 42)) -> Importing:
     """One file's objects and problems. Whatever the file holds, no exception escapes."""
-    out = Importing(display_path(file))
+    out = Importing(display_path(file), target)
     try:
         text = _read_text(file, out)
         if text is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from monitoring_dsl.importers import rules_strict
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def import_rules(text: str, out: Importing) -> None:
     root = _compose(text, out)
     if root is None:
         return
+    if isinstance(root, yaml.MappingNode) and "groups" in _resource_spec(mapping(root)):
+        rules_strict.check_strictly(root, out)
     for group in _group_items(root, out):
         try:
             _import_group(group, out)

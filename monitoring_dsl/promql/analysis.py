@@ -19,6 +19,7 @@ import attrs
 import promql_parser as pp
 
 from monitoring_dsl.promql import functions as _functions  # noqa: F401 - registers holt_winters with the parser
+from monitoring_dsl.promql import prometheus
 from monitoring_dsl.promql.parser import Parsed
 
 LabelSet = frozenset[str] | None
@@ -596,6 +597,11 @@ def _quoted_names(text: str) -> list[str]:
 def features(parsed: Parsed) -> list[FeatureUse]:
     """Every function call, aggregation and version-dependent piece of syntax in the query."""
     found: list[FeatureUse] = []
+    found.extend(
+        FeatureUse("syntax", "number duration", token) for token in prometheus.numbers_as_durations(parsed.text)
+    )
+    found.extend(FeatureUse("syntax", "newer keyword", word) for word in prometheus.newer_keywords(parsed.text))
+    found.extend(FeatureUse("syntax", "utf8 name", names) for names in prometheus.quoted_grouping_labels(parsed.text))
     quoted = _QUOTED_NAME_HINT.search(parsed.text) is not None
     for name in _quoted_names(parsed.text) if quoted else ():
         found.append(FeatureUse("syntax", "utf8 name", name))
@@ -664,3 +670,79 @@ def threshold(parsed: Parsed) -> Threshold | None:
     if lhs.offset is not None or lhs.at is not None:
         return None
     return Threshold(_selector(lhs, None, None), str(node.op), float(rhs.val))
+
+
+# --- Facts for alert conditions --------------------------------------------------------------------------
+
+_COMPARISON_OPS = frozenset({"==", "!=", ">", "<", ">=", "<="})
+_CONDITION_FUNCTIONS = frozenset({"absent", "absent_over_time"})
+
+
+# Labels that say where a series comes from; a matcher on them scopes a query rather than testing a state.
+_SCOPE_LABELS = frozenset(
+    {"job", "instance", "namespace", "cluster", "service", "pod", "container", "node", "env", "environment"}
+)
+
+
+def _filters(node: Any) -> bool:
+    """Whether `node` can return fewer series than exist: a comparison (without `bool`), `absent()`, a
+    matcher on a state label (`{operstate="down"}`), or an operation whose operands filter."""
+    if isinstance(node, pp.MatrixSelector):
+        return _filters(node.vector_selector)
+    if isinstance(node, pp.VectorSelector):
+        return any(
+            str(matcher.name) not in _SCOPE_LABELS and str(matcher.name) != "__name__"
+            for matcher in node.matchers.matchers
+        )
+    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        return _filters(node.expr)
+    if isinstance(node, pp.BinaryExpr):
+        op = str(node.op)
+        if op in _COMPARISON_OPS and not (node.modifier is not None and node.modifier.return_bool):
+            return True
+        if op in ("and", "unless"):
+            return True  # series of one side are kept only where the other side has (or lacks) them
+        if op == "or":
+            return _filters(node.lhs) and _filters(node.rhs)
+        return _filters(node.lhs) or _filters(node.rhs)
+    if isinstance(node, pp.Call):
+        if str(node.func.name) in _CONDITION_FUNCTIONS:
+            return True
+        return any(_filters(arg) for arg in node.args)
+    if isinstance(node, pp.AggregateExpr):
+        return _filters(node.expr)
+    if isinstance(node, pp.SubqueryExpr):
+        return _filters(node.expr)
+    return False
+
+
+def has_condition(parsed: Parsed) -> bool:
+    """Whether the query can come back empty while its series exist: a comparison, `absent()`, a set
+    operation, a matcher on a label other than where the series comes from (`{state="down"}`), or a
+    literal (`vector(1)`, a deliberate always-firing alert such as a watchdog)."""
+    node = parsed.ast
+    while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+        node = node.expr
+    if isinstance(node, pp.NumberLiteral) or _is_literal_vector(node):
+        return True
+    return _filters(node)
+
+
+def divisions_in_aggregations(parsed: Parsed) -> list[str]:
+    """For each `sum(...)` or `avg(...)` whose argument divides one vector by another, the aggregation's name."""
+    found = []
+    for node, _ in _walk(parsed.ast):
+        if not isinstance(node, pp.AggregateExpr) or str(node.op) not in ("sum", "avg"):
+            continue
+        for inner, _parent in _walk(node.expr):
+            if isinstance(inner, pp.AggregateExpr):
+                continue
+            if (
+                isinstance(inner, pp.BinaryExpr)
+                and str(inner.op) == "/"
+                and _value_type(inner.lhs) == "vector"
+                and _value_type(inner.rhs) == "vector"
+            ):
+                found.append(str(node.op))
+                break
+    return found

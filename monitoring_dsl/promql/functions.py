@@ -105,6 +105,11 @@ SYNTAX: dict[str, Feature] = {
     "utf8 name": Feature("a quoted UTF-8 name", (3, 0), experimental=(2, 55), flag="utf8-names"),
     "fill": Feature("the `fill()` modifier", None, experimental=(3, 10), flag="promql-binop-fill-modifiers"),
     "or matcher": Feature("`or` between label matchers (a MetricsQL extension)", None),
+    # prometheus/prometheus#9138 (merged March 2024) made numbers and durations interchangeable: `x[5]`,
+    # `offset 5`, `x > 5m`; Prometheus 2.42 refuses all three.
+    "number duration": Feature("a number used as a duration, or a duration used as a number", (2, 52)),
+    # the extended range selectors (`x[5m] anchored`) made these words keywords; stable since 3.16
+    "newer keyword": Feature("a metric named `anchored` or `smoothed`", (2, 0), removed=(3, 16)),
 }
 
 # A function the parser knows that is neither listed nor in 2.42: newer than Prometheus 2.x, version unknown.

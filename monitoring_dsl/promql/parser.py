@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import promql_parser
+
+from monitoring_dsl.promql import prometheus
 
 _OPENERS = {"(": ")", "{": "}", "[": "]"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -102,6 +105,54 @@ def _too_complex(text: str) -> SyntaxProblem | None:
     return None
 
 
+def _native_parse(text: str) -> Any:
+    """promql_parser's tree for `text`, read as Prometheus reads it; raises ValueError when it does not parse.
+
+    Backtick strings are raw in Prometheus; regexes that only Rust's engine refuses, the names
+    `anchored`/`smoothed` and `@` before a range are retried in a form promql_parser accepts (the regexes are
+    judged by RE2 after).
+    """
+    prepared = prometheus.raw_strings_quoted(text)
+    try:
+        return promql_parser.parse(prepared)
+    except ValueError as error:
+        retry = prepared
+        if "illegal regex" in str(error):
+            retry = prometheus.regex_placeholders(retry)
+        retry = prometheus.newer_keywords_as_names(retry) or retry
+        retry = prometheus.at_before_range(retry) or retry
+        if retry == prepared:
+            raise
+        try:
+            return promql_parser.parse(retry)
+        except ValueError:
+            raise error from None
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    yield node
+    for name in ("expr", "lhs", "rhs", "param", "vector_selector"):
+        child = getattr(node, name, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from _nodes(child)
+    if isinstance(node, promql_parser.Call):
+        for arg in node.args:
+            yield from _nodes(arg)
+
+
+def _durations_readable(ast: Any) -> bool:
+    """Whether every range, step and offset of the tree fits Python's timedelta (promql_parser's can overflow)."""
+    try:
+        for node in _nodes(ast):
+            for name in ("range", "step", "offset"):
+                value = getattr(node, name, None)
+                if value is not None:
+                    value.total_seconds()
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=65536)
 def parse(text: str) -> Parsed | SyntaxProblem:
     """Parse `text` as PromQL. Never raises, and never hands the native parser a query that could crash it."""
@@ -109,7 +160,7 @@ def parse(text: str) -> Parsed | SyntaxProblem:
     if refused is not None:
         return refused
     try:
-        ast = promql_parser.parse(text)
+        ast = _native_parse(text)
     except (ValueError, TypeError, OverflowError) as error:  # the Rust parser's errors arrive as ValueError
         located = _bracket_problem(text)
         message = str(error) or "invalid PromQL"
@@ -120,4 +171,9 @@ def parse(text: str) -> Parsed | SyntaxProblem:
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         return SyntaxProblem(f"the PromQL parser failed on this query ({type(error).__name__})", None)
+    problem = prometheus.refusal(text)
+    if problem is not None:
+        return SyntaxProblem(problem.message, problem.offset)
+    if prometheus.has_long_durations(text) and not _durations_readable(ast):
+        return SyntaxProblem("a duration is out of range", None)
     return Parsed(text, ast)
