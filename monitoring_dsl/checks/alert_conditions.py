@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from monitoring_dsl.checks.alerts import _at  # the alert-field locator the A3xx checks share
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
-from monitoring_dsl.checks.gotemplate import parse_template
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.gotemplate import parse_template
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.rules import Alert, parse_duration
 from monitoring_dsl.promql import SyntaxProblem, features, function_names, has_condition, parse, selectors

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
-from monitoring_dsl.checks.gotemplate import Template, parse_template
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.gotemplate import Template, parse_template
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
