@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import attrs
 
 from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.model.base import CODE_RE
 
 if TYPE_CHECKING:
     from monitoring_dsl.checks.context import CheckContext
 
-CODE_RE = re.compile(r"^[EMQARDS]\d{3}$")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FAMILIES = {
     "E": "Spec and compile errors",

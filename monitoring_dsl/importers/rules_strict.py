@@ -9,13 +9,13 @@ check rules` fails. Keys that newer Prometheus releases added are accepted when 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import yaml
 
 from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.model.base import nearest
 
 if TYPE_CHECKING:
     from monitoring_dsl.importers import Importing
@@ -108,8 +108,8 @@ def _unknown_keys(node: yaml.MappingNode, known: dict[str, Version | None], wher
             help = f"the target is Prometheus {_version(out.target)}, which refuses the file; remove the key"
         else:
             message = f"unknown key `{key.value}` in {where}; Prometheus refuses to load the file"
-            close = difflib.get_close_matches(key.value, list(known), n=1)
-            help = f"did you mean `{close[0]}`?" if close else f"the keys of {where} are: {', '.join(known)}"
+            close = nearest(key.value, known)
+            help = f"did you mean `{close}`?" if close else f"the keys of {where} are: {', '.join(known)}"
         _report(out, "E046", "rule-file-unknown-key", message, key, help)
 
 

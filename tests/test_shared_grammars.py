@@ -1,0 +1,31 @@
+# (STYLE.md: `assert expected == actual`, expected first.)
+"""The small grammars that several stages share have one home each: durations, did-you-mean, check codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring_dsl.model.base import CODE_RE, nearest
+from monitoring_dsl.model.rules import format_duration
+
+
+@pytest.mark.parametrize(
+    ("seconds", "in_files", "in_messages"),
+    [(0, "0s", "0s"), (90, "90s", "90s"), (300.0, "5m", "5m"), (86400 * 2, "2d", "2d"), (1.5, "1500ms", "1.5s"),
+     (0.25, "250ms", "0.25s"), (3600 + 0.5, "3600500ms", "3600.5s")],
+)  # fmt: skip
+def test_format_duration_in_files_and_in_messages(seconds: float, in_files: str, in_messages: str) -> None:
+    assert in_files == format_duration(seconds)
+    assert in_messages == format_duration(seconds, milliseconds=False)
+
+
+def test_nearest_is_the_close_candidate_or_nothing() -> None:
+    assert "labels" == nearest("lables", ["annotations", "labels", "expr"])
+    assert nearest("zzz", ["annotations", "labels"]) is None
+
+
+def test_code_re_is_the_one_the_registry_checks() -> None:
+    from monitoring_dsl.checks import registry
+
+    assert registry.CODE_RE is CODE_RE
+    assert CODE_RE.match("Q201") and not CODE_RE.match("X201") and not CODE_RE.match("Q20")
