@@ -12,7 +12,7 @@ from pathlib import Path
 import attrs
 import click
 
-from monitoring_dsl import __version__
+from monitoring_dsl import __version__, codes
 from monitoring_dsl.checks import REGISTRY, selected
 from monitoring_dsl.checks.docs import page
 from monitoring_dsl.compiler import compile_specs, lint
@@ -39,14 +39,7 @@ def _config(ctx: click.Context) -> Config:
     try:
         return load_config(Path.cwd())
     except ConfigError as error:
-        diagnostic = Diagnostic(
-            "E007",
-            "config-invalid",
-            Severity.ERROR,
-            error.message,
-            SourceLocation(error.path, error.line),
-            help=error.help,
-        )
+        diagnostic = codes.CONFIG_INVALID(error.message, SourceLocation(error.path, error.line), help=error.help)
         _fail([diagnostic], "text", Sources())
         raise AssertionError("unreachable") from None
 
@@ -108,7 +101,7 @@ def build(
     try:
         changed = write_tree(out_dir, artifacts)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
     state = "wrote" if changed else "unchanged,"
@@ -190,7 +183,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
     try:
         write_tree(out_dir, result.artifacts)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([diagnostic], "text", sources)
         return
 
@@ -218,8 +211,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
         click.echo("interrupted; stopped", err=True)
         sys.exit(130)
     except UpError as error:
-        info = REGISTRY[error.code]
-        diagnostic = Diagnostic(error.code, info.name, Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.PIPELINE[error.code](error.message, help=error.help)
         click.echo(render([diagnostic], "text", sources), err=True)
         sys.exit(EXIT_FAILURE)
     finally:

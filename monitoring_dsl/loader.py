@@ -21,7 +21,8 @@ from pathlib import Path
 
 import attrs
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl import codes
+from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
@@ -51,10 +52,6 @@ def display_path(path: Path) -> str:
         return absolute.as_posix()
 
 
-def _error(code: str, name: str, message: str, location: SourceLocation | None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code, name, Severity.ERROR, message, location, help=help)
-
-
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
     """The spec files under `paths` (directories give their top-level `*.py`), and problems finding them."""
     files: list[Path] = []
@@ -65,9 +62,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
         elif path.is_file():
             if path.suffix != ".py":
                 problems.append(
-                    _error(
-                        "E004",
-                        "specs-path-invalid",
+                    codes.SPECS_PATH_INVALID(
                         f"spec {display_path(path)} is not a .py file",
                         None,
                         help="pass Python spec files or directories that hold them",
@@ -77,9 +72,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 files.append(path)
         else:
             problems.append(
-                _error(
-                    "E004",
-                    "specs-path-invalid",
+                codes.SPECS_PATH_INVALID(
                     f"specs path {display_path(path)} does not exist",
                     None,
                     help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
@@ -94,9 +87,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
         other = by_name.get(file.stem)
         if other is not None:
             problems.append(
-                _error(
-                    "E005",
-                    "spec-module-name",
+                codes.SPEC_MODULE_NAME(
                     f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
                     SourceLocation(display_path(file), 1),
                     help="rename one of them; spec modules import each other by name",
@@ -105,9 +96,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             continue
         if file.stem in sys.stdlib_module_names or file.stem in sys.modules or not file.stem.isidentifier():
             problems.append(
-                _error(
-                    "E005",
-                    "spec-module-name",
+                codes.SPEC_MODULE_NAME(
                     f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
                     "an installed module",
                     SourceLocation(display_path(file), 1),
@@ -193,12 +182,10 @@ def _import_failure(
         location = error.location or fallback
         if error.field:
             location = sources.keyword(location, error.field) or location
-        return _error("E002", "invalid-declaration", error.message, location, help=error.help)
+        return codes.INVALID_DECLARATION(error.message, location, help=error.help)
     if isinstance(error, _SpecDecodeError):
         location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
-        return _error(
-            "E003",
-            "spec-not-utf8",
+        return codes.SPEC_NOT_UTF8(
             str(error.msg),
             location,
             help="save the file as UTF-8 (Python source is UTF-8 unless declared otherwise)",
@@ -207,9 +194,7 @@ def _import_failure(
         filename = error.filename or fallback.path
         location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
         keyword = _KEYWORD_ARGUMENT_RE.search(error.text or "")
-        return _error(
-            "E001",
-            "spec-failed",
+        return codes.SPEC_FAILED(
             f"Python syntax error: {error.msg}",
             location,
             help=(
@@ -244,7 +229,7 @@ def _import_failure(
         hint = nearest(missing, candidates) if missing else None
         if hint:
             help = f"did you mean {hint!r}?"
-    return _error("E001", "spec-failed", message, location, help=help)
+    return codes.SPEC_FAILED(message, location, help=help)
 
 
 _KEYWORD_ARGUMENT_RE = re.compile(r"(?:^|[(,])\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")

@@ -12,7 +12,7 @@ import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.gotemplate import Template, parse_template
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
@@ -132,7 +132,7 @@ def _yaml_rule_lines(ctx: CheckContext, location: SourceLocation) -> list[tuple[
     return lines
 
 
-def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> dict[str, object]:
+def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> Place:
     """Diagnostic fields pointing at `needle` within the alert's `key` (an annotation, label or keyword such as
     `for_`), else at the key, else at the alert. Works for spec modules and for plain rule files."""
     location = alert.location

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from monitoring_dsl.diagnostics import Related
+from monitoring_dsl.diagnostics import Place, Related
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TARGET_LABELS
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
@@ -376,14 +376,14 @@ class CheckContext:
     def panels_by_target(self) -> dict[int, Panel]:
         return {id(t): p for d in self.project.dashboards for p in d.all_panels() for t in p.targets}
 
-    def at(self, location: SourceLocation | None, needle: str | None) -> dict[str, object]:
+    def at(self, location: SourceLocation | None, needle: str | None) -> Place:
         """Diagnostic fields `location` and `span`, narrowed to where `needle` appears in the source."""
         if needle:
             refined, span = self.sources.locate(location, needle)
             return {"location": refined, "span": span}
         return {"location": location, "span": None}
 
-    def in_query(self, query: Query, needle: str | None) -> dict[str, object]:
+    def in_query(self, query: Query, needle: str | None) -> Place:
         """Diagnostic fields pointing at `needle` inside `query`'s own text in the spec.
 
         The query is found first, from its owner's line; `needle` is then looked for only within the query's

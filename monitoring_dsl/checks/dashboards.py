@@ -23,7 +23,7 @@ from monitoring_dsl.checks.grafana_facts import (
 )
 from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Related, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.dashboards import (
     UID_RE,
@@ -314,7 +314,7 @@ def unit_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-def _unit_location(ctx: CheckContext, panel: Panel) -> dict[str, object]:
+def _unit_location(ctx: CheckContext, panel: Panel) -> Place:
     for needle in (
         f'unit="{panel.unit}"',
         f"unit='{panel.unit}'",
@@ -1014,7 +1014,7 @@ def _suggest(query: Quantity) -> str | None:
     return next((unit for unit in _PREFERRED if _GRAFANA_UNITS[unit].same(comparable)), None)
 
 
-def _in_query(ctx: CheckContext, query: Query, needle: str) -> dict[str, object]:
+def _in_query(ctx: CheckContext, query: Query, needle: str) -> Place:
     """`ctx.in_query`; in a plain file, else `needle` on the query's own line (JSON escapes the query's quotes,
     so the query is not found verbatim)."""
     fields = ctx.in_query(query, needle)

@@ -5,13 +5,11 @@ They are documented here so that `monitoring-dsl checks` and the docs list every
 
 from __future__ import annotations
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks.registry import document
-from monitoring_dsl.diagnostics import Severity
 
 document(
-    "E001",
-    "spec-failed",
-    Severity.ERROR,
+    codes.SPEC_FAILED,
     """
     A spec module could not be imported: a Python syntax error, or an exception while it ran.
 
@@ -30,9 +28,7 @@ document(
 )
 
 document(
-    "E002",
-    "invalid-declaration",
-    Severity.ERROR,
+    codes.INVALID_DECLARATION,
     """
     A spec object was built with a wrong type, an unknown keyword or a missing argument.
 
@@ -52,9 +48,7 @@ document(
 )
 
 document(
-    "E003",
-    "spec-not-utf8",
-    Severity.ERROR,
+    codes.SPEC_NOT_UTF8,
     """
     A spec file is not valid UTF-8.
 
@@ -71,9 +65,7 @@ document(
 )
 
 document(
-    "E004",
-    "specs-path-invalid",
-    Severity.ERROR,
+    codes.SPECS_PATH_INVALID,
     """
     A specs path does not exist, or is neither a directory nor a `.py` file.
 
@@ -92,9 +84,7 @@ document(
 )
 
 document(
-    "E005",
-    "spec-module-name",
-    Severity.ERROR,
+    codes.SPEC_MODULE_NAME,
     """
     Two spec files share a module name, or a spec file's name is taken by an installed module.
 
@@ -112,9 +102,7 @@ document(
 )
 
 document(
-    "E006",
-    "output-not-writable",
-    Severity.ERROR,
+    codes.OUTPUT_NOT_WRITABLE,
     """
     The output directory cannot be written, or it holds files monitoring-dsl did not write.
 
@@ -132,9 +120,7 @@ document(
 )
 
 document(
-    "E007",
-    "config-invalid",
-    Severity.ERROR,
+    codes.CONFIG_INVALID,
     """
     `[tool.monitoring-dsl]` in `pyproject.toml` has an unknown key or a value of the wrong type.
 
@@ -153,9 +139,7 @@ document(
 )
 
 document(
-    "E008",
-    "input-unreadable",
-    Severity.ERROR,
+    codes.INPUT_UNREADABLE,
     """
     A file given to `lint` cannot be read: not UTF-8, binary, empty, too large, or broken YAML or JSON.
 
@@ -172,9 +156,7 @@ document(
 )
 
 document(
-    "E009",
-    "input-not-recognised",
-    Severity.ERROR,
+    codes.INPUT_NOT_RECOGNISED,
     """
     A YAML or JSON file that is neither a Prometheus rule file nor a Grafana dashboard.
 
@@ -194,9 +176,7 @@ document(
 )
 
 document(
-    "E010",
-    "unused-suppression",
-    Severity.WARNING,
+    codes.UNUSED_SUPPRESSION,
     """
     An `allow={"CODE": "reason"}` that suppresses nothing, or names a code that does not exist.
 
@@ -214,9 +194,7 @@ document(
 )
 
 document(
-    "E046",
-    "rule-file-unknown-key",
-    Severity.ERROR,
+    codes.RULE_FILE_UNKNOWN_KEY,
     """
     A rule file has a key that the target Prometheus does not know, in the file, a group or a rule.
 
@@ -247,9 +225,7 @@ document(
 )
 
 document(
-    "E047",
-    "rule-file-duplicate-key",
-    Severity.ERROR,
+    codes.RULE_FILE_DUPLICATE_KEY,
     """
     A rule file gives the same key twice in one mapping.
 
@@ -270,9 +246,7 @@ document(
 )
 
 document(
-    "E048",
-    "rule-file-key-on-wrong-rule",
-    Severity.ERROR,
+    codes.RULE_FILE_KEY_ON_WRONG_RULE,
     """
     A recording rule has `for`, `keep_firing_for` or `annotations`, which only alerting rules take.
 

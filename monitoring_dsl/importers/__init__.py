@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl import codes
+from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.importers import grafana_json, rules_yaml
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, SpecError
@@ -66,18 +67,15 @@ class Importing:
     def invalid(self, message: str, line: int, help: str | None = None) -> None:
         """E002: the file holds an object the model cannot represent; the object is skipped."""
         help = help or "fix the value in the file; the object is left out until then"
-        self._error("E002", "invalid-declaration", message, self.at(line), help)
+        self.diagnostics.append(codes.INVALID_DECLARATION(message, self.at(line), help=help))
 
     def unreadable(self, message: str, line: int = 1, column: int = 0, help: str | None = None) -> None:
         help = help or "pass a UTF-8 Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
-        self._error("E008", "input-unreadable", message, self.at(line, column), help)
+        self.diagnostics.append(codes.INPUT_UNREADABLE(message, self.at(line, column), help=help))
 
     def not_recognised(self, message: str, line: int = 1, help: str | None = None) -> None:
         help = help or "pass a Prometheus rule file (a mapping with `groups:`) or a Grafana dashboard JSON"
-        self._error("E009", "input-not-recognised", message, self.at(line), help)
-
-    def _error(self, code: str, name: str, message: str, location: SourceLocation, help: str) -> None:
-        self.diagnostics.append(Diagnostic(code, name, Severity.ERROR, message, location, help=help))
+        self.diagnostics.append(codes.INPUT_NOT_RECOGNISED(message, self.at(line), help=help))
 
 
 def load_plain_files(paths: Sequence[Path], root: Path, target: tuple[int, int] = (2, 42)) -> PlainLoad:
@@ -122,7 +120,7 @@ def _expand(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Pa
         else:
             message = f"{display_path(path)} does not exist"
             help = "pass existing rule files, dashboards, or directories holding them"
-            diagnostics.append(Diagnostic("E008", "input-unreadable", Severity.ERROR, message, None, help=help))
+            diagnostics.append(codes.INPUT_UNREADABLE(message, help=help))
             continue
         for file in found:
             if file.resolve() not in seen:
