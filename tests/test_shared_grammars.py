@@ -29,3 +29,15 @@ def test_code_re_is_the_one_the_registry_checks() -> None:
 
     assert registry.CODE_RE is CODE_RE
     assert CODE_RE.match("Q201") and not CODE_RE.match("X201") and not CODE_RE.match("Q20")
+
+
+def test_grafana_variable_references_have_one_grammar() -> None:
+    from monitoring_dsl.model.dashboards import FIELD_LABEL_RE, variable_references, whole_reference
+    from monitoring_dsl.promql import macros
+
+    text = 'sum(x{a=~"$a", b="${b:raw}", c="[[c]]", d="[[d:csv]]"}[$__rate_interval]) ${e.text} ${unclosed'
+    assert ["a", "b", "c", "d", "__rate_interval", "e"] == variable_references(text)
+    assert ["a", "b", "c", "d", "__rate_interval", "e"] == [r.name for r in macros.references(text)]
+    assert ["ds", "ds", "ds", "ds"] == [whole_reference(t) for t in ("$ds", "${ds}", "[[ds]]", "${ds:text}")]
+    assert [None, None, None] == [whole_reference(t) for t in ("prometheus", "$ds}", "x$ds")]
+    assert ["job"] == FIELD_LABEL_RE.findall("${__field.labels.job} ${__field.name}")

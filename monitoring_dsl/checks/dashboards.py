@@ -26,6 +26,7 @@ from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Place, Related, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.dashboards import (
+    FIELD_LABEL_RE,
     UID_RE,
     Dashboard,
     Heatmap,
@@ -37,6 +38,7 @@ from monitoring_dsl.model.dashboards import (
     Text,
     Variable,
     dashboard_uid,
+    variable_references,
 )
 from monitoring_dsl.model.rules import Record
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, references, selectors, substitute
@@ -1154,8 +1156,6 @@ def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
 # Grafana's global variables that do not start with `__` (those that do are Grafana's own by definition), and
 # the datasource variable monitoring-dsl adds to every dashboard.
 _GLOBAL_VARIABLES = frozenset({"datasource", "timeFilter"})
-# Any mention of a variable: `$name`, `${name...}`, `[[name...]]`.
-_MENTION_RE = re.compile(r"\$\{?(?P<braced>[A-Za-z_]\w*)|\[\[(?P<bracketed>[A-Za-z_]\w*)")
 _REPEAT_RE = re.compile(r'"repeat"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 _DECLARED_NAME_RE = re.compile(r'"name"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 
@@ -1190,11 +1190,6 @@ def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
             for text in (target.expr, target.legend, target.interval):
                 if text:
                     yield target, text
-
-
-def _mentions(text: str) -> Iterator[str]:
-    for match in _MENTION_RE.finditer(text):
-        yield match.group("braced") or match.group("bracketed")
 
 
 def _file_text(ctx: CheckContext, location: SourceLocation | None) -> str:
@@ -1234,10 +1229,10 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         used.update(panel.repeat for panel in dashboard.all_panels() if panel.repeat)
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
-            used.update(name for name in _mentions(text) if name != own)
+            used.update(name for name in variable_references(text) if name != own)
         if ctx.plain:
             raw = _file_text(ctx, dashboard.location)
-            used.update(_mentions(raw))
+            used.update(variable_references(raw))
             used.update(match.group("name") for match in _REPEAT_RE.finditer(raw))
         for variable in dashboard.variables:
             if variable.name in used:
@@ -1699,7 +1694,6 @@ def invalid_variable_query(ctx: CheckContext) -> Iterator[Diagnostic]:
 # --- legends and data links ------------------------------------------------------------------------------
 
 _LEGEND_LABEL_RE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
-_FIELD_LABEL_RE = re.compile(r"\$\{__field\.labels\.([A-Za-z_]\w*)\}")
 _DATA_FIELD_RE = re.compile(r"\$\{__data\.fields\.([A-Za-z_]\w*)(?::\w+)?\}")
 _NOT_LABEL_FIELDS = frozenset({"Time", "Value", "Metric", "__name__"})
 
@@ -1759,7 +1753,7 @@ def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             for link in panel.data_links:
                 for text in _link_texts(link):
-                    found = _FIELD_LABEL_RE.findall(text) + _DATA_FIELD_RE.findall(text)
+                    found = FIELD_LABEL_RE.findall(text) + _DATA_FIELD_RE.findall(text)
                     for label in dict.fromkeys(found):
                         if label in union or label in _NOT_LABEL_FIELDS or label.startswith("Value"):
                             continue

@@ -10,7 +10,6 @@ through the `datasource` variable.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -46,10 +45,6 @@ def _targets(panel: m.Panel) -> list[G.Target]:
     ]
 
 
-_VARIABLE_VALUE_RE = re.compile(r"^\$(?:\{(?P<braced>\w+)\}|(?P<plain>\w+))$")
-_FIELD_LABEL_RE = re.compile(r"\$\{__field\.labels\.(?P<name>\w+)\}")
-
-
 @attrs.frozen
 class _Links:
     """How links of one panel are written: the dashboard's variable names, and whether the panel's queries
@@ -68,13 +63,11 @@ def _link_url(link: m.Link, links: _Links, *, panel: bool = True) -> str:
         return link.url
     params = []
     for name, value in sorted(link.variables.items()):
-        match = _VARIABLE_VALUE_RE.match(value)
-        own = match and (match.group("braced") or match.group("plain"))
-        if own == name and name in links.variables:
+        if value in (f"${name}", f"${{{name}}}") and name in links.variables:
             params.append(f"${{{name}:queryparam}}")  # every selected value, as var-name=a&var-name=b
             continue
         if links.table:
-            value = _FIELD_LABEL_RE.sub(lambda label: f"${{__data.fields.{label.group('name')}}}", value)
+            value = m.FIELD_LABEL_RE.sub(lambda label: f"${{__data.fields.{label.group('name')}}}", value)
         params.append(f"var-{quote(name)}={value}")
     if panel and link.include_vars:
         params.append("${__all_variables}")

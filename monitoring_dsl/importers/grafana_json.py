@@ -31,6 +31,7 @@ from monitoring_dsl.model.dashboards import (
     Threshold,
     TimeSeries,
     Variable,
+    whole_reference,
 )
 
 if TYPE_CHECKING:
@@ -192,7 +193,6 @@ _SPECIAL_DATASOURCES = {
     "grafana": "grafana",
     "-- Dashboard --": "dashboard",
 }
-_REFERENCE_RE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$|^\[\[([A-Za-z_][A-Za-z0-9_]*)\]\]$")
 
 
 def find_dashboard(data: object) -> JsonObject | None:
@@ -235,8 +235,8 @@ class _Datasources:
             return None
         if datasource in _SPECIAL_DATASOURCES:
             return _SPECIAL_DATASOURCES[datasource]
-        match = _REFERENCE_RE.match(datasource)
-        return self.types.get(match.group(1) or match.group(2)) if match else None
+        variable = whole_reference(datasource)
+        return self.types.get(variable) if variable else None
 
     def is_prometheus(self, datasource: object, fallback: object = None) -> bool:
         """Whether queries on `datasource` (or `fallback`, the panel's, when it is unset) go to Prometheus."""

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from monitoring_dsl.model.dashboards import VARIABLE_REFERENCE_RE
+
 # Placeholder for a value only Prometheus knows (a query variable). Checks skip names that start with it.
 PLACEHOLDER_PREFIX = "grafana_var__"
 
@@ -27,12 +29,7 @@ BUILTIN_MACROS: Mapping[str, str] = {
     "__rate_interval_ms": "60000",
 }
 
-# $name, ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]]
-_REFERENCE_RE = re.compile(
-    r"\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:[.:][^}]*)?\}"
-    r"|\[\[(?P<bracketed>[A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]"
-    r"|\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
-)
+_REFERENCE_RE = VARIABLE_REFERENCE_RE  # $name, ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]]
 
 
 @attrs.frozen
