@@ -41,3 +41,11 @@ def test_grafana_variable_references_have_one_grammar() -> None:
     assert ["ds", "ds", "ds", "ds"] == [whole_reference(t) for t in ("$ds", "${ds}", "[[ds]]", "${ds:text}")]
     assert [None, None, None] == [whole_reference(t) for t in ("prometheus", "$ds}", "x$ds")]
     assert ["job"] == FIELD_LABEL_RE.findall("${__field.labels.job} ${__field.name}")
+
+
+def test_string_literals_are_stepped_over_by_one_scanner() -> None:
+    from monitoring_dsl.promql.prometheus import string_ends
+
+    text = 'x{a="b\\"c", d=\'e\'} # "comment\nor `raw\\`'
+    quote = text.index('"')
+    assert {quote: text.index(","), text.index("'"): text.index("}"), text.index("`"): len(text)} == string_ends(text)

@@ -42,6 +42,7 @@ from monitoring_dsl.model.dashboards import (
 )
 from monitoring_dsl.model.rules import Record
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, references, selectors, substitute
+from monitoring_dsl.promql.prometheus import string_ends
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -1042,18 +1043,10 @@ _WINDOW_WORDS = {
 _PERIODIC = {"h": "hourly", "d": "daily", "w": "weekly", "y": "yearly"}
 
 
-def _skip_string(text: str, index: int) -> int:
-    """The offset just after the string literal that opens at `index`."""
-    quote = text[index]
-    index += 1
-    while index < len(text) and text[index] != quote:
-        index += 2 if text[index] == "\\" and quote != "`" else 1
-    return index + 1
-
-
 def _fixed_rate_windows(query: str) -> Iterator[str]:
     """The range ("[5m]") of each rate() in `query` over a literal range (not a subquery)."""
     index = 0
+    strings = string_ends(query)
     while True:
         match = _RATE_CALL_RE.search(query, index)
         if match is None:
@@ -1064,8 +1057,8 @@ def _fixed_rate_windows(query: str) -> Iterator[str]:
         depth, position = 1, match.end()
         while position < len(query) and depth > 0:
             char = query[position]
-            if char in "\"'`":
-                position = _skip_string(query, position)
+            if position in strings:
+                position = strings[position]
                 continue
             if char in "({":
                 depth += 1
@@ -1082,15 +1075,7 @@ def _fixed_rate_windows(query: str) -> Iterator[str]:
 
 
 def _inside_string(text: str, position: int) -> bool:
-    index = 0
-    while index < position:
-        if text[index] in "\"'`":
-            index = _skip_string(text, index)
-            if index > position:
-                return True
-            continue
-        index += 1
-    return False
+    return any(start < position < end for start, end in string_ends(text).items())
 
 
 def _names_window(window: str, *texts: str | None) -> bool:
