@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from monitoring_dsl.diagnostics import Place, Related
+from monitoring_dsl.gotemplate import Template, parse_template
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TARGET_LABELS
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
@@ -325,6 +326,14 @@ class CheckContext:
                 self._job_labels[name] = self._job_labels.get(name, frozenset()) | service.attached_labels
         self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)
+        self._templates: dict[str, Template] = {}
+
+    def template(self, text: str) -> Template:
+        """The Go template `text` (an annotation or a label) parsed once for every check of the run."""
+        parsed = self._templates.get(text)
+        if parsed is None:
+            parsed = self._templates[text] = parse_template(text)
+        return parsed
 
     def attached_labels(self, metric_name: str) -> frozenset[str]:
         """Labels the deployment attaches to every series of the metric `metric_name`, beyond its declared ones.
