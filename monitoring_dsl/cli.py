@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -74,7 +75,8 @@ def build(
     """
     config = _config(ctx)
     paths = list(specs) or list(config.specs)
-    out_dir = out or config.out
+    # absolute before any spec runs: a spec calling os.chdir() must not move the output
+    out_dir = Path(os.path.abspath(out or config.out))
     sources = Sources()
     result = compile_specs(
         paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore

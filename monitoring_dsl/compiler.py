@@ -9,8 +9,8 @@ from pathlib import Path
 import attrs
 
 from monitoring_dsl.checks import CheckContext, run_checks
-from monitoring_dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
-from monitoring_dsl.emit import Artifacts, emit_all
+from monitoring_dsl.diagnostics import Diagnostic, Related, Severity, has_errors, sort_diagnostics
+from monitoring_dsl.emit import Artifacts, OutputCollision, emit_all
 from monitoring_dsl.loader import load
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
@@ -47,7 +47,32 @@ def compile_specs(
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
-    return CompileResult(diagnostics, emit_all(loaded.project), loaded.project, loaded.tracebacks)
+    try:
+        artifacts = emit_all(loaded.project)
+    except OutputCollision as collision:
+        diagnostics = sort_diagnostics([*diagnostics, _collision(collision)])
+        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
+    return CompileResult(diagnostics, artifacts, loaded.project, loaded.tracebacks)
+
+
+def _collision(collision: OutputCollision) -> Diagnostic:
+    """E011: two objects would become one file; neither may silently win, even when D501 is allowed."""
+    first = getattr(collision.first, "location", None)
+    return Diagnostic(
+        "E011",
+        "output-path-collision",
+        Severity.ERROR,
+        f"{_describe(collision.second)} and {_describe(collision.first)} would both be written to "
+        f"{collision.path}; one would silently replace the other",
+        getattr(collision.second, "location", None),
+        related=(Related(first, "first written here"),) if first is not None else (),
+        help="give each dashboard its own uid= (an allow= for D501 does not make two files of one)",
+    )
+
+
+def _describe(obj: object) -> str:
+    title = getattr(obj, "title", None)
+    return f"dashboard {title!r}" if title is not None else type(obj).__name__
 
 
 PLAIN_SUFFIXES = (".yml", ".yaml", ".json")

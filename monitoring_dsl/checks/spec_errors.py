@@ -212,3 +212,25 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E011",
+    "output-path-collision",
+    Severity.ERROR,
+    """
+    Two declarations would be written to the same output file, such as two dashboards with one uid.
+
+    ## Why is this bad?
+    One file would silently replace the other, so a dashboard would vanish from Grafana without a word. This
+    holds even when the duplicate uid itself is allowed (`allow={"D501": ...}`): the build stops instead.
+
+    ## Example
+        Dashboard("API", uid="api", allow={"D501": "migrating"}, ...)
+        Dashboard("API v2", uid="api", allow={"D501": "migrating"}, ...)
+
+    ## Use instead
+        Dashboard("API", uid="api", ...)
+        Dashboard("API v2", uid="api-v2", ...)
+    """,
+    __name__,
+)
