@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
 
-import click
+# As the console script, a signal during start-up (importing the pipeline takes a while) is held until entry()
+# runs and then ends the process quietly with the usual exit code, rather than as a traceback from an import.
+_EARLY_SIGNALS: list[int] = []
+if os.path.basename(sys.argv[0] if sys.argv else "") == "monitoring-dsl":
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, lambda signum, frame: _EARLY_SIGNALS.append(signum))
 
-from monitoring_dsl import __version__
-from monitoring_dsl.checks import REGISTRY, selected
-from monitoring_dsl.checks.docs import page
-from monitoring_dsl.compiler import compile_specs, lint
-from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
-from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
-from monitoring_dsl.loader import display_path
-from monitoring_dsl.model.base import SourceLocation, nearest
-from monitoring_dsl.render import FORMATS, render, render_sarif, summary
-from monitoring_dsl.sources import Sources
-from monitoring_dsl.writer import WriteError, stale_files, write_tree
+import click  # noqa: E402
+
+from monitoring_dsl import __version__  # noqa: E402
+from monitoring_dsl.checks import REGISTRY, selected  # noqa: E402
+from monitoring_dsl.checks.docs import page  # noqa: E402
+from monitoring_dsl.compiler import compile_specs, lint  # noqa: E402
+from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config  # noqa: E402
+from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors  # noqa: E402
+from monitoring_dsl.loader import display_path  # noqa: E402
+from monitoring_dsl.model.base import SourceLocation, nearest  # noqa: E402
+from monitoring_dsl.render import FORMATS, render, render_sarif, summary  # noqa: E402
+from monitoring_dsl.sources import Sources  # noqa: E402
+from monitoring_dsl.writer import WriteError, stale_files, write_tree  # noqa: E402
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
@@ -193,10 +202,38 @@ def explain_command(code: str) -> None:
     click.echo(page(info), nl=False)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is so that cleanup (the writer's temporary files) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def entry() -> None:
-    """The console script: the click group, with an unexpected exception reported as a bug and exit 2."""
+    """The console script: the click group, with an unexpected exception reported as a bug and exit 2.
+
+    Ctrl-C and SIGTERM unwind normally (the writer removes its temporary file; `build/` holds every file old
+    or new) and exit 130 and 143.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        main()
+        if _EARLY_SIGNALS:
+            raise _Terminated if _EARLY_SIGNALS[0] == signal.SIGTERM else KeyboardInterrupt
+        code = main(standalone_mode=False)  # returns the exit code of --help and --version
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _interrupted("interrupted", EXIT_INTERRUPTED)
+    except _Terminated:
+        _interrupted("terminated", EXIT_TERMINATED)
     except Exception as error:  # anything click did not handle is a bug in monitoring-dsl
         traceback.print_exc()
         click.echo(
@@ -205,6 +242,15 @@ def entry() -> None:
             err=True,
         )
         sys.exit(EXIT_FAILURE)
+
+
+def _interrupted(what: str, code: int) -> None:
+    """Report an interruption and exit with `code`, even if a second signal arrives while reporting it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        click.echo(f"\nmonitoring-dsl: {what}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

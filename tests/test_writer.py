@@ -138,7 +138,7 @@ def test_directory_without_a_manifest_is_refused(tmp_path: Path) -> None:
     (out / "main.py").write_text("print('hi')\n")
     (out / "sub").mkdir()
     (out / "sub/keep.txt").write_text("x")
-    with pytest.raises(WriteError, match="main.py"):
+    with pytest.raises(WriteError, match=r"main\.py"):
         write_tree(out, NEW)
     assert sorted(p.name for p in out.iterdir()) == ["main.py", "sub"]
 
