@@ -18,7 +18,7 @@ if os.path.basename(sys.argv[0] if sys.argv else "") == "monitoring-dsl":
 
 import click  # noqa: E402
 
-from monitoring_dsl import __version__  # noqa: E402
+from monitoring_dsl import __version__, interrupts  # noqa: E402
 from monitoring_dsl.checks import REGISTRY, selected  # noqa: E402
 from monitoring_dsl.checks.docs import page  # noqa: E402
 from monitoring_dsl.compiler import compile_specs, lint  # noqa: E402
@@ -90,6 +90,7 @@ def build(
     result = compile_specs(
         paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
     )
+    _show_spec_output(result.spec_output)
     if debug:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
@@ -118,6 +119,15 @@ def build(
         return
     state = "wrote" if changed else "unchanged,"
     click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(shown)})")
+
+
+def _show_spec_output(output: tuple[tuple[str, str], ...]) -> None:
+    """What spec modules printed while they were imported, on stderr, each under the spec's path."""
+    for path, text in output:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates, shown escaped
+        click.echo(f"{path}: the spec printed while it was imported:", err=True)
+        for line in text.rstrip("\n").split("\n"):
+            click.echo(f"  | {line}", err=True)
 
 
 def _files(count: int) -> str:
@@ -156,6 +166,7 @@ def lint_command(
         list(paths) or list(config.specs), config.root, sources, config.settings, chosen, skipped, skip=[config.out]
     )
     diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
+    _show_spec_output(result.spec_output)  # on stderr: never mixed into json or sarif
     if fmt == "sarif":
         click.echo(render_sarif(diagnostics, _rule_table(), __version__))
     elif fmt == "json" or diagnostics:
@@ -203,37 +214,27 @@ def explain_command(code: str) -> None:
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
-EXIT_TERMINATED = 143  # 128 + SIGTERM
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised where the process is so that cleanup (the writer's temporary files) runs."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated
 
 
 def entry() -> None:
     """The console script: the click group, with an unexpected exception reported as a bug and exit 2.
 
-    Ctrl-C and SIGTERM unwind normally (the writer removes its temporary file; `build/` holds every file old
-    or new) and exit 130 and 143.
+    Ctrl-C and SIGTERM unwind normally (the writer removes its temporary file; the output directory holds
+    every file old or new) and exit 130 and 143.
     """
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    interrupts.install()
     try:
-        if _EARLY_SIGNALS:
-            raise _Terminated if _EARLY_SIGNALS[0] == signal.SIGTERM else KeyboardInterrupt
+        if _EARLY_SIGNALS:  # arrived while the pipeline was being imported
+            raise interrupts.Interrupted(_EARLY_SIGNALS[0])
         code = main(standalone_mode=False)  # returns the exit code of --help and --version
         sys.exit(code if isinstance(code, int) else EXIT_OK)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    except interrupts.Interrupted as stop:
+        _interrupted("interrupted" if stop.signum == signal.SIGINT else "terminated", stop.exit_code)
     except (KeyboardInterrupt, click.exceptions.Abort):
         _interrupted("interrupted", EXIT_INTERRUPTED)
-    except _Terminated:
-        _interrupted("terminated", EXIT_TERMINATED)
     except Exception as error:  # anything click did not handle is a bug in monitoring-dsl
         traceback.print_exc()
         click.echo(
@@ -246,8 +247,7 @@ def entry() -> None:
 
 def _interrupted(what: str, code: int) -> None:
     """Report an interruption and exit with `code`, even if a second signal arrives while reporting it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    interrupts.ignore()
     with contextlib.suppress(OSError):
         click.echo(f"\nmonitoring-dsl: {what}", err=True)
     sys.exit(code)

@@ -25,6 +25,7 @@ class CompileResult:
     artifacts: Artifacts | None
     project: Project | None
     tracebacks: tuple[str, ...] = ()
+    spec_output: tuple[tuple[str, str], ...] = ()  # what each spec printed while it was imported
 
 
 def compile_specs(
@@ -41,18 +42,18 @@ def compile_specs(
     loaded = load(paths, root)
     diagnostics = list(loaded.diagnostics)
     if has_errors(diagnostics):
-        return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks)
+        return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks, loaded.output)
     context = CheckContext(loaded.project, sources, settings)
     diagnostics.extend(run_checks(context, select, ignore))
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
-        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
+        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks, loaded.output)
     try:
         artifacts = emit_all(loaded.project)
     except OutputCollision as collision:
         diagnostics = sort_diagnostics([*diagnostics, _collision(collision)])
-        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks)
-    return CompileResult(diagnostics, artifacts, loaded.project, loaded.tracebacks)
+        return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks, loaded.output)
+    return CompileResult(diagnostics, artifacts, loaded.project, loaded.tracebacks, loaded.output)
 
 
 def _collision(collision: OutputCollision) -> Diagnostic:
@@ -83,6 +84,7 @@ _SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_
 class LintResult:
     diagnostics: list[Diagnostic]
     checked: int  # spec modules and plain files that could be read; 0 means nothing was checked
+    spec_output: tuple[tuple[str, str], ...] = ()
 
 
 def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[list[Path], list[Path]]:
@@ -132,9 +134,11 @@ def lint(
     spec_paths, plain_paths = split_inputs(paths, skip)
     diagnostics: list[Diagnostic] = []
     checked = 0
+    spec_output: tuple[tuple[str, str], ...] = ()
     if spec_paths:
         result = compile_specs(spec_paths, root, sources, emit=False, settings=settings, select=select, ignore=ignore)
         diagnostics.extend(result.diagnostics)
+        spec_output = result.spec_output
         if result.project is not None:
             failed = {d.location.path for d in result.diagnostics if d.code.startswith("E") and d.location}
             checked += sum(1 for module in result.project.modules if module.source not in failed)
@@ -146,4 +150,4 @@ def lint(
         context = CheckContext(plain.project, sources, settings, plain=True)
         diagnostics.extend(run_checks(context, select, ignore))
         checked += len(plain.project.modules)
-    return LintResult(sort_diagnostics(diagnostics), checked)
+    return LintResult(sort_diagnostics(diagnostics), checked, spec_output)

@@ -8,18 +8,23 @@ written into the user's specs directory and a file that is not UTF-8 gets a prop
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import io
+import os
 import sys
 import traceback
 import types
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import attrs
 
 from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.interrupts import Interrupted
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
@@ -35,6 +40,7 @@ class LoadResult:
     project: Project
     diagnostics: tuple[Diagnostic, ...]
     tracebacks: tuple[str, ...]  # shown with --debug
+    output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
 
 
 def display_path(path: Path) -> str:
@@ -209,8 +215,12 @@ def _import_failure(
             help="fix the syntax; `python -m py_compile FILE` shows the same error",
         )
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
-    message = f"{type(error).__name__}: {error}"
+    message = f"{type(error).__name__}: {_safe_str(error)}"
+    if isinstance(error, _SpecExited):
+        message = _safe_str(error)
     help = "the spec raised while it was imported; run with --debug for the traceback"
+    if isinstance(error, (SystemExit, _SpecExited, KeyboardInterrupt, GeneratorExit)):
+        help = "a spec must not end the process: remove that call, or raise an exception that says what is wrong"
     if isinstance(error, NameError) and error.name:
         hint = nearest(error.name, _visible_names(error.__traceback__, spec_paths))
         if hint:
@@ -228,6 +238,83 @@ def _import_failure(
         if hint:
             help = f"did you mean {hint!r}?"
     return _error("E001", "spec-failed", message, location, help=help)
+
+
+MAX_OUTPUT = 4000  # characters of a spec's printed output kept for display
+
+
+class _SpecExited(BaseException):
+    """A spec called os._exit(): it must not end the process (and its exit code) behind the tool's back."""
+
+    def __init__(self, code: object):
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"the spec called os._exit({self.code!r})"
+
+
+def _spec_os_exit(status: int) -> NoReturn:
+    raise _SpecExited(status)
+
+
+def _import_fenced(name: str) -> tuple[BaseException | None, str]:
+    """Import spec module `name` with the process's state fenced off: what it prints is captured, and the
+    working directory, sys.path, sys.meta_path, sys.path_hooks and the modules it found in sys.modules are
+    restored afterwards. Everything it raises is returned (a signal that stops the run is re-raised)."""
+    cwd = _getcwd()
+    path, meta_path, path_hooks = list(sys.path), list(sys.meta_path), list(sys.path_hooks)
+    modules = dict(sys.modules)
+    stdout, stderr, os_exit = sys.stdout, sys.stderr, os._exit
+    captured = io.StringIO()
+    failure: BaseException | None = None
+    sys.stdout = sys.stderr = captured
+    os._exit = _spec_os_exit
+    try:
+        importlib.import_module(name)
+    except Interrupted:
+        raise
+    except BaseException as error:  # SystemExit, KeyboardInterrupt, GeneratorExit from a spec are its failures
+        failure = error
+    finally:
+        sys.stdout, sys.stderr, os._exit = stdout, stderr, os_exit
+        if cwd is not None and _getcwd() != cwd:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)
+        sys.path[:], sys.meta_path[:], sys.path_hooks[:] = path, meta_path, path_hooks
+        for module_name, module in modules.items():
+            if sys.modules.get(module_name) is not module:
+                sys.modules[module_name] = module
+    printed = captured.getvalue()
+    if len(printed) > MAX_OUTPUT:
+        printed = printed[:MAX_OUTPUT] + f"\n... ({len(printed) - MAX_OUTPUT} more characters)"
+    return failure, printed
+
+
+def _getcwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _safe_str(error: BaseException) -> str:
+    """`str(error)`, even for an exception whose __str__ raises."""
+    try:
+        return str(error)
+    except BaseException as failure:
+        if isinstance(failure, Interrupted):
+            raise
+        return f"<{type(error).__name__} whose message cannot be shown: its __str__ raised {type(failure).__name__}>"
+
+
+def _format_traceback(error: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(error))
+    except BaseException as failure:
+        if isinstance(failure, Interrupted):
+            raise
+        return "".join(traceback.format_tb(error.__traceback__)) + f"{type(error).__name__}: {_safe_str(error)}\n"
 
 
 def load(paths: Sequence[Path], root: Path) -> LoadResult:
@@ -248,19 +335,19 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
 
     previous = set_collector(collect)
     sys.meta_path.insert(0, importer)
+    output: list[tuple[str, str]] = []
     try:
         for name, file in by_name.items():
             if name in sys.modules:
                 continue  # already imported by a sibling
-            try:
-                importlib.import_module(name)
-            except (KeyboardInterrupt, GeneratorExit):
-                raise
-            except BaseException as error:
+            error, printed = _import_fenced(name)
+            if printed:
+                output.append((display_path(file), printed))
+            if error is not None:
                 diagnostics.append(
                     _import_failure(error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources)
                 )
-                tracebacks.append("".join(traceback.format_exception(error)))
+                tracebacks.append(_format_traceback(error))
                 sys.modules.pop(name, None)
     finally:
         sys.meta_path.remove(importer)
@@ -268,7 +355,7 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         for name in by_name:
             sys.modules.pop(name, None)
     modules = tuple(SpecModule(name, _relative_to(file, root)) for name, file in by_name.items())
-    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks))
+    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks), tuple(output))
 
 
 def _relative_to(file: Path, root: Path) -> str:

@@ -1,0 +1,112 @@
+"""Specs run fenced: what they print, raise, change or exit with never escapes into the tool's own behaviour."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, write_specs
+
+GOOD = """
+from monitoring_dsl import Counter, Dashboard, TimeSeries
+
+requests = Counter("http_requests_total", "Requests", labels=["code"])
+Dashboard("API", uid="api", panels=[TimeSeries("Rate", "sum(rate(http_requests_total[5m]))", unit="reqps")])
+"""
+
+
+def test_spec_print_never_corrupts_json_or_sarif(tmp_path: Path) -> None:
+    write_specs(tmp_path, {"api.py": "print('hello from the spec')\n" + GOOD})
+    for fmt in ("json", "sarif"):
+        run = run_cli("lint", "--format", fmt, cwd=tmp_path)
+        assert run.code in (0, 1), run.stderr
+        json.loads(run.stdout)  # stdout is exactly the document
+        assert "hello from the spec" in run.stderr and "specs/api.py" in run.stderr
+
+
+def test_spec_print_is_shown_on_stderr_by_build(tmp_path: Path) -> None:
+    write_specs(tmp_path, {"api.py": "import sys\nprint('out')\nprint('err', file=sys.stderr)\n" + GOOD})
+    run = run_cli("build", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    assert "out" not in run.stdout.replace("wrote", "")
+    assert "  | out" in run.stderr and "  | err" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("raiser", "shown"),
+    [
+        ("raise SystemExit(3)", "SystemExit: 3"),
+        ("import sys; sys.exit(4)", "SystemExit: 4"),
+        ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("raise GeneratorExit", "GeneratorExit"),
+        ("import os; os._exit(3)", "os._exit(3)"),
+        (
+            "class Weird(Exception):\n    def __str__(self):\n        raise ValueError('no')\nraise Weird()",
+            "Weird whose message cannot be shown",
+        ),
+    ],
+)
+def test_base_exceptions_from_a_spec_are_diagnostics_at_their_line(tmp_path: Path, raiser: str, shown: str) -> None:
+    lines = GOOD.strip("\n").count("\n") + 1
+    write_specs(tmp_path, {"api.py": GOOD.strip("\n") + "\n" + raiser + "\n"})
+    raise_line = lines + raiser.count("\n") + 1
+    run = run_cli("build", cwd=tmp_path)
+    assert run.code == 2, (run.code, run.stderr)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert f"specs/api.py:{raise_line}:" in run.stderr and "E001" in run.stderr, run.stderr
+    assert shown in run.stderr, run.stderr
+
+
+def test_spec_clearing_sys_modules_does_not_lose_other_specs(tmp_path: Path) -> None:
+    write_specs(
+        tmp_path,
+        {
+            "a_clear.py": "import sys\nfor n in [m for m in sys.modules if m.startswith('monitoring_dsl')]:\n"
+            "    del sys.modules[n]\n",
+            "b_api.py": GOOD,
+        },
+    )
+    (tmp_path / "build").mkdir()
+    run = run_cli("build", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    assert "wrote 1 file" in run.stdout
+    assert (tmp_path / "build/grafana/dashboards/api.json").is_file()
+
+
+def test_spec_changing_sys_path_and_cwd_is_undone(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_specs(
+        tmp_path,
+        {
+            "a_mess.py": f"import os, sys\nos.chdir({str(elsewhere)!r})\nsys.path.clear()\nsys.meta_path.clear()\n",
+            "b_api.py": "import a_mess\n" + GOOD,
+        },
+    )
+    run = run_cli("build", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    assert (tmp_path / "build/grafana/dashboards/api.json").is_file()
+
+
+def test_ctrl_c_while_a_spec_runs_exits_130_without_traceback(tmp_path: Path) -> None:
+    write_specs(tmp_path, {"api.py": "import time\nopen('started', 'w').close()\ntime.sleep(30)\n" + GOOD})
+    executable = Path(sys.executable).parent / "monitoring-dsl"
+    process = subprocess.Popen([str(executable), "build"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert not (tmp_path / "build").exists()
