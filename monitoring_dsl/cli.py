@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import sys
@@ -223,6 +224,9 @@ def entry() -> None:
     every file old or new) and exit 130 and 143.
     """
     interrupts.install()
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a title or query is shown as \udXXX
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if _EARLY_SIGNALS:  # arrived while the pipeline was being imported
             raise interrupts.Interrupted(_EARLY_SIGNALS[0])

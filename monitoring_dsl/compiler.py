@@ -3,6 +3,7 @@ tree when nothing is an error. `lint` is the same pipeline without emit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import attrs
 from monitoring_dsl.checks import CheckContext, run_checks
 from monitoring_dsl.diagnostics import Diagnostic, Related, Severity, has_errors, sort_diagnostics
 from monitoring_dsl.emit import Artifacts, OutputCollision, emit_all
-from monitoring_dsl.loader import load
+from monitoring_dsl.loader import load, resolved
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.sources import Sources
@@ -41,6 +42,7 @@ def compile_specs(
     otherwise report every use of whatever the broken module declared."""
     loaded = load(paths, root)
     diagnostics = list(loaded.diagnostics)
+    diagnostics.extend(unencodable_text(loaded.project))
     if has_errors(diagnostics):
         return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks, loaded.output)
     context = CheckContext(loaded.project, sources, settings)
@@ -54,6 +56,60 @@ def compile_specs(
         diagnostics = sort_diagnostics([*diagnostics, _collision(collision)])
         return CompileResult(diagnostics, None, loaded.project, loaded.tracebacks, loaded.output)
     return CompileResult(diagnostics, artifacts, loaded.project, loaded.tracebacks, loaded.output)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unencodable_text(project: Project) -> list[Diagnostic]:
+    """E012: strings holding a lone surrogate (`"\\ud800"`), which no UTF-8 file can carry.
+
+    One diagnostic per object and field, at the innermost declared object that holds the string.
+    """
+    found: list[Diagnostic] = []
+    seen: set[int] = set()
+    reported: set[tuple[int, str]] = set()
+    for declared in project.declared:
+        stack: list[tuple[object, object, str]] = [(declared.obj, declared.obj, "")]
+        while stack:
+            value, owner, field = stack.pop()
+            if isinstance(value, str):
+                match = _SURROGATE.search(value)
+                if match is not None and (id(owner), field) not in reported:
+                    reported.add((id(owner), field))
+                    found.append(_surrogate(owner, field, value, match.start()))
+                continue
+            if id(value) in seen:
+                continue
+            kind = type(value)
+            if attrs.has(kind):
+                seen.add(id(value))
+                holder = value if getattr(value, "location", None) is not None else owner
+                for attribute in attrs.fields(kind):
+                    if attribute.name != "location":
+                        stack.append((getattr(value, attribute.name), holder, attribute.name))
+            elif isinstance(value, (list, tuple, frozenset, set)):
+                stack.extend((item, owner, field) for item in value)
+            elif isinstance(value, dict):
+                stack.extend((item, owner, field) for pair in value.items() for item in pair)
+    return found
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _surrogate(owner: object, field: str, value: str, index: int) -> Diagnostic:
+    shown = _escaped(value[max(0, index - 20) : index + 20])
+    return Diagnostic(
+        "E012",
+        "text-not-unicode",
+        Severity.ERROR,
+        f"{field or type(owner).__name__} holds a lone surrogate ({_escaped(value[index])}), which cannot be "
+        f"written as UTF-8: ...{shown}...",
+        getattr(owner, "location", None),
+        help="write the character itself or its \\U0001F600 escape: Python does not join \\ud83d\\ude00 halves",
+    )
 
 
 def _collision(collision: OutputCollision) -> Diagnostic:
@@ -95,7 +151,7 @@ def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[li
     """
     specs: list[Path] = []
     plain: list[Path] = []
-    skipped = {p.resolve() for p in skip}
+    skipped = {resolved(p) for p in skip}
     for path in paths:
         if path.is_dir():
             if any(p.suffix == ".py" for p in path.iterdir()):
@@ -114,7 +170,7 @@ def _plain_files(directory: Path, skipped: set[Path]) -> list[Path]:
         relative = path.relative_to(directory).parts
         if any(part in _SKIPPED_DIRS or part.startswith(".") for part in relative[:-1]):
             continue
-        if any(parent in skipped for parent in path.resolve().parents):
+        if any(parent in skipped for parent in resolved(path).parents):
             continue
         if path.suffix in PLAIN_SUFFIXES and path.is_file():
             found.append(path)

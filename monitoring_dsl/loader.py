@@ -15,6 +15,7 @@ import importlib.machinery
 import io
 import os
 import sys
+import tokenize
 import traceback
 import types
 from collections.abc import Sequence
@@ -43,11 +44,17 @@ class LoadResult:
     output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
 
 
+def resolved(path: Path) -> Path:
+    """`path` made absolute with symlinks resolved as far as they go: a symlink loop stays as it is instead
+    of raising (Path.resolve raises RuntimeError on one)."""
+    return Path(os.path.realpath(path))
+
+
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it lies below it, so messages stay short."""
-    absolute = path.resolve()
+    absolute = resolved(path)
     try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+        return absolute.relative_to(resolved(Path.cwd())).as_posix()
     except ValueError:
         return absolute.as_posix()
 
@@ -88,7 +95,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             )
     unique: dict[Path, Path] = {}
     for file in files:
-        unique.setdefault(file.resolve(), file)
+        unique.setdefault(resolved(file), file)
     by_name: dict[str, Path] = {}
     kept = []
     for file in unique.values():
@@ -147,13 +154,18 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         file = self.files[module.__name__]
         shown = display_path(file)
         data = file.read_bytes()
+        try:  # what Python itself reads: a UTF-8 byte order mark, or a `# -*- coding: ... -*-` line
+            encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            raise _SpecDecodeError(f"spec file encoding cannot be used: {error.msg}", (shown, 1, 1, None)) from None
         try:
-            source = data.decode("utf-8")
+            source = data.decode(encoding)
         except UnicodeDecodeError as error:
             line = data[: error.start].count(b"\n") + 1
             column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+            named = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
             raise _SpecDecodeError(
-                f"spec file is not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded",
+                f"spec file is not {named}: byte 0x{data[error.start]:02x} cannot be decoded",
                 (shown, line, column, None),
             ) from None
         code = compile(source, shown, "exec", dont_inherit=True)
@@ -360,6 +372,6 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
 
 def _relative_to(file: Path, root: Path) -> str:
     try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
+        return resolved(file).relative_to(resolved(root)).as_posix()
     except ValueError:
         return file.name

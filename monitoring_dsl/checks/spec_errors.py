@@ -234,3 +234,24 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E012",
+    "text-not-unicode",
+    Severity.ERROR,
+    """
+    A string in a spec holds a lone surrogate (`"\\ud800"`), which no UTF-8 file can carry.
+
+    ## Why is this bad?
+    Dashboards and rule files are UTF-8; the build could not write the text, and Grafana or Prometheus
+    would show a replacement character at best. It is usually an emoji escaped as two UTF-16 halves, which
+    Python, unlike JSON, does not join.
+
+    ## Example
+        TimeSeries("Latency \\ud83d\\ude00", "...")
+
+    ## Use instead
+        TimeSeries("Latency \\U0001F600", "...")   # or the character itself
+    """,
+    __name__,
+)
