@@ -43,6 +43,7 @@ def compile_specs(
     loaded = load(paths, root)
     diagnostics = list(loaded.diagnostics)
     diagnostics.extend(unencodable_text(loaded.project))
+    diagnostics.extend(oversized(loaded.project))
     if has_errors(diagnostics):
         return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks, loaded.output)
     context = CheckContext(loaded.project, sources, settings)
@@ -93,6 +94,48 @@ def unencodable_text(project: Project) -> list[Diagnostic]:
             elif isinstance(value, dict):
                 stack.extend((item, owner, field) for pair in value.items() for item in pair)
     return found
+
+
+# Bounds far above any real dashboard (the realworld corpus peaks at a few hundred panels and titles of a
+# few dozen characters) and below what makes Grafana, or the layout and checks, crawl.
+MAX_PANELS = 1000
+MAX_TITLE = 1000
+
+
+def oversized(project: Project) -> list[Diagnostic]:
+    """E013: a dashboard with more panels, or a title longer, than the bounds above."""
+    found = []
+    for dashboard in project.dashboards:
+        panels = dashboard.all_panels()
+        if len(panels) > MAX_PANELS:
+            found.append(
+                _too_large(
+                    dashboard,
+                    f"dashboard {_short(dashboard.title)} has {len(panels)} panels; the limit is {MAX_PANELS}",
+                    "split it into several dashboards linked to each other (Link.dashboard)",
+                )
+            )
+        titled: list[object] = [dashboard, *dashboard.rows, *panels]
+        for item in titled:
+            title = getattr(item, "title", "")
+            if isinstance(title, str) and len(title) > MAX_TITLE:
+                found.append(
+                    _too_large(
+                        item,
+                        f"{type(item).__name__} title {_short(title)} is {len(title)} characters long; the limit "
+                        f"is {MAX_TITLE}",
+                        "shorten the title; put the details in description=",
+                    )
+                )
+    return found
+
+
+def _short(title: str) -> str:
+    return repr(title if len(title) <= 40 else title[:37] + "...")
+
+
+def _too_large(owner: object, message: str, help: str) -> Diagnostic:
+    return Diagnostic("E013", "input-too-large", Severity.ERROR, message, getattr(owner, "location", None), help=help)
 
 
 def _escaped(text: str) -> str:
@@ -203,6 +246,7 @@ def lint(
 
         plain = load_plain_files(plain_paths, root)
         diagnostics.extend(plain.diagnostics)
+        diagnostics.extend(oversized(plain.project))
         context = CheckContext(plain.project, sources, settings, plain=True)
         diagnostics.extend(run_checks(context, select, ignore))
         checked += len(plain.project.modules)

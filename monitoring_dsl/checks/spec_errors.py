@@ -255,3 +255,24 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E013",
+    "input-too-large",
+    Severity.ERROR,
+    """
+    A dashboard with more than 1,000 panels, or a dashboard, row or panel title over 1,000 characters.
+
+    ## Why is this bad?
+    Grafana renders such a dashboard slowly or not at all, and nobody reads it; usually a loop in a spec ran
+    further than meant. The bound keeps the build fast whatever a spec generates.
+
+    ## Example
+        Dashboard("Hosts", panels=[TimeSeries(host, query_for(host)) for host in all_hosts])   # 5,000 hosts
+
+    ## Use instead
+        Dashboard("Hosts", variables=[Variable.query("host", "label_values(up, instance)")],
+                  panels=[TimeSeries("$host", 'up{instance="$host"}')])
+    """,
+    __name__,
+)
