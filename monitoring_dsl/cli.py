@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def _fail(diagnostics: list[Diagnostic], fmt: str, sources: Sources) -> None:
 def _config(ctx: click.Context) -> Config:
     try:
         return load_config(Path.cwd())
+    except OSError as error:  # unreadable (permissions, a FIFO, an I/O error)
+        diagnostic = Diagnostic(
+            "E007",
+            "config-invalid",
+            Severity.ERROR,
+            f"pyproject.toml cannot be read: {error.strerror or error}",
+            SourceLocation("pyproject.toml", 1),
+            help="make pyproject.toml a readable file, or run from another directory",
+        )
+        _fail([diagnostic], "text", Sources())
+        raise AssertionError("unreachable") from None
     except ConfigError as error:
         diagnostic = Diagnostic(
             "E007",
@@ -223,6 +235,20 @@ def entry() -> None:
     Ctrl-C and SIGTERM unwind normally (the writer removes its temporary file; the output directory holds
     every file old or new) and exit 130 and 143.
     """
+    try:
+        _entry()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_FAILURE)
+        if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
+            # a spec left a thread running (reported as E001): do not wait for it forever at exit
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+        raise
+
+
+def _entry() -> None:
     interrupts.install()
     for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a title or query is shown as \udXXX
         if isinstance(stream, io.TextIOWrapper):

@@ -15,6 +15,7 @@ import importlib.machinery
 import io
 import os
 import sys
+import threading
 import tokenize
 import traceback
 import types
@@ -303,6 +304,30 @@ def _import_fenced(name: str) -> tuple[BaseException | None, str]:
     return failure, printed
 
 
+def _running_threads(before: set[threading.Thread], file: Path, spec_paths: set[str]) -> list[Diagnostic]:
+    """E001 for each non-daemon thread the spec module started and left running: the process would wait for
+    it at exit, so a build would never finish."""
+    found = []
+    for thread in threading.enumerate():
+        if thread in before or thread.daemon or not thread.is_alive():
+            continue
+        target = getattr(thread, "_target", None)
+        code = getattr(target, "__code__", None)
+        location = SourceLocation(display_path(file), 1)
+        if code is not None and code.co_filename in spec_paths:
+            location = SourceLocation(code.co_filename, code.co_firstlineno)
+        found.append(
+            _error(
+                "E001",
+                "spec-failed",
+                f"the spec started thread {thread.name!r}, which is still running after the spec was imported",
+                location,
+                help="specs declare objects and return; start no threads (or make it daemon=True and join it)",
+            )
+        )
+    return found
+
+
 def _getcwd() -> str | None:
     try:
         return os.getcwd()
@@ -352,9 +377,11 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         for name, file in by_name.items():
             if name in sys.modules:
                 continue  # already imported by a sibling
+            threads = set(threading.enumerate())
             error, printed = _import_fenced(name)
             if printed:
                 output.append((display_path(file), printed))
+            diagnostics.extend(_running_threads(threads, file, spec_paths))
             if error is not None:
                 diagnostics.append(
                     _import_failure(error, spec_paths, list(by_name), SourceLocation(display_path(file), 1), sources)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -110,3 +113,40 @@ def test_ctrl_c_while_a_spec_runs_exits_130_without_traceback(tmp_path: Path) ->
     assert process.returncode == 130, err.decode()
     assert b"Traceback" not in err and b"interrupted" in err
     assert not (tmp_path / "build").exists()
+
+
+def test_spec_leaving_a_thread_running_is_reported_and_does_not_hang(tmp_path: Path) -> None:
+    spec = "import threading, time\n\ndef serve():\n    time.sleep(3600)\n\nthreading.Thread(target=serve).start()\n"
+    write_specs(tmp_path, {"api.py": spec + GOOD})
+    started = time.monotonic()
+    run = run_cli("build", cwd=tmp_path, timeout=60)
+    assert time.monotonic() - started < 30
+    assert run.code == 2, run.stderr
+    assert "specs/api.py:3:" in run.stderr and "thread" in run.stderr and "still running" in run.stderr
+
+
+def test_unreadable_pyproject_is_e007() -> None:
+    """Run as an unprivileged user, since root reads any file."""
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to drop privileges")
+    shared = Path(tempfile.mkdtemp(prefix="monitoring-dsl-e007-"))  # pytest's tmp_path is private to root
+    try:
+        _lint_unreadable_pyproject(shared)
+    finally:
+        shutil.rmtree(shared)
+
+
+def _lint_unreadable_pyproject(root: Path) -> None:
+    write_specs(root, {"api.py": GOOD})
+    (root / "pyproject.toml").write_text("[tool.monitoring-dsl]\n")
+    os.chmod(root / "pyproject.toml", 0)
+    os.chmod(root, 0o755)
+    executable = Path(sys.executable).parent / "monitoring-dsl"
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(executable)]
+    runs = subprocess.run([*nobody, "--version"], cwd=root, capture_output=True, text=True, timeout=60, check=False)
+    if runs.returncode != 0:
+        pytest.skip(f"the unprivileged user cannot run the virtualenv here: {runs.stderr[-300:]}")
+    completed = subprocess.run([*nobody, "lint"], cwd=root, capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 2, completed.stderr
+    assert "E007" in completed.stderr and "cannot be read" in completed.stderr
+    assert "Traceback" not in completed.stderr
