@@ -21,7 +21,7 @@ from monitoring_dsl.writer import LOCK, MANIFEST, TEMP_SUFFIX
 from tests.conftest import run_cli, write_specs
 
 SEED = int(os.environ.get("FAULT_SEED", "8"))
-KILLS = 12
+KILLS = 9
 DASHBOARDS = 80
 
 SPEC = """
@@ -139,6 +139,55 @@ def test_random_signals_during_builds_never_lose_or_corrupt_build(
     assert _tree(out) == new
     assert out.stat().st_ino == inode, "build/ was replaced rather than updated"
     assert interrupted >= KILLS // 2, f"only {interrupted} of {KILLS} signals interrupted a build"
+
+
+def _wait_for_writing(process: subprocess.Popen[bytes], watched: Path, deadline: float) -> bool:
+    """Poll until the writer changes `watched` (a temporary file appears or a file is renamed into it)."""
+    before = watched.stat().st_mtime_ns
+    while time.monotonic() < deadline and process.poll() is None:
+        if watched.stat().st_mtime_ns != before:
+            return True
+        time.sleep(0.0005)
+    return False
+
+
+def test_signals_aimed_at_the_write_phase_leave_every_file_old_or_new(
+    tmp_path: Path, trees: tuple[dict[str, bytes], dict[str, bytes], float]
+) -> None:
+    """The writer's own window is short; these kills wait for it to start, then strike within milliseconds."""
+    old, new, _duration = trees
+    rng = random.Random(SEED + 1)
+    root = write_specs(tmp_path, {"api.py": _spec(1)})
+    assert run_cli("build", cwd=root).code == 0
+    out = root / "build"
+    watched = out / "grafana/dashboards"
+    signals = [signal.SIGKILL, signal.SIGTERM, signal.SIGINT]
+    struck = mixed = 0
+    for attempt in range(6):
+        version = 2 if attempt % 2 == 0 else 1
+        write_specs(root, {"api.py": _spec(version)})
+        chosen = signals[attempt % 3]
+        process = _popen_build(root)
+        writing = _wait_for_writing(process, watched, time.monotonic() + 30)
+        time.sleep(rng.uniform(0, 0.01))
+        process.send_signal(chosen)
+        _stdout, stderr = process.communicate(timeout=60)
+        what = f"attempt {attempt}, {chosen.name} in the write phase (seed {SEED})"
+        assert writing or process.returncode == 0, f"{what}: never saw the writer start\n{stderr.decode()}"
+        assert b"Traceback" not in stderr, f"{what}: {stderr.decode()}"
+        struck += process.returncode != 0
+        _assert_each_file_old_or_new(out, old, new, what)
+        tree = {path: data for path, data in _tree(out).items() if path != MANIFEST}
+        mixed += tree not in (
+            {p: d for p, d in old.items() if p != MANIFEST},
+            {p: d for p, d in new.items() if p != MANIFEST},
+        )
+    assert mixed >= 1, f"no signal landed inside the write phase ({struck} of 6 interrupted a build)"
+    assert struck >= 3, f"only {struck} of 6 signals arrived before the build finished"
+    repaired = run_cli("build", cwd=root)
+    assert repaired.code == 0, repaired.stderr
+    assert _tree(out) == old  # the last attempt aimed at version 1
+    assert not _leftovers(out)
 
 
 def test_concurrent_builds_of_one_directory_all_succeed(
