@@ -23,6 +23,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -255,6 +256,7 @@ def write_tree(out: Path, artifacts: Mapping[str, bytes], lock_timeout: float = 
     relative = {path: safe_relative(path) for path in artifacts}
     _check_files_not_dirs(relative)
     out = Path(os.path.abspath(out))
+    _recover_swap_leftovers(out)
     try:
         if not _check_directory(out):
             out.mkdir(parents=True, exist_ok=True)
@@ -275,6 +277,33 @@ def write_tree(out: Path, artifacts: Mapping[str, bytes], lock_timeout: float = 
                 f"cannot write the output directory {out}: {error.strerror or error}",
                 help="check free space and permissions, then build again: the next build completes this one",
             ) from None
+
+
+def _recover_swap_leftovers(out: Path) -> None:
+    """Repair what an interrupted build of the previous, swapping writer left beside `out`.
+
+    It wrote `.<name>.new-*` and moved the old tree to `.<name>.old-*`; a build killed between its two renames
+    left no `out` at all. The old tree goes back to `out` (its identity with it), and staging directories that
+    hold a manifest (written by monitoring-dsl, nothing else) are removed.
+    """
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return
+    prefixes = (f".{out.name}.new-", f".{out.name}.old-")
+    leftovers = sorted(
+        (e for e in entries if e.name.startswith(prefixes) and e.is_dir(follow_symlinks=False)),
+        key=lambda e: e.name,
+    )
+    leftovers = [e for e in leftovers if os.path.isfile(os.path.join(e.path, MANIFEST))]
+    if not os.path.lexists(out):
+        retired = [e for e in leftovers if e.name.startswith(prefixes[1])]
+        if retired:
+            with contextlib.suppress(OSError):
+                os.rename(retired[0].path, out)
+                leftovers.remove(retired[0])
+    for entry in leftovers:
+        shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _listdir(out: Path) -> list[str]:

@@ -252,3 +252,19 @@ def test_out_dot_is_refused_and_deletes_nothing(tmp_path: Path) -> None:
     assert "E006" in run.stderr and "did not write" in run.stderr
     after = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert after == before
+
+
+def test_leftovers_of_the_swapping_writer_are_repaired(tmp_path: Path) -> None:
+    """A build of the previous writer killed between its two renames left no build/ at all."""
+    retired = tmp_path / ".build.old-abc123"
+    write_tree(retired, OLD)
+    staging = tmp_path / ".build.new-def456"
+    write_tree(staging, NEW)
+    unrelated = tmp_path / ".build.new-mine"
+    unrelated.mkdir()  # no manifest: not ours, left alone
+    inode = retired.stat().st_ino
+    out = tmp_path / "build"
+    assert write_tree(out, NEW) is True
+    assert out.stat().st_ino == inode, "the old tree went back to build/"
+    assert _files(out) == _expected(NEW)
+    assert not retired.exists() and not staging.exists() and unrelated.is_dir()
