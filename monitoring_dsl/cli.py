@@ -7,30 +7,22 @@ import io
 import os
 import signal
 import sys
-import threading
 import traceback
 from pathlib import Path
 
-# As the console script, a signal during start-up (importing the pipeline takes a while) is held until entry()
-# runs and then ends the process quietly with the usual exit code, rather than as a traceback from an import.
-_EARLY_SIGNALS: list[int] = []
-if os.path.basename(sys.argv[0] if sys.argv else "") == "monitoring-dsl":
-    for _signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(_signum, lambda signum, frame: _EARLY_SIGNALS.append(signum))
+import click
 
-import click  # noqa: E402
-
-from monitoring_dsl import __version__, interrupts  # noqa: E402
-from monitoring_dsl.checks import REGISTRY, selected  # noqa: E402
-from monitoring_dsl.checks.docs import page  # noqa: E402
-from monitoring_dsl.compiler import compile_specs, lint  # noqa: E402
-from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config  # noqa: E402
-from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors  # noqa: E402
-from monitoring_dsl.loader import display_path  # noqa: E402
-from monitoring_dsl.model.base import SourceLocation, nearest  # noqa: E402
-from monitoring_dsl.render import FORMATS, render, render_sarif, summary  # noqa: E402
-from monitoring_dsl.sources import Sources  # noqa: E402
-from monitoring_dsl.writer import WriteError, stale_files, write_tree  # noqa: E402
+from monitoring_dsl import _EARLY_SIGNALS, __version__, interrupts
+from monitoring_dsl.checks import REGISTRY, selected
+from monitoring_dsl.checks.docs import page
+from monitoring_dsl.compiler import compile_specs, lint
+from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
+from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
+from monitoring_dsl.loader import display_path
+from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.render import FORMATS, render, render_sarif, summary
+from monitoring_dsl.sources import Sources
+from monitoring_dsl.writer import WriteError, stale_files, write_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
@@ -239,13 +231,16 @@ def entry() -> None:
         _entry()
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_FAILURE)
-        if any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate()):
-            # a spec left a thread running (reported as E001): do not wait for it forever at exit
-            with contextlib.suppress(OSError, ValueError):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
-        raise
+    else:
+        code = EXIT_OK
+    # The work is done and its exit code decided: a signal from now on must not turn it into a death by
+    # signal while the interpreter tears down (which restores the default handlers), and a thread a spec left
+    # running (reported as E001) must not keep the process waiting forever.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
 
 
 def _entry() -> None:

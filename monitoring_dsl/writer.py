@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import shutil
+import signal
 import stat
 import tempfile
 import time
@@ -234,18 +235,31 @@ def _umask() -> int:
     return mask
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, so that an interruption never falls between creating a
+    temporary file and renaming (or removing) it; the signal is acted on right after."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _replace(target: Path, data: bytes, mode: int) -> None:
     """Write `data` to a temporary file beside `target`, then rename it over `target` (atomic for readers)."""
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name[:60]}.", suffix=TEMP_SUFFIX, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with _signals_held():
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name[:60]}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                os.fchmod(handle.fileno(), mode)
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
 
 def write_tree(out: Path, artifacts: Mapping[str, bytes], lock_timeout: float = LOCK_TIMEOUT) -> bool:
