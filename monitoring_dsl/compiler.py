@@ -3,6 +3,7 @@ tree when nothing is an error. `lint` is the same pipeline without emit."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -75,6 +76,8 @@ def unencodable_text(project: Project) -> list[Diagnostic]:
         while stack:
             value, owner, field = stack.pop()
             if isinstance(value, str):
+                if value.isascii():
+                    continue
                 match = _SURROGATE.search(value)
                 if match is not None and (id(owner), field) not in reported:
                     reported.add((id(owner), field))
@@ -83,12 +86,12 @@ def unencodable_text(project: Project) -> list[Diagnostic]:
             if id(value) in seen:
                 continue
             kind = type(value)
+            if kind in (int, float, bool) or value is None:
+                continue
             if attrs.has(kind):
                 seen.add(id(value))
                 holder = value if getattr(value, "location", None) is not None else owner
-                for attribute in attrs.fields(kind):
-                    if attribute.name != "location":
-                        stack.append((getattr(value, attribute.name), holder, attribute.name))
+                stack.extend((getattr(value, name), holder, name) for name in _field_names(kind))
             elif isinstance(value, (list, tuple, frozenset, set)):
                 stack.extend((item, owner, field) for item in value)
             elif isinstance(value, dict):
@@ -136,6 +139,11 @@ def _short(title: str) -> str:
 
 def _too_large(owner: object, message: str, help: str) -> Diagnostic:
     return Diagnostic("E013", "input-too-large", Severity.ERROR, message, getattr(owner, "location", None), help=help)
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(a.name for a in attrs.fields(kind) if a.name != "location")
 
 
 def _escaped(text: str) -> str:

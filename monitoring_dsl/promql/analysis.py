@@ -232,12 +232,25 @@ def _bottom_up(root: Any, labels_of: LabelsOf) -> Iterator[tuple[int, Any, list[
 
 
 def _labels(root: Any, labels_of: LabelsOf) -> LabelSet:
-    """The labels the series of `root`'s result can carry; None when that cannot be known."""
-    last = None
-    for _number, _node, _inner, facts in _bottom_up(root, labels_of):
-        last = facts
-    assert last is not None
-    return last.labels
+    """The labels the series of `root`'s result can carry; None when that cannot be known.
+
+    Bottom-up with an explicit stack, following only the children that decide the labels.
+    """
+    done: list[LabelSet] = []  # results of finished subtrees, in post-order
+    stack: list[tuple[Any, int]] = [(root, -1)]
+    while stack:
+        node, arity = stack.pop()
+        if arity < 0:  # first visit: its inputs first
+            children = _children(node)
+            inputs = [children[i] for i in _label_inputs(node, children)]
+            stack.append((node, len(inputs)))
+            stack.extend((child, -1) for child in reversed(inputs))
+            continue
+        inner = done[len(done) - arity :] if arity else []
+        if arity:
+            del done[len(done) - arity :]
+        done.append(_labels_of_node(node, inner, labels_of))
+    return done[0]
 
 
 def _labels_of_node(node: Any, inner: list[LabelSet], labels_of: LabelsOf) -> LabelSet:
@@ -596,29 +609,65 @@ class BinaryOperation:
     rhs_series: tuple[str, ...]  # sets are known: nobody reports on an operation whose labels are unknown)
 
 
+_FEW_OPERATORS = 16  # up to this many, each operator's sides are analysed on their own (cheap for small trees)
+
+
 def binary_operations(parsed: Parsed, labels_of: LabelsOf) -> list[BinaryOperation]:
-    """Every binary operator of the query, outermost first."""
-    found: list[tuple[int, BinaryOperation]] = []
+    """Every binary operator of the query, outermost first.
+
+    A query with many operators (a 900-term `or` chain) is analysed in one bottom-up pass instead, so that the
+    work stays linear in its size.
+    """
+    binaries = [node for node, _ in _walk(parsed.ast) if isinstance(node, pp.BinaryExpr)]
+    if len(binaries) <= _FEW_OPERATORS:
+        found = []
+        for node in binaries:
+            lhs, rhs = node.lhs, node.rhs
+            lhs_labels, rhs_labels = _labels(lhs, labels_of), _labels(rhs, labels_of)
+            known = lhs_labels is not None and rhs_labels is not None
+            found.append(
+                _binary_operation(
+                    node,
+                    (lhs_labels, _series_names(lhs) if known else (), _value_type(lhs)),
+                    (rhs_labels, _series_names(rhs) if known else (), _value_type(rhs)),
+                )
+            )
+        return found
+    numbered: list[tuple[int, BinaryOperation]] = []
     for number, node, inner, _facts in _bottom_up(parsed.ast, labels_of):
-        if not isinstance(node, pp.BinaryExpr):
-            continue
-        step = _binary_step(node, 0, 0)
-        lhs, rhs = inner
-        known = lhs.labels is not None and rhs.labels is not None
-        operation = BinaryOperation(
-            op=str(node.op),
-            lhs_type=lhs.value,
-            rhs_type=rhs.value,
-            lhs_labels=lhs.labels,
-            rhs_labels=rhs.labels,
-            matching=step.matching,
-            grouping=step.grouping,
-            literal_vector=_is_literal_vector(node.lhs) or _is_literal_vector(node.rhs),
-            lhs_series=lhs.names if known else (),
-            rhs_series=rhs.names if known else (),
-        )
-        found.append((number, operation))
-    return [operation for _number, operation in sorted(found, key=lambda pair: pair[0])]
+        if isinstance(node, pp.BinaryExpr):
+            left, right = inner
+            known = left.labels is not None and right.labels is not None
+            numbered.append(
+                (
+                    number,
+                    _binary_operation(
+                        node,
+                        (left.labels, left.names if known else (), left.value),
+                        (right.labels, right.names if known else (), right.value),
+                    ),
+                )
+            )
+    return [operation for _number, operation in sorted(numbered, key=lambda pair: pair[0])]
+
+
+def _binary_operation(
+    node: Any, lhs: tuple[LabelSet, tuple[str, ...], str], rhs: tuple[LabelSet, tuple[str, ...], str]
+) -> BinaryOperation:
+    """The operation at `node`, given (labels, series names, value type) of each side."""
+    step = _binary_step(node, 0, 0)
+    return BinaryOperation(
+        op=str(node.op),
+        lhs_type=lhs[2],
+        rhs_type=rhs[2],
+        lhs_labels=lhs[0],
+        rhs_labels=rhs[0],
+        matching=step.matching,
+        grouping=step.grouping,
+        literal_vector=_is_literal_vector(node.lhs) or _is_literal_vector(node.rhs),
+        lhs_series=lhs[1],
+        rhs_series=rhs[1],
+    )
 
 
 # --- Features that depend on the Prometheus version ------------------------------------------------------
