@@ -93,3 +93,28 @@ def test_a_deep_admitted_chain_builds_through_the_cli(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr and "RecursionError" not in run.stderr, run.stderr[-2000:]
     assert run.code in (0, 2), run.stderr[-2000:]
     assert time.monotonic() - started < 30
+
+
+def test_small_and_large_query_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """binary_operations analyses big trees in one bottom-up pass: it must agree with the per-operator path."""
+    parts = [
+        "sum by (job) (rate(m0[5m]))",
+        "m1",
+        "m2 * 2",
+        "m3",
+        "vector(1)",
+        "label_replace(m4, 'x', '$1', 'job', '(.*)')",
+        "histogram_quantile(0.9, sum by (le) (rate(m5[5m])))",
+    ]
+    operators = ["/ on (job) group_left (instance)", "+ ignoring (code)", "or", "and", "unless", "*", "> bool"]
+    text = " ".join(f"({part}) {operators[i % len(operators)]}" for i, part in enumerate(parts * 3)) + " m9"
+    parsed = parse(text)
+    assert isinstance(parsed, Parsed), parsed
+
+    def labels_of(name: str) -> frozenset[str] | None:
+        return None if name == "m3" else frozenset({"job", "instance", "code", "le"})
+
+    big = analysis.binary_operations(parsed, labels_of)
+    assert len(big) > analysis._FEW_OPERATORS
+    monkeypatch.setattr(analysis, "_FEW_OPERATORS", 10_000)
+    assert analysis.binary_operations(parsed, labels_of) == big
