@@ -116,11 +116,13 @@ document(
     "output-not-writable",
     Severity.ERROR,
     """
-    The output directory cannot be written, or it holds files monitoring-dsl did not write.
+    The output directory cannot be written, holds entries it did not write, or another build holds it.
 
     ## Why is this bad?
-    The writer replaces the whole output tree at once. It refuses a directory with files it does not own so
-    that `--out .` can never delete your work, and it reports a directory it cannot create or write.
+    The writer makes the output directory hold exactly the generated files, removing the ones no spec
+    produces any more. It refuses a directory with anything it does not own (files, symlinks, FIFOs, empty
+    directories) so that `--out .` can never delete your work, reports a directory it cannot create or write,
+    and gives up after waiting 60 s for another build of the same directory to finish.
 
     ## Example
         monitoring-dsl build --out src/
