@@ -84,6 +84,16 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 )
             else:
                 files.append(path)
+        elif os.path.exists(path):  # a FIFO, socket or device: never opened, reading it could block
+            problems.append(
+                _error(
+                    "E004",
+                    "specs-path-invalid",
+                    f"specs path {display_path(path)} is not a regular file or a directory",
+                    None,
+                    help="pass Python spec files or directories that hold them",
+                )
+            )
         else:
             problems.append(
                 _error(

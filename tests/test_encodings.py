@@ -161,3 +161,11 @@ def test_symlink_loops_are_diagnostics(tmp_path: Path) -> None:
     (tmp_path / "out").symlink_to(tmp_path / "out")
     run = run_cli("build", "--out", "out", cwd=tmp_path)
     assert run.code == 2 and "E006" in run.stderr and "symlink loop" in run.stderr, run.stderr
+
+
+def test_a_fifo_given_as_a_spec_is_e004_not_a_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "api.py")
+    for command in ("build", "lint"):
+        run = run_cli(command, "api.py", cwd=tmp_path, timeout=30)
+        assert run.code == 2, (command, run.stdout, run.stderr)
+        assert "E004" in run.stdout + run.stderr and "not a regular file" in run.stdout + run.stderr
