@@ -3,7 +3,18 @@
 from monitoring_dsl import Counter, Histogram, Dashboard, Row, TimeSeries, Alert, RuleGroup, RuleTest, Fires
 """
 
-from monitoring_dsl.model import (
+import os as _os
+import signal as _signal
+import sys as _sys
+
+# Run as the console script, a Ctrl-C or SIGTERM during start-up is held until the command line can act on
+# it (monitoring_dsl.cli.entry exits 130 or 143), rather than surfacing as a traceback from inside an import.
+_EARLY_SIGNALS: list[int] = []
+if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "monitoring-dsl":
+    for _signum in (_signal.SIGINT, _signal.SIGTERM):
+        _signal.signal(_signum, lambda signum, frame: _EARLY_SIGNALS.append(signum))
+
+from monitoring_dsl.model import (  # noqa: E402
     SLO,
     Alert,
     Annotation,
@@ -36,7 +47,7 @@ from monitoring_dsl.model import (
     ValueMapping,
     Variable,
 )
-from monitoring_dsl.model.stack import (
+from monitoring_dsl.model.stack import (  # noqa: E402
     Email,
     Inhibit,
     PagerDuty,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import signal
 import sys
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 import attrs
 import click
 
-from monitoring_dsl import __version__, codes
+from monitoring_dsl import _EARLY_SIGNALS, __version__, codes, interrupts
 from monitoring_dsl.checks import REGISTRY, selected
 from monitoring_dsl.checks.docs import page
 from monitoring_dsl.compiler import compile_specs, lint
@@ -38,6 +40,14 @@ def _fail(diagnostics: list[Diagnostic], fmt: str, sources: Sources) -> None:
 def _config(ctx: click.Context) -> Config:
     try:
         return load_config(Path.cwd())
+    except OSError as error:  # unreadable (permissions, a FIFO, an I/O error)
+        diagnostic = codes.CONFIG_INVALID(
+            f"pyproject.toml cannot be read: {error.strerror or error}",
+            SourceLocation("pyproject.toml", 1),
+            help="make pyproject.toml a readable file, or run from another directory",
+        )
+        _fail([diagnostic], "text", Sources())
+        raise AssertionError("unreachable") from None
     except ConfigError as error:
         diagnostic = codes.CONFIG_INVALID(error.message, SourceLocation(error.path, error.line), help=error.help)
         _fail([diagnostic], "text", Sources())
@@ -73,11 +83,13 @@ def build(
     """
     config = _config(ctx)
     paths = list(specs) or list(config.specs)
-    out_dir = out or config.out
+    # absolute before any spec runs: a spec calling os.chdir() must not move the output
+    out_dir = Path(os.path.abspath(out or config.out))
     sources = Sources()
     result = compile_specs(
         paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
     )
+    _show_spec_output(result.spec_output)
     if debug:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
@@ -152,6 +164,15 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
     click.echo(f"{summary_line} ({time.monotonic() - started:.1f}s)")
     if result.passed < result.files or (require_tests and untested):
         sys.exit(EXIT_FINDINGS)
+
+
+def _show_spec_output(output: tuple[tuple[str, str], ...]) -> None:
+    """What spec modules printed while they were imported, on stderr, each under the spec's path."""
+    for path, text in output:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates, shown escaped
+        click.echo(f"{path}: the spec printed while it was imported:", err=True)
+        for line in text.rstrip("\n").split("\n"):
+            click.echo(f"  | {line}", err=True)
 
 
 def _files(count: int) -> str:
@@ -252,6 +273,7 @@ def lint_command(
         list(paths) or list(config.specs), config.root, sources, config.settings, chosen, skipped, skip=[config.out]
     )
     diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
+    _show_spec_output(result.spec_output)  # on stderr: never mixed into json or sarif
     if fmt == "sarif":
         click.echo(render_sarif(diagnostics, _rule_table(), __version__))
     elif fmt == "json" or diagnostics:
@@ -373,10 +395,48 @@ def verify_command(
         sys.exit(EXIT_FINDINGS)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+
 def entry() -> None:
-    """The console script: the click group, with an unexpected exception reported as a bug and exit 2."""
+    """The console script: the click group, with an unexpected exception reported as a bug and exit 2.
+
+    Ctrl-C and SIGTERM unwind normally (the writer removes its temporary file; the output directory holds
+    every file old or new) and exit 130 and 143.
+    """
     try:
-        main()
+        _entry()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_FAILURE)
+    else:
+        code = EXIT_OK
+    # The work is done and its exit code decided: a signal from now on must not turn it into a death by
+    # signal while the interpreter tears down (which restores the default handlers), and a thread a spec left
+    # running (reported as E001) must not keep the process waiting forever.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _entry() -> None:
+    interrupts.install()
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a title or query is shown as \udXXX
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        if _EARLY_SIGNALS:  # arrived while the pipeline was being imported
+            raise interrupts.Interrupted(_EARLY_SIGNALS[0])
+        code = main(standalone_mode=False)  # returns the exit code of --help and --version
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except interrupts.Interrupted as stop:
+        _interrupted("interrupted" if stop.signum == signal.SIGINT else "terminated", stop.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _interrupted("interrupted", EXIT_INTERRUPTED)
     except Exception as error:  # anything click did not handle is a bug in monitoring-dsl
         traceback.print_exc()
         click.echo(
@@ -385,6 +445,14 @@ def entry() -> None:
             err=True,
         )
         sys.exit(EXIT_FAILURE)
+
+
+def _interrupted(what: str, code: int) -> None:
+    """Report an interruption and exit with `code`, even if a second signal arrives while reporting it."""
+    interrupts.ignore()
+    with contextlib.suppress(OSError):
+        click.echo(f"\nmonitoring-dsl: {what}", err=True)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import io
+import os
 import re
 import sys
+import threading
+import tokenize
 import traceback
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import attrs
 
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
+from monitoring_dsl.interrupts import Interrupted
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
@@ -41,13 +48,20 @@ class LoadResult:
     project: Project
     diagnostics: tuple[Diagnostic, ...]
     tracebacks: tuple[str, ...]  # shown with --debug
+    output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
+
+
+def resolved(path: Path) -> Path:
+    """`path` made absolute with symlinks resolved as far as they go: a symlink loop stays as it is instead
+    of raising (Path.resolve raises RuntimeError on one)."""
+    return Path(os.path.realpath(path))
 
 
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it lies below it, so messages stay short."""
-    absolute = path.resolve()
+    absolute = resolved(path)
     try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+        return absolute.relative_to(resolved(Path.cwd())).as_posix()
     except ValueError:
         return absolute.as_posix()
 
@@ -70,6 +84,14 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
                 )
             else:
                 files.append(path)
+        elif os.path.exists(path):  # a FIFO, socket or device: never opened, reading it could block
+            problems.append(
+                codes.SPECS_PATH_INVALID(
+                    f"specs path {display_path(path)} is not a regular file or a directory",
+                    None,
+                    help="pass Python spec files or directories that hold them",
+                )
+            )
         else:
             problems.append(
                 codes.SPECS_PATH_INVALID(
@@ -80,7 +102,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
             )
     unique: dict[Path, Path] = {}
     for file in files:
-        unique.setdefault(file.resolve(), file)
+        unique.setdefault(resolved(file), file)
     by_name: dict[str, Path] = {}
     kept = []
     for file in unique.values():
@@ -135,13 +157,18 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         file = self.files[module.__name__]
         shown = display_path(file)
         data = file.read_bytes()
+        try:  # what Python itself reads: a UTF-8 byte order mark, or a `# -*- coding: ... -*-` line
+            encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            raise _SpecDecodeError(f"spec file encoding cannot be used: {error.msg}", (shown, 1, 1, None)) from None
         try:
-            source = data.decode("utf-8")
+            source = data.decode(encoding)
         except UnicodeDecodeError as error:
             line = data[: error.start].count(b"\n") + 1
             column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+            named = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
             raise _SpecDecodeError(
-                f"spec file is not UTF-8: byte 0x{data[error.start]:02x} cannot be decoded",
+                f"spec file is not {named}: byte 0x{data[error.start]:02x} cannot be decoded",
                 (shown, line, column, None),
             ) from None
         code = compile(source, shown, "exec", dont_inherit=True)
@@ -205,8 +232,12 @@ def _import_failure(
             ),
         )
     location = _spec_frame(error.__traceback__, spec_paths) or fallback
-    message = f"{type(error).__name__}: {error}"
+    message = f"{type(error).__name__}: {_safe_str(error)}"
+    if isinstance(error, _SpecExited):
+        message = _safe_str(error)
     help = "the spec raised while it was imported; run with --debug for the traceback"
+    if isinstance(error, (SystemExit, _SpecExited, KeyboardInterrupt, GeneratorExit)):
+        help = "a spec must not end the process: remove that call, or raise an exception that says what is wrong"
     if isinstance(error, NameError) and error.name:
         exporter = _exporter(error.name, module_names)
         hint = nearest(error.name, _visible_names(error.__traceback__, spec_paths))
@@ -290,6 +321,105 @@ def _metric_helpers_help(metric: Metric) -> str:
     )
 
 
+MAX_OUTPUT = 4000  # characters of a spec's printed output kept for display
+
+
+class _SpecExited(BaseException):
+    """A spec called os._exit(): it must not end the process (and its exit code) behind the tool's back."""
+
+    def __init__(self, code: object):
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"the spec called os._exit({self.code!r})"
+
+
+def _spec_os_exit(status: int) -> NoReturn:
+    raise _SpecExited(status)
+
+
+def _import_fenced(name: str) -> tuple[BaseException | None, str]:
+    """Import spec module `name` with the process's state fenced off: what it prints is captured, and the
+    working directory, sys.path, sys.meta_path, sys.path_hooks and the modules it found in sys.modules are
+    restored afterwards. Everything it raises is returned (a signal that stops the run is re-raised)."""
+    cwd = _getcwd()
+    path, meta_path, path_hooks = list(sys.path), list(sys.meta_path), list(sys.path_hooks)
+    modules = dict(sys.modules)
+    stdout, stderr, os_exit = sys.stdout, sys.stderr, os._exit
+    captured = io.StringIO()
+    failure: BaseException | None = None
+    sys.stdout = sys.stderr = captured
+    os._exit = _spec_os_exit
+    try:
+        importlib.import_module(name)
+    except Interrupted:
+        raise
+    except BaseException as error:  # SystemExit, KeyboardInterrupt, GeneratorExit from a spec are its failures
+        failure = error
+    finally:
+        sys.stdout, sys.stderr, os._exit = stdout, stderr, os_exit
+        if cwd is not None and _getcwd() != cwd:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)
+        sys.path[:], sys.meta_path[:], sys.path_hooks[:] = path, meta_path, path_hooks
+        for module_name, module in modules.items():
+            if sys.modules.get(module_name) is not module:
+                sys.modules[module_name] = module
+    printed = captured.getvalue()
+    if len(printed) > MAX_OUTPUT:
+        printed = printed[:MAX_OUTPUT] + f"\n... ({len(printed) - MAX_OUTPUT} more characters)"
+    return failure, printed
+
+
+def _running_threads(before: set[threading.Thread], file: Path, spec_paths: set[str]) -> list[Diagnostic]:
+    """E001 for each non-daemon thread the spec module started and left running: the process would wait for
+    it at exit, so a build would never finish."""
+    found = []
+    for thread in threading.enumerate():
+        if thread in before or thread.daemon or not thread.is_alive():
+            continue
+        target = getattr(thread, "_target", None)
+        code = getattr(target, "__code__", None)
+        location = SourceLocation(display_path(file), 1)
+        if code is not None and code.co_filename in spec_paths:
+            location = SourceLocation(code.co_filename, code.co_firstlineno)
+        found.append(
+            codes.SPEC_FAILED(
+                f"the spec started thread {thread.name!r}, which is still running after the spec was imported",
+                location,
+                help="specs declare objects and return; start no threads (or make it daemon=True and join it)",
+            )
+        )
+    return found
+
+
+def _getcwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _safe_str(error: BaseException) -> str:
+    """`str(error)`, even for an exception whose __str__ raises."""
+    try:
+        return str(error)
+    except BaseException as failure:
+        if isinstance(failure, Interrupted):
+            raise
+        return f"<{type(error).__name__} whose message cannot be shown: its __str__ raised {type(failure).__name__}>"
+
+
+def _format_traceback(error: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(error))
+    except BaseException as failure:
+        if isinstance(failure, Interrupted):
+            raise
+        return "".join(traceback.format_tb(error.__traceback__)) + f"{type(error).__name__}: {_safe_str(error)}\n"
+
+
 def load(paths: Sequence[Path], root: Path) -> LoadResult:
     """Import every spec under `paths`; `root` is what header paths are relative to."""
     files, diagnostics = discover(paths)
@@ -308,19 +438,21 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
 
     previous = set_collector(collect)
     sys.meta_path.insert(0, importer)
+    output: list[tuple[str, str]] = []
     try:
         for name, file in by_name.items():
             if name in sys.modules:
                 continue  # already imported by a sibling
-            try:
-                importlib.import_module(name)
-            except (KeyboardInterrupt, GeneratorExit):
-                raise
-            except BaseException as error:
+            threads = set(threading.enumerate())
+            error, printed = _import_fenced(name)
+            if printed:
+                output.append((display_path(file), printed))
+            diagnostics.extend(_running_threads(threads, file, spec_paths))
+            if error is not None:
                 diagnostics.append(
                     _import_failure(error, spec_paths, by_name, SourceLocation(display_path(file), 1), sources)
                 )
-                tracebacks.append("".join(traceback.format_exception(error)))
+                tracebacks.append(_format_traceback(error))
                 sys.modules.pop(name, None)
     finally:
         sys.meta_path.remove(importer)
@@ -328,11 +460,11 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         for name in by_name:
             sys.modules.pop(name, None)
     modules = tuple(SpecModule(name, _relative_to(file, root)) for name, file in by_name.items())
-    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks))
+    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks), tuple(output))
 
 
 def _relative_to(file: Path, root: Path) -> str:
     try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
+        return resolved(file).relative_to(resolved(root)).as_posix()
     except ValueError:
         return file.name

@@ -44,9 +44,18 @@ def render_text(diagnostic: Diagnostic, sources: Sources) -> str:
 FORMATS = ("text", "concise", "json", "github", "sarif")
 
 
+def printable(text: str) -> str:
+    """`text` with lone surrogates (a title holding half an emoji, say) escaped as `\\udXXX`, so that any
+    UTF-8 stream, a terminal's or a test runner's, can carry it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def render(diagnostics: Iterable[Diagnostic], fmt: str, sources: Sources) -> str:
-    """All diagnostics in format `fmt`, one of FORMATS."""
-    diagnostics = list(diagnostics)
+    """All diagnostics in format `fmt`, one of FORMATS, as text any UTF-8 stream can carry."""
+    return printable(_render(list(diagnostics), fmt, sources))
+
+
+def _render(diagnostics: list[Diagnostic], fmt: str, sources: Sources) -> str:
     if fmt == "concise":
         return "\n".join(_head(d) for d in diagnostics)
     if fmt == "json":
@@ -150,7 +159,7 @@ def render_sarif(
         ],
     }
     log = {"version": "2.1.0", "$schema": SARIF_SCHEMA, "runs": [{"tool": {"driver": driver}, "results": results}]}
-    return json.dumps(log, indent=2, ensure_ascii=False)
+    return printable(json.dumps(log, indent=2, ensure_ascii=False))
 
 
 def _sarif_location(path: str, line: int, column: int) -> dict[str, Any]:

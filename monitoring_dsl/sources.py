@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import ast
 import bisect
+import io
+import os
 import re
+import stat
+import tokenize
 
 import attrs
 
 from monitoring_dsl.model.base import SourceLocation
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_:][\w:]*$")
+WINDOW = 4096  # characters of a line searched for a needle, from where the search starts
 
 
 @attrs.define
@@ -39,9 +44,13 @@ class Sources:
     @staticmethod
     def _read(path: str) -> _File | None:
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError):
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None  # a FIFO or device: reading it for a snippet could block forever
+            with open(path, "rb") as handle:
+                data = handle.read()
+            encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)  # BOM, `coding:` line
+            text = data.decode(encoding)
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError, ValueError):
             return None
         starts: list[int] = []
         ends: list[int] = []
@@ -80,9 +89,12 @@ class Sources:
         *,
         start_column: int = 1,
         max_lines: int | None = None,
+        window: int = WINDOW,
     ) -> tuple[SourceLocation | None, str | None]:
-        """Where `needle` first appears from `location` (its line, from `start_column`) to the end of its
-        statement, or within `max_lines` lines.
+        """Where `needle` first appears from `location` (its line, from `start_column` or the location's own
+        column, whichever is later) to the end of its statement, or within `max_lines` lines. At most `window`
+        characters of each line are searched, so that a finding in a minified one-line JSON file costs the
+        same as one in a spec, not a scan of the whole file.
 
         Returns the refined location and the span to underline; the original location and no span when the
         text cannot be found (a query built by a helper function, say).
@@ -99,9 +111,10 @@ class Sources:
         pattern = re.compile(
             rf"(?<![\w:]){re.escape(needle)}(?![\w:])" if _IDENTIFIER.match(needle) else re.escape(needle)
         )
+        first_column = max(start_column, location.column)
         for number in range(location.line, last + 1):
-            offset = start_column - 1 if number == location.line else 0
-            found = pattern.search(file.lines[number - 1], offset)
+            offset = first_column - 1 if number == location.line else 0
+            found = pattern.search(file.lines[number - 1], offset, offset + window + len(needle))
             if found is not None:
                 return SourceLocation(location.path, number, found.start() + 1), needle
         return location, None

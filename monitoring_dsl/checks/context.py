@@ -406,7 +406,9 @@ class CheckContext:
         if not needle:
             return {"location": start, "span": None}
         lines = query.original.strip().count("\n") + 2
-        found, needle_span = self.sources.locate(start, needle, start_column=start.column, max_lines=lines)
+        found, needle_span = self.sources.locate(
+            start, needle, start_column=start.column, max_lines=lines, window=len(query.original) + 64
+        )
         if needle_span is None:
             return {"location": start, "span": None}
         return {"location": found, "span": needle_span}

@@ -104,11 +104,13 @@ document(
 document(
     codes.OUTPUT_NOT_WRITABLE,
     """
-    The output directory cannot be written, or it holds files monitoring-dsl did not write.
+    The output directory cannot be written, holds entries it did not write, or another build holds it.
 
     ## Why is this bad?
-    The writer replaces the whole output tree at once. It refuses a directory with files it does not own so
-    that `--out .` can never delete your work, and it reports a directory it cannot create or write.
+    The writer makes the output directory hold exactly the generated files, removing the ones no spec
+    produces any more. It refuses a directory with anything it does not own (files, symlinks, FIFOs, empty
+    directories) so that `--out .` can never delete your work, reports a directory it cannot create or write,
+    and gives up after waiting 60 s for another build of the same directory to finish.
 
     ## Example
         monitoring-dsl build --out src/
@@ -189,6 +191,64 @@ document(
 
     ## Use instead
         Alert("Down", "up == 0", for_="5m", severity="critical", summary="s")
+    """,
+    __name__,
+)
+
+document(
+    codes.OUTPUT_PATH_COLLISION,
+    """
+    Two declarations would be written to the same output file, such as two dashboards with one uid.
+
+    ## Why is this bad?
+    One file would silently replace the other, so a dashboard would vanish from Grafana without a word. This
+    holds even when the duplicate uid itself is allowed (`allow={"D501": ...}`): the build stops instead.
+
+    ## Example
+        Dashboard("API", uid="api", allow={"D501": "migrating"}, ...)
+        Dashboard("API v2", uid="api", allow={"D501": "migrating"}, ...)
+
+    ## Use instead
+        Dashboard("API", uid="api", ...)
+        Dashboard("API v2", uid="api-v2", ...)
+    """,
+    __name__,
+)
+
+document(
+    codes.TEXT_NOT_UNICODE,
+    """
+    A string in a spec holds a lone surrogate (`"\\ud800"`), which no UTF-8 file can carry.
+
+    ## Why is this bad?
+    Dashboards and rule files are UTF-8; the build could not write the text, and Grafana or Prometheus
+    would show a replacement character at best. It is usually an emoji escaped as two UTF-16 halves, which
+    Python, unlike JSON, does not join.
+
+    ## Example
+        TimeSeries("Latency \\ud83d\\ude00", "...")
+
+    ## Use instead
+        TimeSeries("Latency \\U0001F600", "...")   # or the character itself
+    """,
+    __name__,
+)
+
+document(
+    codes.INPUT_TOO_LARGE,
+    """
+    A dashboard with more than 1,000 panels, or a dashboard, row or panel title over 1,000 characters.
+
+    ## Why is this bad?
+    Grafana renders such a dashboard slowly or not at all, and nobody reads it; usually a loop in a spec ran
+    further than meant. The bound keeps the build fast whatever a spec generates.
+
+    ## Example
+        Dashboard("Hosts", panels=[TimeSeries(host, query_for(host)) for host in all_hosts])   # 5,000 hosts
+
+    ## Use instead
+        Dashboard("Hosts", variables=[Variable.query("host", "label_values(up, instance)")],
+                  panels=[TimeSeries("$host", 'up{instance="$host"}')])
     """,
     __name__,
 )

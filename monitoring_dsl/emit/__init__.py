@@ -23,15 +23,30 @@ from monitoring_dsl.testplan import rule_files, tests_by_module
 Artifacts = dict[str, bytes]
 
 
+class OutputCollision(Exception):
+    """Two objects would be written to the same file (two dashboards with one uid, say)."""
+
+    def __init__(self, path: str, first: object, second: object):
+        super().__init__(f"{path} would be written twice")
+        self.path = path
+        self.first = first
+        self.second = second
+
+
 def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     """Every generated file, keyed by its path relative to the output directory, in sorted order."""
     settings = settings or Settings()
     sources = {module.name: module.source for module in project.modules}
     artifacts: Artifacts = {}
+    owners: dict[str, object] = {}
     for module, dashboards in project.dashboards_by_module().items():
         for dashboard in dashboards:
             uid = dashboard_uid(dashboard)
-            artifacts[f"grafana/dashboards/{uid}.json"] = to_json(dashboard_json(dashboard, uid), sources[module])
+            path = f"grafana/dashboards/{uid}.json"
+            first = owners.setdefault(path, dashboard)
+            if first is not dashboard:
+                raise OutputCollision(path, first, dashboard)
+            artifacts[path] = to_json(dashboard_json(dashboard, uid), sources[module])
     for module, groups in project.rule_groups_by_module().items():
         artifacts[f"prometheus/rules/{module}.yml"] = to_yaml(rule_file(groups), sources[module])
     if project.has_stack:
@@ -76,4 +91,4 @@ def emit_stack(project: Project) -> Artifacts:
     return artifacts
 
 
-__all__ = ["Artifacts", "emit_all", "emit_stack"]
+__all__ = ["Artifacts", "OutputCollision", "emit_all", "emit_stack"]

@@ -8,6 +8,8 @@ traceback, and every imported object's `location` is the file and line it came f
 
 from __future__ import annotations
 
+import codecs
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ import attrs
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.importers import grafana_json, rules_yaml
-from monitoring_dsl.loader import display_path
+from monitoring_dsl.loader import display_path, resolved
 from monitoring_dsl.model.base import SourceLocation, SpecError
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 
@@ -48,8 +50,10 @@ class Importing:
     def at(self, line: int, column: int = 0) -> SourceLocation:
         return SourceLocation(self.path, line, column)
 
-    def build(self, factory: Callable[..., T], line: int, *args: Any, **kwargs: Any) -> T | None:
-        """`factory(*args, **kwargs)` located at `line`; None, with a diagnostic, when the model refuses it."""
+    def build(self, factory: Callable[..., T], where: int | tuple[int, int], *args: Any, **kwargs: Any) -> T | None:
+        """`factory(*args, **kwargs)` located at `where` (a line, or a line and column); None, with a diagnostic,
+        when the model refuses it."""
+        line, column = where if isinstance(where, tuple) else (where, 0)
         try:
             built = factory(*args, **kwargs)
         except SpecError as error:
@@ -58,7 +62,7 @@ class Importing:
         except (TypeError, ValueError) as error:
             self.invalid(f"{type(error).__name__}: {error}", line)
             return None
-        object.__setattr__(built, "location", self.at(line))
+        object.__setattr__(built, "location", self.at(line, column))
         return built
 
     def declare(self, obj: object) -> None:
@@ -123,8 +127,8 @@ def _expand(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Pa
             diagnostics.append(codes.INPUT_UNREADABLE(message, help=help))
             continue
         for file in found:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
+            if resolved(file) not in seen:
+                seen.add(resolved(file))
                 yield file
 
 
@@ -139,7 +143,7 @@ def _unique_name(stem: str, taken: set[str]) -> str:
 
 def _relative_to(file: Path, root: Path) -> str:
     try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
+        return resolved(file).relative_to(resolved(root)).as_posix()
     except ValueError:
         return file.name
 
@@ -149,6 +153,17 @@ def _read_text(file: Path, out: Importing) -> str | None:
     data = _read_bytes(file, out)
     if data is None:
         return None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)  # the BOM tells the byte order and is dropped
+            except UnicodeDecodeError as error:
+                out.unreadable(f"the file is not valid {encoding.upper()}: {error.reason}", help="save it as UTF-8")
+                return None
+            if not text.strip():
+                _empty(out)
+                return None
+            return text
     if b"\x00" in data:
         line, column = _position(data, data.index(b"\x00"))
         out.unreadable("the file is binary (it holds a NUL byte)", line, column, help=_TEXT_HELP)
@@ -161,15 +176,26 @@ def _read_text(file: Path, out: Importing) -> str | None:
         out.unreadable(message, line, column, help="save the file as UTF-8")
         return None
     if not text.strip():
-        out.unreadable("the file is empty")
+        _empty(out)
         return None
     return text
+
+
+def _empty(out: Importing) -> None:
+    out.unreadable("the file is empty")
 
 
 def _read_bytes(file: Path, out: Importing) -> bytes | None:
     """At most MAX_BYTES of the file, or None after a diagnostic; a larger file is not read at all."""
     try:
-        size = file.stat().st_size
+        info = file.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a FIFO or a device could block forever
+            out.unreadable(
+                f"{display_path(file)} is not a regular file ({_file_kind(info.st_mode)})",
+                help="pass rule files, dashboards, or directories holding them",
+            )
+            return None
+        size = info.st_size
         data = b""
         if size <= MAX_BYTES:
             with file.open("rb") as handle:
@@ -184,6 +210,25 @@ def _read_bytes(file: Path, out: Importing) -> bytes | None:
         )
         return None
     return data
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a device"
+
+
+# Byte order marks of the encodings Python and YAML/JSON readers accept besides UTF-8, longest first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:

@@ -45,13 +45,19 @@ _LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
 
 
 class JsonObject(dict[str, Any]):
-    """A JSON object that remembers the 1-based line of its opening brace."""
+    """A JSON object that remembers the 1-based line and column of its opening brace."""
 
-    __slots__ = ("line",)
+    __slots__ = ("column", "line")
 
-    def __init__(self, line: int):
+    def __init__(self, line: int, column: int = 0):
         super().__init__()
         self.line = line
+        self.column = column
+
+    @property
+    def where(self) -> tuple[int, int]:
+        """(line, column) of the opening brace: in minified JSON the column is what tells objects apart."""
+        return self.line, self.column
 
 
 class JsonSyntaxError(ValueError):
@@ -74,6 +80,7 @@ class _Parser:
         self.text = text
         self._line = 1
         self._counted = 0  # lines are counted incrementally: objects open in increasing order
+        self._line_start = 0  # offset of the first character of line `_line`
 
     def parse(self) -> Any:
         containers: list[Any] = []  # the open arrays and objects, innermost last
@@ -116,7 +123,7 @@ class _Parser:
         """The value at `pos`, the position after it, and whether it is a container left open."""
         char = self.text[pos : pos + 1]
         if char in ("{", "["):
-            container: Any = JsonObject(self._line_at(pos)) if char == "{" else []
+            container: Any = JsonObject(*self._position(pos)) if char == "{" else []
             after = self._skip(pos + 1)
             closer = "}" if char == "{" else "]"
             if self.text.startswith(closer, after):
@@ -160,10 +167,14 @@ class _Parser:
         match = _WHITESPACE.match(self.text, pos)
         return match.end() if match else pos
 
-    def _line_at(self, pos: int) -> int:
-        self._line += self.text.count("\n", self._counted, pos)
+    def _position(self, pos: int) -> tuple[int, int]:
+        """1-based line and column of `pos`, in one pass over the text for all positions (they increase)."""
+        newlines = self.text.count("\n", self._counted, pos)
+        if newlines:
+            self._line += newlines
+            self._line_start = self.text.rfind("\n", self._counted, pos) + 1
         self._counted = pos
-        return self._line
+        return self._line, pos - self._line_start + 1
 
     def error(self, message: str, pos: int) -> JsonSyntaxError:
         line = self.text.count("\n", 0, pos) + 1
@@ -299,13 +310,13 @@ def _panel(raw: JsonObject, sources: _Datasources, out: Importing) -> Panel | No
         content = _str(_get(raw, "options", "content")) or _str(raw.get("content")) or ""
         mode = _str(_get(raw, "options", "mode")) or _str(raw.get("mode"))
         options.update(content=content, mode=mode if mode in ("markdown", "html") else "markdown")
-        return out.build(Text, raw.line, title, **options)
+        return out.build(Text, raw.where, title, **options)
     queries = list(_objects(raw.get("targets")))
     ours = [item for item in queries if sources.is_prometheus(item.get("datasource"), raw.get("datasource"))]
     targets = [target for item in ours if (target := _target(item, out)) is not None]
     if not targets and (cls is None or len(ours) < len(queries)):
         return None  # a logs panel, an alert list, or queries to another datasource: nothing to check
-    return out.build(cls or TimeSeries, raw.line, title, targets, **options)
+    return out.build(cls or TimeSeries, raw.where, title, targets, **options)
 
 
 def _target(raw: JsonObject, out: Importing) -> Target | None:
@@ -322,7 +333,7 @@ def _target(raw: JsonObject, out: Importing) -> Target | None:
         "interval": _str(raw.get("interval")) or None,
         "hide": raw.get("hide") if isinstance(raw.get("hide"), bool) else None,
     }
-    return out.build(Target, raw.line, expr, **{key: value for key, value in options.items() if value is not None})
+    return out.build(Target, raw.where, expr, **{key: value for key, value in options.items() if value is not None})
 
 
 def _panel_options(raw: JsonObject, out: Importing) -> dict[str, Any]:
@@ -355,7 +366,7 @@ def _unit(raw: JsonObject, defaults: dict[str, Any]) -> str | None:
 
 def _thresholds(steps: object, out: Importing) -> list[Threshold]:
     built = (
-        out.build(Threshold, step.line, step.get("color"), _number(step.get("value")))
+        out.build(Threshold, step.where, step.get("color"), _number(step.get("value")))
         for step in _objects(steps)
         if isinstance(step.get("color"), str)
     )
@@ -365,7 +376,7 @@ def _thresholds(steps: object, out: Importing) -> list[Threshold]:
 def _links(items: object, out: Importing) -> list[Link]:
     """Links to a URL with a title; links that find dashboards by tag have no model counterpart."""
     built = (
-        out.build(Link, item.line, item["title"], item["url"], new_tab=item.get("targetBlank") is True)
+        out.build(Link, item.where, item["title"], item["url"], new_tab=item.get("targetBlank") is True)
         for item in _objects(items)
         if _str(item.get("title")) and _str(item.get("url"))
     )
@@ -392,14 +403,14 @@ def _variable(raw: JsonObject, sources: _Datasources, out: Importing) -> Variabl
     kind, name = raw.get("type"), raw.get("name")
     options = _variable_options(raw)
     if kind == "query" and sources.is_prometheus(raw.get("datasource")):
-        return out.build(Variable.query, raw.line, name, _query_definition(raw), **options)
+        return out.build(Variable.query, raw.where, name, _query_definition(raw), **options)
     if kind == "custom":
-        return out.build(Variable.custom, raw.line, name, _custom_values(raw), **options)
+        return out.build(Variable.custom, raw.where, name, _custom_values(raw), **options)
     if kind == "interval":
         values = _split(raw.get("query"))
-        return out.build(Variable.interval, raw.line, name, *([values] if values else []), **options)
+        return out.build(Variable.interval, raw.where, name, *([values] if values else []), **options)
     current = _current(raw)
-    return out.build(Variable, raw.line, "constant", name, current, default=current, **options)
+    return out.build(Variable, raw.where, "constant", name, current, default=current, **options)
 
 
 def _variable_options(raw: JsonObject) -> dict[str, Any]:

@@ -42,23 +42,54 @@ def line_of(node: yaml.Node) -> int:
 
 
 def import_rules(text: str, out: Importing) -> None:
-    """Every group and rule of the rule file `text` into `out`; a problem with one rule skips only that rule."""
-    root = _compose(text, out)
-    if root is None:
+    """Every group and rule of the rule file `text` into `out`; a problem with one rule skips only that rule.
+
+    A file of several YAML documents (Kubernetes manifests: `PrometheusRule` resources separated by `---`)
+    contributes the groups of each; documents that are other Kubernetes resources are passed over.
+    """
+    documents = _compose(text, out)
+    if documents is None:
         return
-    if isinstance(root, yaml.MappingNode) and "groups" in _resource_spec(mapping(root)):
-        rules_strict.check_strictly(root, out)
-    for group in _group_items(root, out):
-        try:
-            _import_group(group, out)
-        except _NotText as error:
-            out.invalid(f"rule group: {error.message}", line_of(error.node), "Prometheus reads it as a string")
+    if len(documents) > 1:
+        documents = _rule_documents(documents, out)
+    for root in documents:
+        if isinstance(root, yaml.MappingNode) and "groups" in _resource_spec(mapping(root)):
+            rules_strict.check_strictly(root, out)
+        for group in _group_items(root, out):
+            try:
+                _import_group(group, out)
+            except _NotText as error:
+                out.invalid(f"rule group: {error.message}", line_of(error.node), "Prometheus reads it as a string")
 
 
-def _compose(text: str, out: Importing) -> yaml.Node | None:
+def _rule_documents(documents: list[yaml.Node], out: Importing) -> list[yaml.Node]:
+    """The documents of a multi-document file that hold rule groups, or a diagnostic when none does."""
+    found = []
+    for document in documents:
+        if not isinstance(document, yaml.MappingNode):
+            found.append(document)  # reported as not a rule file
+            continue
+        pairs = mapping(document)
+        if "groups" in _resource_spec(pairs) or "kind" not in pairs:
+            found.append(document)
+    if not any(isinstance(d, yaml.MappingNode) and "groups" in _resource_spec(mapping(d)) for d in documents):
+        out.not_recognised(
+            f"none of the {len(documents)} YAML documents is a rule file (a mapping with `groups:`) or a "
+            "PrometheusRule resource"
+        )
+        return []
+    return found
+
+
+def _compose(text: str, out: Importing) -> list[yaml.Node] | None:
+    """The file's YAML documents as nodes (empty ones left out), or None after a diagnostic."""
     loader = _SafeLoader(text)
+    documents: list[yaml.Node] = []
     try:
-        root: yaml.Node | None = loader.get_single_node()
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None and not _is_null(node):
+                documents.append(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 0)
@@ -72,9 +103,10 @@ def _compose(text: str, out: Importing) -> yaml.Node | None:
         return None
     finally:
         loader.dispose()
-    if root is None:
+    if not documents:
         out.unreadable("the file holds no YAML document, only comments or `---`")
-    return root
+        return None
+    return documents
 
 
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:

@@ -21,6 +21,7 @@ import promql_parser as pp
 from monitoring_dsl.promql import functions as _functions  # noqa: F401 - registers holt_winters with the parser
 from monitoring_dsl.promql import prometheus
 from monitoring_dsl.promql.parser import Parsed
+from monitoring_dsl.promql.parser import children as _children
 
 LabelSet = frozenset[str] | None
 LabelsOf = Callable[[str], LabelSet]
@@ -113,24 +114,13 @@ def _selector_name(node: Any) -> str | None:
     return None
 
 
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, pp.AggregateExpr):
-        return [c for c in (node.param, node.expr) if c is not None]
-    if isinstance(node, pp.BinaryExpr):
-        return [node.lhs, node.rhs]
-    if isinstance(node, pp.Call):
-        return list(node.args)
-    if isinstance(node, pp.MatrixSelector):
-        return [node.vector_selector]
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        return [node.expr]
-    return []
-
-
 def _walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
-    yield node, parent
-    for child in _children(node):
-        yield from _walk(child, node)
+    """Every node below `node` (itself included) with its parent, in pre-order, without recursion."""
+    stack = [(node, parent)]
+    while stack:
+        current, above = stack.pop()
+        yield current, above
+        stack.extend((child, current) for child in reversed(_children(current)))
 
 
 def _selector(node: Any, range_seconds: float | None, function: str | None) -> Selector:
@@ -138,28 +128,31 @@ def _selector(node: Any, range_seconds: float | None, function: str | None) -> S
     return Selector(_selector_name(node), matchers, range_seconds, function)
 
 
-def _collect_selectors(node: Any, function: str | None, found: list[Selector]) -> None:
-    if isinstance(node, pp.VectorSelector):
-        found.append(_selector(node, None, function))
-    elif isinstance(node, pp.MatrixSelector):
-        found.append(_selector(node.vector_selector, node.range.total_seconds(), function))
-    elif isinstance(node, pp.ParenExpr):
-        _collect_selectors(node.expr, function, found)
-    elif isinstance(node, pp.SubqueryExpr) and isinstance(node.expr, pp.VectorSelector):
-        # rate(x[5m:1m]) sees x over the subquery's range, as rate(x[5m]) would
-        window = node.range.total_seconds() if node.range is not None else None
-        found.append(_selector(node.expr, window, function))
-    else:
-        name = str(node.func.name) if isinstance(node, pp.Call) else None
-        for child in _children(node):
-            _collect_selectors(child, name, found)
+def _collect_selectors(root: Any, found: list[Selector]) -> None:
+    """The selectors below `root` in order of appearance, each with the function it is a direct argument of."""
+    stack: list[tuple[Any, str | None]] = [(root, None)]
+    while stack:
+        node, function = stack.pop()
+        if isinstance(node, pp.VectorSelector):
+            found.append(_selector(node, None, function))
+        elif isinstance(node, pp.MatrixSelector):
+            found.append(_selector(node.vector_selector, node.range.total_seconds(), function))
+        elif isinstance(node, pp.ParenExpr):
+            stack.append((node.expr, function))
+        elif isinstance(node, pp.SubqueryExpr) and isinstance(node.expr, pp.VectorSelector):
+            # rate(x[5m:1m]) sees x over the subquery's range, as rate(x[5m]) would
+            window = node.range.total_seconds() if node.range is not None else None
+            found.append(_selector(node.expr, window, function))
+        else:
+            name = str(node.func.name) if isinstance(node, pp.Call) else None
+            stack.extend((child, name) for child in reversed(_children(node)))
 
 
 @_per_query
 def selectors(parsed: Parsed) -> list[Selector]:
     """Every series selector in the query, in order of appearance, with the function it is an argument of."""
     found: list[Selector] = []
-    _collect_selectors(parsed.ast, None, found)
+    _collect_selectors(parsed.ast, found)
     return found
 
 
@@ -178,15 +171,96 @@ def _series_names(node: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
-    """The labels the series of `node`'s result can carry; None when that cannot be known."""
+def _label_inputs(node: Any, children: list[Any]) -> list[int]:
+    """Which of `children` (positions) decide the labels of `node`'s result."""
+    if isinstance(node, (pp.MatrixSelector, pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+        return [0]
+    if isinstance(node, pp.AggregateExpr):
+        return [len(children) - 1]  # the vector, after the parameter when there is one
+    if isinstance(node, pp.Call):
+        name = str(node.func.name)
+        if name in _SCALAR_RESULT or name in ("absent", "absent_over_time"):
+            return []
+        vectors = [i for i, a in enumerate(children) if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))]
+        return vectors[:1]
+    if isinstance(node, pp.BinaryExpr):
+        return [0, 1]
+    return []
+
+
+@attrs.frozen
+class _Facts:
+    """What a subtree evaluates to: the labels of its series, the series names in it, its value type."""
+
+    labels: LabelSet
+    names: tuple[str, ...]
+    value: str
+
+
+def _bottom_up(root: Any, labels_of: LabelsOf) -> Iterator[tuple[int, Any, list[_Facts], _Facts]]:
+    """Every node as (pre-order number, node, its children's facts, its own facts), children first.
+
+    One pass with an explicit stack: linear in the size of the tree, whatever its depth.
+    """
+    done: list[_Facts] = []
+    counter = itertools.count()
+    stack: list[tuple[Any, int, list[Any] | None]] = [(root, -1, None)]
+    while stack:
+        node, number, children = stack.pop()
+        if children is None:  # first visit, in pre-order: number it, then finish its children first
+            children = _children(node)
+            stack.append((node, next(counter), children))
+            stack.extend((child, -1, None) for child in reversed(children))
+            continue
+        inner = done[len(done) - len(children) :] if children else []
+        del done[len(done) - len(children) :]
+        labels = _labels_of_node(node, [inner[i].labels for i in _label_inputs(node, children)], labels_of)
+        if isinstance(node, pp.VectorSelector):
+            name = _selector_name(node)
+            names: tuple[str, ...] = (name,) if name else ()
+        else:
+            names = tuple(dict.fromkeys(n for facts in inner for n in facts.names))
+        if isinstance(node, pp.BinaryExpr):
+            both = (inner[0].value, inner[1].value)
+            value = "scalar" if both == ("scalar", "scalar") else "vector"
+        elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+            value = inner[0].value
+        else:
+            value = _operand_type(node)
+        facts = _Facts(labels, names, value)
+        done.append(facts)
+        yield number, node, inner, facts
+
+
+def _labels(root: Any, labels_of: LabelsOf) -> LabelSet:
+    """The labels the series of `root`'s result can carry; None when that cannot be known.
+
+    Bottom-up with an explicit stack, following only the children that decide the labels.
+    """
+    done: list[LabelSet] = []  # results of finished subtrees, in post-order
+    stack: list[tuple[Any, int]] = [(root, -1)]
+    while stack:
+        node, arity = stack.pop()
+        if arity < 0:  # first visit: its inputs first
+            children = _children(node)
+            inputs = [children[i] for i in _label_inputs(node, children)]
+            stack.append((node, len(inputs)))
+            stack.extend((child, -1) for child in reversed(inputs))
+            continue
+        inner = done[len(done) - arity :] if arity else []
+        if arity:
+            del done[len(done) - arity :]
+        done.append(_labels_of_node(node, inner, labels_of))
+    return done[0]
+
+
+def _labels_of_node(node: Any, inner: list[LabelSet], labels_of: LabelsOf) -> LabelSet:
+    """One step of `_labels`: `inner` holds the labels of `_label_inputs(node)`."""
     if isinstance(node, pp.VectorSelector):
         name = _selector_name(node)
         return labels_of(name) if name else None
-    if isinstance(node, pp.MatrixSelector):
-        return _labels(node.vector_selector, labels_of)
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
-        return _labels(node.expr, labels_of)
+    if isinstance(node, (pp.MatrixSelector, pp.ParenExpr, pp.UnaryExpr, pp.SubqueryExpr)):
+        return inner[0]
     if isinstance(node, (pp.NumberLiteral, pp.StringLiteral)):
         return frozenset()
     if isinstance(node, pp.Call):
@@ -195,23 +269,22 @@ def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
             return frozenset()
         if name == "absent" or name == "absent_over_time":
             return None
-        vector_args = [a for a in node.args if not isinstance(a, (pp.NumberLiteral, pp.StringLiteral))]
-        if not vector_args:
+        if not inner:
             return frozenset()
-        inner = _labels(vector_args[0], labels_of)
-        if inner is None:
+        first = inner[0]
+        if first is None:
             return None
         if name in _ADDS_LABEL and len(node.args) > 1 and isinstance(node.args[1], pp.StringLiteral):
-            return inner | {str(node.args[1].val)}
+            return first | {str(node.args[1].val)}
         if name == "histogram_quantile":
-            return inner - {"le"}
-        return inner
+            return first - {"le"}
+        return first
     if isinstance(node, pp.AggregateExpr):
         op = str(node.op)
-        inner = _labels(node.expr, labels_of)
+        below = inner[0]
         aggregation = node.modifier
         if op in ("topk", "bottomk", "limitk", "limit_ratio"):
-            return inner
+            return below
         extra: frozenset[str] = frozenset()
         if op == "count_values" and isinstance(node.param, pp.StringLiteral):
             extra = frozenset({str(node.param.val)})
@@ -219,10 +292,10 @@ def _labels(node: Any, labels_of: LabelsOf) -> LabelSet:
             return extra
         labels = frozenset(str(label) for label in aggregation.labels)
         if aggregation.type == pp.AggModifierType.By:
-            return labels | extra if inner is None else (labels & inner) | extra
-        return None if inner is None else (inner - labels) | extra
+            return labels | extra if below is None else (labels & below) | extra
+        return None if below is None else (below - labels) | extra
     if isinstance(node, pp.BinaryExpr):
-        lhs, rhs = _labels(node.lhs, labels_of), _labels(node.rhs, labels_of)
+        lhs, rhs = inner
         op = str(node.op)
         matching = node.modifier
         card = matching.card if matching is not None else None
@@ -360,35 +433,37 @@ def series_uses(parsed: Parsed) -> list[SeriesUse]:
             return path[-1].name
         return None
 
-    def visit(node: Any, path: tuple[Step, ...]) -> None:
+    stack: list[tuple[Any, tuple[Step, ...]]] = [(parsed.ast, ())]  # pre-order, without recursion
+    while stack:
+        node, path = stack.pop()
         if isinstance(node, pp.VectorSelector):
             found.append(SeriesUse(_selector(node, None, function_of(path)), path))
         elif isinstance(node, pp.MatrixSelector):
             selector = _selector(node.vector_selector, node.range.total_seconds(), function_of(path))
             found.append(SeriesUse(selector, path))
         elif isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
-            visit(node.expr, path)
+            stack.append((node.expr, path))
         elif isinstance(node, pp.SubqueryExpr):
             seconds = node.range.total_seconds() if node.range is not None else None
-            visit(node.expr, (*path, Step("subquery", "", next(counter), seconds=seconds)))
+            stack.append((node.expr, (*path, Step("subquery", "", next(counter), seconds=seconds))))
         elif isinstance(node, pp.Call):
             number = next(counter)
             first = _number(node.args[0]) if len(node.args) else None
-            for index, argument in enumerate(node.args):
-                visit(argument, (*path, Step("call", str(node.func.name), number, index, number=first)))
+            name = str(node.func.name)
+            arguments = list(node.args)
+            for index in reversed(range(len(arguments))):
+                stack.append((arguments[index], (*path, Step("call", name, number, index, number=first))))
         elif isinstance(node, pp.AggregateExpr):
             number = next(counter)
             clause, labels = _aggregation_clause(node)
             step = Step("aggregation", str(node.op), number, 1, clause, labels, _number(node.param))
+            stack.append((node.expr, (*path, step)))
             if node.param is not None:
-                visit(node.param, (*path, attrs.evolve(step, argument=0)))
-            visit(node.expr, (*path, step))
+                stack.append((node.param, (*path, attrs.evolve(step, argument=0))))
         elif isinstance(node, pp.BinaryExpr):
             number = next(counter)
-            visit(node.lhs, (*path, _binary_step(node, number, 0)))
-            visit(node.rhs, (*path, _binary_step(node, number, 1)))
-
-    visit(parsed.ast, ())
+            stack.append((node.rhs, (*path, _binary_step(node, number, 1))))
+            stack.append((node.lhs, (*path, _binary_step(node, number, 0))))
     return found
 
 
@@ -410,19 +485,22 @@ class RangeArgument:
     aggregations: tuple[str, ...] = ()
 
 
-def _value_aggregations(node: Any) -> list[str]:
-    """Aggregation operators whose result is the value of `node` (through parentheses, operators and
-    functions of instant vectors, not through a range or a subquery)."""
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
-        return _value_aggregations(node.expr)
-    if isinstance(node, pp.AggregateExpr):
-        return [str(node.op)]
-    if isinstance(node, pp.BinaryExpr):
-        sides = [node.lhs] if str(node.op) in ("and", "unless") else [node.lhs, node.rhs]
-        return [op for side in sides for op in _value_aggregations(side)]
-    if isinstance(node, pp.Call):
-        return [op for arg in node.args if _value_type(arg) == "vector" for op in _value_aggregations(arg)]
-    return []
+def _value_aggregations(root: Any) -> list[str]:
+    """Aggregation operators whose result is the value of `root` (through parentheses, operators and
+    functions of instant vectors, not through a range or a subquery), left to right."""
+    found = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+            stack.append(node.expr)
+        elif isinstance(node, pp.AggregateExpr):
+            found.append(str(node.op))
+        elif isinstance(node, pp.BinaryExpr):
+            stack.extend([node.lhs] if str(node.op) in ("and", "unless") else [node.rhs, node.lhs])
+        elif isinstance(node, pp.Call):
+            stack.extend(arg for arg in reversed(list(node.args)) if _value_type(arg) == "vector")
+    return found
 
 
 @_per_query
@@ -466,10 +544,30 @@ def top_aggregation(parsed: Parsed) -> str | None:
 # --- Value types and binary operations -------------------------------------------------------------------
 
 
-def _value_type(node: Any) -> str:
-    """ "scalar", "vector", "matrix" or "string": what `node` evaluates to."""
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
-        return _value_type(node.expr)
+def _value_type(root: Any) -> str:
+    """ "scalar", "vector", "matrix" or "string": what `root` evaluates to.
+
+    A binary operation is a scalar when every operand is, so operands are visited with a stack, not recursion.
+    """
+    operands = [root]
+    binary = False
+    while operands:
+        node = operands.pop()
+        while isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
+            node = node.expr
+        if isinstance(node, pp.BinaryExpr):
+            binary = True
+            operands.extend((node.lhs, node.rhs))
+            continue
+        kind = _operand_type(node)
+        if not binary:
+            return kind
+        if kind != "scalar":
+            return "vector"
+    return "scalar"
+
+
+def _operand_type(node: Any) -> str:
     if isinstance(node, pp.NumberLiteral):
         return "scalar"
     if isinstance(node, pp.StringLiteral):
@@ -486,9 +584,6 @@ def _value_type(node: Any) -> str:
             if returned == candidate:
                 return name
         return "vector"
-    if isinstance(node, pp.BinaryExpr):
-        both = (_value_type(node.lhs), _value_type(node.rhs))
-        return "scalar" if both == ("scalar", "scalar") else "vector"
     return "vector"
 
 
@@ -515,31 +610,65 @@ class BinaryOperation:
     rhs_series: tuple[str, ...]  # sets are known: nobody reports on an operation whose labels are unknown)
 
 
+_FEW_OPERATORS = 16  # up to this many, each operator's sides are analysed on their own (cheap for small trees)
+
+
 def binary_operations(parsed: Parsed, labels_of: LabelsOf) -> list[BinaryOperation]:
-    """Every binary operator of the query, outermost first."""
-    found = []
-    for node, _ in _walk(parsed.ast):
-        if not isinstance(node, pp.BinaryExpr):
-            continue
-        step = _binary_step(node, 0, 0)
-        lhs, rhs = node.lhs, node.rhs
-        lhs_labels, rhs_labels = _labels(lhs, labels_of), _labels(rhs, labels_of)
-        known = lhs_labels is not None and rhs_labels is not None
-        found.append(
-            BinaryOperation(
-                op=str(node.op),
-                lhs_type=_value_type(lhs),
-                rhs_type=_value_type(rhs),
-                lhs_labels=lhs_labels,
-                rhs_labels=rhs_labels,
-                matching=step.matching,
-                grouping=step.grouping,
-                literal_vector=_is_literal_vector(lhs) or _is_literal_vector(rhs),
-                lhs_series=_series_names(lhs) if known else (),
-                rhs_series=_series_names(rhs) if known else (),
+    """Every binary operator of the query, outermost first.
+
+    A query with many operators (a 900-term `or` chain) is analysed in one bottom-up pass instead, so that the
+    work stays linear in its size.
+    """
+    binaries = [node for node, _ in _walk(parsed.ast) if isinstance(node, pp.BinaryExpr)]
+    if len(binaries) <= _FEW_OPERATORS:
+        found = []
+        for node in binaries:
+            lhs, rhs = node.lhs, node.rhs
+            lhs_labels, rhs_labels = _labels(lhs, labels_of), _labels(rhs, labels_of)
+            known = lhs_labels is not None and rhs_labels is not None
+            found.append(
+                _binary_operation(
+                    node,
+                    (lhs_labels, _series_names(lhs) if known else (), _value_type(lhs)),
+                    (rhs_labels, _series_names(rhs) if known else (), _value_type(rhs)),
+                )
             )
-        )
-    return found
+        return found
+    numbered: list[tuple[int, BinaryOperation]] = []
+    for number, node, inner, _facts in _bottom_up(parsed.ast, labels_of):
+        if isinstance(node, pp.BinaryExpr):
+            left, right = inner
+            known = left.labels is not None and right.labels is not None
+            numbered.append(
+                (
+                    number,
+                    _binary_operation(
+                        node,
+                        (left.labels, left.names if known else (), left.value),
+                        (right.labels, right.names if known else (), right.value),
+                    ),
+                )
+            )
+    return [operation for _number, operation in sorted(numbered, key=lambda pair: pair[0])]
+
+
+def _binary_operation(
+    node: Any, lhs: tuple[LabelSet, tuple[str, ...], str], rhs: tuple[LabelSet, tuple[str, ...], str]
+) -> BinaryOperation:
+    """The operation at `node`, given (labels, series names, value type) of each side."""
+    step = _binary_step(node, 0, 0)
+    return BinaryOperation(
+        op=str(node.op),
+        lhs_type=lhs[2],
+        rhs_type=rhs[2],
+        lhs_labels=lhs[0],
+        rhs_labels=rhs[0],
+        matching=step.matching,
+        grouping=step.grouping,
+        literal_vector=_is_literal_vector(node.lhs) or _is_literal_vector(node.rhs),
+        lhs_series=lhs[1],
+        rhs_series=rhs[1],
+    )
 
 
 # --- Features that depend on the Prometheus version ------------------------------------------------------
@@ -682,36 +811,63 @@ _SCOPE_LABELS = frozenset(
 )
 
 
-def _filters(node: Any) -> bool:
-    """Whether `node` can return fewer series than exist: a comparison (without `bool`), `absent()`, a
-    matcher on a state label (`{operstate="down"}`), or an operation whose operands filter."""
+def _filters(root: Any) -> bool:
+    """Whether `root` can return fewer series than exist: a comparison (without `bool`), `absent()`, a
+    matcher on a state label (`{operstate="down"}`), or an operation whose operands filter.
+
+    Iterative (a flat list of nodes, parents before children, evaluated from the end), so a chain of a
+    thousand operators the parser guard admits cannot exhaust the recursion limit."""
+    nodes: list[Any] = []
+    children: list[list[int]] = []
+    todo: list[tuple[Any, int]] = [(root, -1)]
+    while todo:
+        node, parent = todo.pop()
+        index = len(nodes)
+        nodes.append(node)
+        children.append([])
+        if parent >= 0:
+            children[parent].append(index)
+        todo.extend((operand, index) for operand in _filter_operands(node))
+    value = [False] * len(nodes)
+    for index in range(len(nodes) - 1, -1, -1):  # every child stands after its parent
+        value[index] = _filter_value(nodes[index], [value[child] for child in children[index]])
+    return value[0]
+
+
+def _decides_alone(node: Any) -> bool:
+    """A comparison without `bool`, `and`/`unless`, or `absent()`: filters whatever its operands do."""
+    if isinstance(node, pp.BinaryExpr):
+        op = str(node.op)
+        comparison = op in _COMPARISON_OPS and not (node.modifier is not None and node.modifier.return_bool)
+        return comparison or op in ("and", "unless")  # set operations keep series only where the other side has
+    return isinstance(node, pp.Call) and str(node.func.name) in _CONDITION_FUNCTIONS
+
+
+def _filter_operands(node: Any) -> list[Any]:
+    if _decides_alone(node):
+        return []
     if isinstance(node, pp.MatrixSelector):
-        return _filters(node.vector_selector)
+        return [node.vector_selector]
+    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr, pp.AggregateExpr, pp.SubqueryExpr)):
+        return [node.expr]
+    if isinstance(node, pp.BinaryExpr):
+        return [node.lhs, node.rhs]
+    if isinstance(node, pp.Call):
+        return list(node.args)
+    return []
+
+
+def _filter_value(node: Any, operands: list[bool]) -> bool:
+    if _decides_alone(node):
+        return True
     if isinstance(node, pp.VectorSelector):
         return any(
             str(matcher.name) not in _SCOPE_LABELS and str(matcher.name) != "__name__"
             for matcher in node.matchers.matchers
         )
-    if isinstance(node, (pp.ParenExpr, pp.UnaryExpr)):
-        return _filters(node.expr)
-    if isinstance(node, pp.BinaryExpr):
-        op = str(node.op)
-        if op in _COMPARISON_OPS and not (node.modifier is not None and node.modifier.return_bool):
-            return True
-        if op in ("and", "unless"):
-            return True  # series of one side are kept only where the other side has (or lacks) them
-        if op == "or":
-            return _filters(node.lhs) and _filters(node.rhs)
-        return _filters(node.lhs) or _filters(node.rhs)
-    if isinstance(node, pp.Call):
-        if str(node.func.name) in _CONDITION_FUNCTIONS:
-            return True
-        return any(_filters(arg) for arg in node.args)
-    if isinstance(node, pp.AggregateExpr):
-        return _filters(node.expr)
-    if isinstance(node, pp.SubqueryExpr):
-        return _filters(node.expr)
-    return False
+    if isinstance(node, pp.BinaryExpr) and str(node.op) == "or":
+        return all(operands)
+    return any(operands)
 
 
 def has_condition(parsed: Parsed) -> bool:

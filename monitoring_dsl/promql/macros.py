@@ -50,9 +50,10 @@ class Reference:
 def references(query: str) -> tuple[Reference, ...]:
     """Every Grafana macro and variable reference in `query`, in order."""
     found = []
+    quotes = _QuoteScanner(query)  # one pass over the query, however many references it holds
     for match in _REFERENCE_RE.finditer(query):
         name = match.group("braced") or match.group("bracketed") or match.group("plain")
-        found.append(Reference(name, match.group(), match.start(), _inside_quotes(query, match.start())))
+        found.append(Reference(name, match.group(), match.start(), quotes.inside(match.start())))
     return tuple(found)
 
 
@@ -77,7 +78,7 @@ class Substituted:
     def original_offset(self, offset: int) -> int:
         """The offset in `original` of the character at `offset` in `text`; inside a substituted value, the
         matching character of the reference it replaced (its last one when the value is longer)."""
-        index = bisect.bisect_right([segment[0] for segment in self._segments], offset) - 1
+        index = bisect.bisect_right(self._segments, offset, key=lambda segment: segment[0]) - 1
         if index < 0:
             return offset
         start, end, original_start, original_end = self._segments[index]
@@ -86,26 +87,42 @@ class Substituted:
         return original_end + (offset - end)
 
 
-def _inside_quotes(text: str, position: int) -> bool:
-    """Whether `position` lies inside a string literal (comments, which may hold apostrophes, are skipped)."""
-    quote = None
-    index = 0
-    while index < position:
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = None
-        elif char == "#":
-            newline = text.find("\n", index)
-            if newline < 0 or newline >= position:
+class _QuoteScanner:
+    """Whether positions of a text lie inside a string literal (comments, which may hold apostrophes, are
+    skipped). Positions are asked in increasing order and the scan resumes where it stopped, so all the
+    references of a query cost one pass over it, however many there are."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.index = 0
+        self.quote: str | None = None
+        self.comment_end = -1  # while the scan stands in a comment: where it ends
+
+    def inside(self, position: int) -> bool:
+        text, index, quote = self.text, self.index, self.quote
+        if self.comment_end >= 0:
+            if position < self.comment_end:
                 return False
-            index = newline
-        elif char in "\"'`":
-            quote = char
-        index += 1
-    return quote is not None
+            index, self.comment_end = self.comment_end, -1
+        while index < position:
+            char = text[index]
+            if quote:
+                if char == "\\":
+                    index += 1
+                elif char == quote:
+                    quote = None
+            elif char == "#":
+                newline = text.find("\n", index)
+                if newline < 0 or newline >= position:
+                    self.index, self.quote = index, None
+                    self.comment_end = len(text) if newline < 0 else newline
+                    return False
+                index = newline
+            elif char in "\"'`":
+                quote = char
+            index += 1
+        self.index, self.quote = index, quote
+        return quote is not None
 
 
 def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted:
@@ -116,9 +133,10 @@ def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted
     unknown: list[str] = []
     last = 0
     out_length = 0
+    quotes = _QuoteScanner(query)
     for match in _REFERENCE_RE.finditer(query):
         name = match.group("braced") or match.group("bracketed") or match.group("plain")
-        quoted = _inside_quotes(query, match.start())
+        quoted = quotes.inside(match.start())
         if name in BUILTIN_MACROS:
             value = BUILTIN_MACROS[name]
         elif name.startswith("__"):

@@ -77,10 +77,15 @@ def _bracket_problem(text: str) -> SyntaxProblem | None:
 # query of ~5000 chained `or`s overflows it and kills the process (SIGSEGV, which no `except` can catch), and
 # the time grows quadratically before that. Real queries stay far below these limits (the realworld corpus
 # peaks at 1.5 KB and nesting depth 8), so beyond them a query is reported instead of parsed.
+#
+# Every walk over the parsed tree (promql/analysis.py) uses an explicit stack, never Python recursion; the
+# tree's depth is bounded all the same (MAX_TREE_DEPTH), so that no admitted query can exhaust anything.
+# PromQL keywords are case-insensitive (`OR`, `Or`), so the operator count is too.
 MAX_DEPTH = 256
 MAX_OPERATORS = 1000
+MAX_TREE_DEPTH = 2500
 MAX_LENGTH = 64 * 1024
-_OPERATOR_RE = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
+_OPERATOR_RE = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b", re.IGNORECASE)
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"|' "'" r"(?:[^'\\]|\\.)*'|`[^`]*`|#[^\n]*")
 
 
@@ -171,9 +176,41 @@ def parse(text: str) -> Parsed | SyntaxProblem:
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         return SyntaxProblem(f"the PromQL parser failed on this query ({type(error).__name__})", None)
+    depth = tree_depth(ast)
+    if depth > MAX_TREE_DEPTH:
+        return SyntaxProblem(
+            f"query nests {depth} operations deep; the limit is {MAX_TREE_DEPTH} (split it into recording rules)",
+            None,
+        )
     problem = prometheus.refusal(text)
     if problem is not None:
         return SyntaxProblem(problem.message, problem.offset)
     if prometheus.has_long_durations(text) and not _durations_readable(ast):
         return SyntaxProblem("a duration is out of range", None)
     return Parsed(text, ast)
+
+
+def children(node: Any) -> list[Any]:
+    """The sub-expressions of a promql_parser node, left to right."""
+    if isinstance(node, promql_parser.AggregateExpr):
+        return [c for c in (node.param, node.expr) if c is not None]
+    if isinstance(node, promql_parser.BinaryExpr):
+        return [node.lhs, node.rhs]
+    if isinstance(node, promql_parser.Call):
+        return list(node.args)
+    if isinstance(node, promql_parser.MatrixSelector):
+        return [node.vector_selector]
+    if isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)):
+        return [node.expr]
+    return []
+
+
+def tree_depth(ast: Any) -> int:
+    """How many nodes deep the tree goes, found without recursion."""
+    deepest = 0
+    stack = [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(node))
+    return deepest
