@@ -20,7 +20,7 @@ from monitoring_dsl.checks.docs import page
 from monitoring_dsl.compiler import compile_specs, lint
 from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
-from monitoring_dsl.loader import display_path
+from monitoring_dsl.load.discovery import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources

@@ -15,7 +15,8 @@ from monitoring_dsl.checks import CheckContext, run_checks
 from monitoring_dsl.diagnostics import Diagnostic, Related, has_errors, sort_diagnostics
 from monitoring_dsl.emit import Artifacts, OutputCollision, emit_all
 from monitoring_dsl.emit.slo import expand_slos
-from monitoring_dsl.loader import load, resolved
+from monitoring_dsl.load.discovery import split_inputs
+from monitoring_dsl.load.specs import load
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.sources import Sources
@@ -196,49 +197,11 @@ def _describe(obj: object) -> str:
     return f"dashboard {title!r}" if title is not None else type(obj).__name__
 
 
-PLAIN_SUFFIXES = (".yml", ".yaml", ".json")
-_SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache"}
-
-
 @attrs.frozen
 class LintResult:
     diagnostics: list[Diagnostic]
     checked: int  # spec modules and plain files that could be read; 0 means nothing was checked
     spec_output: tuple[tuple[str, str], ...] = ()
-
-
-def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[list[Path], list[Path]]:
-    """Spec paths (directories holding *.py, .py files) and plain files (rule YAML, dashboard JSON).
-
-    A directory contributes its top-level `*.py` as specs and every `.yml`, `.yaml` and `.json` below it as
-    plain files, skipping hidden and tool directories and `skip` (the build output).
-    """
-    specs: list[Path] = []
-    plain: list[Path] = []
-    skipped = {resolved(p) for p in skip}
-    for path in paths:
-        if path.is_dir():
-            if any(p.suffix == ".py" for p in path.iterdir()):
-                specs.append(path)
-            plain.extend(_plain_files(path, skipped))
-        elif path.suffix == ".py" or not path.exists():
-            specs.append(path)  # the loader reports a missing path
-        else:
-            plain.append(path)
-    return specs, plain
-
-
-def _plain_files(directory: Path, skipped: set[Path]) -> list[Path]:
-    found = []
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory).parts
-        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in relative[:-1]):
-            continue
-        if any(parent in skipped for parent in resolved(path).parents):
-            continue
-        if path.suffix in PLAIN_SUFFIXES and path.is_file():
-            found.append(path)
-    return found
 
 
 def lint(
@@ -263,7 +226,7 @@ def lint(
             failed = {d.location.path for d in result.diagnostics if d.code.startswith("E") and d.location}
             checked += sum(1 for module in result.project.modules if module.source not in failed)
     if plain_paths:
-        from monitoring_dsl.importers import load_plain_files  # only lint reads plain files
+        from monitoring_dsl.load.plain import load_plain_files  # only lint reads plain files
 
         plain = load_plain_files(plain_paths, root, settings.prometheus_version_tuple)
         diagnostics.extend(plain.diagnostics)

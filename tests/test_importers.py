@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from monitoring_dsl.importers import PlainLoad, load_plain_files, rules_yaml
-from monitoring_dsl.importers.grafana_json import JsonObject, JsonSyntaxError, parse_json
+from monitoring_dsl.load import rules_yaml
+from monitoring_dsl.load.json_positions import JsonObject, JsonSyntaxError, parse_json
+from monitoring_dsl.load.plain import PlainLoad, load_plain_files
 from monitoring_dsl.model.dashboards import Stat, Table, Target, Text, TimeSeries, Variable
 from monitoring_dsl.model.rules import Alert, Record
 

@@ -30,6 +30,7 @@ import attrs
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.interrupts import Interrupted
+from monitoring_dsl.load.discovery import discover, display_path, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
@@ -49,86 +50,6 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
     tracebacks: tuple[str, ...]  # shown with --debug
     output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
-
-
-def resolved(path: Path) -> Path:
-    """`path` made absolute with symlinks resolved as far as they go: a symlink loop stays as it is instead
-    of raising (Path.resolve raises RuntimeError on one)."""
-    return Path(os.path.realpath(path))
-
-
-def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it lies below it, so messages stay short."""
-    absolute = resolved(path)
-    try:
-        return absolute.relative_to(resolved(Path.cwd())).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """The spec files under `paths` (directories give their top-level `*.py`), and problems finding them."""
-    files: list[Path] = []
-    problems: list[Diagnostic] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_") and p.is_file()))
-        elif path.is_file():
-            if path.suffix != ".py":
-                problems.append(
-                    codes.SPECS_PATH_INVALID(
-                        f"spec {display_path(path)} is not a .py file",
-                        None,
-                        help="pass Python spec files or directories that hold them",
-                    )
-                )
-            else:
-                files.append(path)
-        elif os.path.exists(path):  # a FIFO, socket or device: never opened, reading it could block
-            problems.append(
-                codes.SPECS_PATH_INVALID(
-                    f"specs path {display_path(path)} is not a regular file or a directory",
-                    None,
-                    help="pass Python spec files or directories that hold them",
-                )
-            )
-        else:
-            problems.append(
-                codes.SPECS_PATH_INVALID(
-                    f"specs path {display_path(path)} does not exist",
-                    None,
-                    help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
-                )
-            )
-    unique: dict[Path, Path] = {}
-    for file in files:
-        unique.setdefault(resolved(file), file)
-    by_name: dict[str, Path] = {}
-    kept = []
-    for file in unique.values():
-        other = by_name.get(file.stem)
-        if other is not None:
-            problems.append(
-                codes.SPEC_MODULE_NAME(
-                    f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
-                    SourceLocation(display_path(file), 1),
-                    help="rename one of them; spec modules import each other by name",
-                )
-            )
-            continue
-        if file.stem in sys.stdlib_module_names or file.stem in sys.modules or not file.stem.isidentifier():
-            problems.append(
-                codes.SPEC_MODULE_NAME(
-                    f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
-                    "an installed module",
-                    SourceLocation(display_path(file), 1),
-                    help=f"rename {display_path(file)}",
-                )
-            )
-            continue
-        by_name[file.stem] = file
-        kept.append(file)
-    return kept, problems
 
 
 class _SpecDecodeError(SyntaxError):
@@ -459,12 +380,5 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         set_collector(previous)
         for name in by_name:
             sys.modules.pop(name, None)
-    modules = tuple(SpecModule(name, _relative_to(file, root)) for name, file in by_name.items())
+    modules = tuple(SpecModule(name, source_path(file, root)) for name, file in by_name.items())
     return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks), tuple(output))
-
-
-def _relative_to(file: Path, root: Path) -> str:
-    try:
-        return resolved(file).relative_to(resolved(root)).as_posix()
-    except ValueError:
-        return file.name

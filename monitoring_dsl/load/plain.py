@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,13 +18,12 @@ import attrs
 
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
-from monitoring_dsl.importers import grafana_json, rules_yaml
-from monitoring_dsl.loader import display_path, resolved
+from monitoring_dsl.load import grafana_json, json_positions, rules_yaml
+from monitoring_dsl.load.discovery import display_path, expand_plain, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 
 MAX_BYTES = 50 * 1024 * 1024
-PLAIN_SUFFIXES = (".yml", ".yaml", ".json")
 _TEXT_HELP = "pass a text file: a Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
 
 T = TypeVar("T")
@@ -92,9 +91,9 @@ def load_plain_files(paths: Sequence[Path], root: Path, target: tuple[int, int] 
     declared: list[Declared] = []
     diagnostics: list[Diagnostic] = []
     names: set[str] = set()
-    for file in _expand(paths, diagnostics):
+    for file in expand_plain(paths, diagnostics):
         name = _unique_name(file.stem, names)
-        modules.append(SpecModule(name, _relative_to(file, root)))
+        modules.append(SpecModule(name, source_path(file, root)))
         imported = import_file(file, target)
         declared.extend(Declared(obj, name) for obj in imported.declared)
         diagnostics.extend(imported.diagnostics)
@@ -114,24 +113,6 @@ def import_file(file: Path, target: tuple[int, int] = (2, 42)) -> Importing:
     return out
 
 
-def _expand(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Path]:
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in PLAIN_SUFFIXES and p.is_file())
-        elif path.exists():
-            found = [path]
-        else:
-            message = f"{display_path(path)} does not exist"
-            help = "pass existing rule files, dashboards, or directories holding them"
-            diagnostics.append(codes.INPUT_UNREADABLE(message, help=help))
-            continue
-        for file in found:
-            if resolved(file) not in seen:
-                seen.add(resolved(file))
-                yield file
-
-
 def _unique_name(stem: str, taken: set[str]) -> str:
     name, number = stem, 1
     while name in taken:
@@ -139,13 +120,6 @@ def _unique_name(stem: str, taken: set[str]) -> str:
         name = f"{stem}_{number}"
     taken.add(name)
     return name
-
-
-def _relative_to(file: Path, root: Path) -> str:
-    try:
-        return resolved(file).relative_to(resolved(root)).as_posix()
-    except ValueError:
-        return file.name
 
 
 def _read_text(file: Path, out: Importing) -> str | None:
@@ -242,8 +216,8 @@ def _import_text(text: str, suffix: str, out: Importing) -> None:
         rules_yaml.import_rules(text, out)
         return
     try:
-        data = grafana_json.parse_json(text)
-    except grafana_json.JsonSyntaxError as error:
+        data = json_positions.parse_json(text)
+    except json_positions.JsonSyntaxError as error:
         if suffix in (".yml", ".yaml"):
             rules_yaml.import_rules(text, out)  # YAML flow style, which is not JSON
         else:

@@ -19,7 +19,7 @@ from monitoring_dsl.diagnostics import Code
 from monitoring_dsl.model.base import nearest
 
 if TYPE_CHECKING:
-    from monitoring_dsl.importers import Importing
+    from monitoring_dsl.load.plain import Importing
 
 Version = tuple[int, int]
 

@@ -1,0 +1,7 @@
+"""Load, the first stage of the pipeline: discovery (once), spec modules, rule YAML and dashboard JSON, each
+turned into a Project whose objects remember where they came from.
+
+`discovery` finds the files, `specs` imports spec modules, `plain` reads rule files (`rules_yaml`,
+`rules_strict`) and dashboards (`grafana_json` on the position-keeping parser of `json_positions`). The
+modules are imported one by one, not from here: `lint` alone pays for the plain-file readers.
+"""
