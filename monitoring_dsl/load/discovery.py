@@ -126,7 +126,9 @@ def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[li
     return specs, plain
 
 
-def _plain_files(directory: Path, skipped: set[Path]) -> list[Path]:
+def _plain_files(directory: Path, skipped: Collection[Path] = ()) -> list[Path]:
+    """The rule files and dashboards below `directory`, sorted, outside hidden and tool directories and
+    outside `skipped` (resolved paths, such as the build output): the one walk over a directory of them."""
     found = []
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory).parts
@@ -144,7 +146,7 @@ def expand_plain(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterat
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in PLAIN_SUFFIXES and p.is_file())
+            found = _plain_files(path)
         elif path.exists():
             found = [path]
         else:
