@@ -40,12 +40,19 @@ class Project:
     origins: dict[int, object] = attrs.field(factory=dict, eq=False, repr=False)
     _owner: dict[int, str] = attrs.field(init=False, repr=False, eq=False)
     _groups: dict[str, list[RuleGroup]] | None = attrs.field(init=False, repr=False, eq=False, default=None)
+    _typed: dict[type, tuple[Declared, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_owner", {id(d.obj): d.module for d in self.declared})
+        object.__setattr__(self, "_typed", {})
 
     def _of_type(self, kind: type) -> Iterator[Declared]:
-        return (d for d in self.declared if isinstance(d.obj, kind))
+        """The declarations of one kind, filtered once per kind: checks ask for them per query (a scrape
+        job's interval, say), and a scan of every declaration each time made large projects quadratic."""
+        found = self._typed.get(kind)
+        if found is None:
+            found = self._typed[kind] = tuple(d for d in self.declared if isinstance(d.obj, kind))
+        return iter(found)
 
     @property
     def metrics(self) -> list[Metric]:
