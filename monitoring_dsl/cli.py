@@ -21,6 +21,11 @@ from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
+from monitoring_dsl.review.diff import diff_snapshots
+from monitoring_dsl.review.diff_render import FORMATS as DIFF_FORMATS
+from monitoring_dsl.review.diff_render import render_changes
+from monitoring_dsl.review.revisions import SideError, resolve_side
+from monitoring_dsl.review.snapshot import read_snapshot
 from monitoring_dsl.sources import Sources
 from monitoring_dsl.testrun import render_reported, run_tests
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
@@ -284,6 +289,41 @@ def _codes(option: str | None, configured: tuple[str, ...], flag: str) -> tuple[
 
 def _rule_table() -> dict[str, tuple[str, Severity, str, str]]:
     return {code: (info.name, info.severity, info.summary, info.doc) for code, info in REGISTRY.items()}
+
+
+@main.command("diff")
+@click.argument("base", required=False, default="HEAD")
+@click.argument("head", required=False, default=".")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DIFF_FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the change list to this file too.")
+def diff_command(base: str, head: str, fmt: str, output: Path | None) -> None:
+    """What changes from BASE to HEAD: dashboards, rows, panels, alerts, records and routing.
+
+    Each side is an output directory (e.g. build/), a git revision of the specs (built in a temporary
+    directory), or `.` for the specs on disk. Default: HEAD against the working tree.
+    """
+    root = Path.cwd()
+    sides = []
+    for side in (base, head):
+        try:
+            sides.append(resolve_side(side, root))
+        except SideError as error:
+            diagnostic = Diagnostic("E055", "diff-side-unusable", Severity.ERROR, error.message, None, help=error.help)
+            _fail([*error.diagnostics, diagnostic], "text", Sources())
+    changes = diff_snapshots(read_snapshot(sides[0][1]), read_snapshot(sides[1][1]))
+    text = render_changes(changes, fmt)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    click.echo(text)
+    if fmt == "text":
+        click.echo(f"(from {sides[0][0]} to {sides[1][0]})", err=True)
 
 
 @main.command("checks")

@@ -290,3 +290,23 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E055",
+    "diff-side-unusable",
+    Severity.ERROR,
+    """
+    A side of `monitoring-dsl diff` is neither an output directory nor a git revision whose specs build.
+
+    ## Why is this bad?
+    A change list needs both sides built: a revision that does not exist, or whose specs have errors, has no
+    output to compare. The build's own errors are printed above this one.
+
+    ## Example
+        monitoring-dsl diff mian HEAD
+
+    ## Use instead
+        monitoring-dsl diff main HEAD
+    """,
+    __name__,
+)
