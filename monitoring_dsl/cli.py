@@ -24,6 +24,7 @@ from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.review.diff import diff_snapshots
 from monitoring_dsl.review.diff_render import FORMATS as DIFF_FORMATS
 from monitoring_dsl.review.diff_render import render_changes
+from monitoring_dsl.review.import_specs import import_counts, import_paths
 from monitoring_dsl.review.revisions import SideError, resolve_side
 from monitoring_dsl.review.snapshot import read_snapshot
 from monitoring_dsl.sources import Sources
@@ -324,6 +325,43 @@ def diff_command(base: str, head: str, fmt: str, output: Path | None) -> None:
     click.echo(text)
     if fmt == "text":
         click.echo(f"(from {sides[0][0]} to {sides[1][0]})", err=True)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("specs"), show_default=True, help="Spec directory."
+)
+@click.option("--force", is_flag=True, help="Overwrite spec modules of the same name.")
+def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
+    """Turn Grafana dashboard JSON and Prometheus rule files (PATHS: files or directories) into spec modules.
+
+    Each file becomes a module; the metrics the queries read go into catalog.py, inferred and marked so.
+    """
+    result = import_paths(list(paths))
+    sources = Sources()
+    problems = list(result.diagnostics)
+    clashes = sorted(name for name in result.files if (out / name).exists())
+    if clashes and not force:
+        problems.append(
+            Diagnostic(
+                "E056",
+                "import-would-overwrite",
+                Severity.ERROR,
+                f"{display_path(out)} already has {', '.join(clashes)}",
+                None,
+                help="pass --force to replace them, or import into another directory with --out",
+            )
+        )
+    if has_errors(problems) and ((clashes and not force) or not result.files):
+        _fail(problems, "text", sources)
+    if problems:
+        click.echo(render(problems, "text", sources) + "\n", err=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(result.files.items()):
+        (out / name).write_text(text, encoding="utf-8")
+    counts = import_counts(result)
+    click.echo(f"wrote {_files(len(result.files))} in {display_path(out)} ({counts}); `monitoring-dsl lint` next")
 
 
 @main.command("checks")

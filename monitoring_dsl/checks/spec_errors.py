@@ -310,3 +310,23 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E056",
+    "import-would-overwrite",
+    Severity.ERROR,
+    """
+    `monitoring-dsl import` would replace spec modules that already exist in the output directory.
+
+    ## Why is this bad?
+    An import names each module after its file; a second import of a file of the same name, or an existing
+    `catalog.py`, would silently lose hand-written specs. Nothing is written.
+
+    ## Example
+        monitoring-dsl import dashboards/ --out specs/      # specs/catalog.py exists
+
+    ## Use instead
+        monitoring-dsl import dashboards/ --out imported/   # or --force to replace them
+    """,
+    __name__,
+)

@@ -101,6 +101,8 @@ def read_snapshot(tree: Mapping[str, bytes]) -> Snapshot:
                 continue
         if path.startswith(RULES) and path.endswith((".yml", ".yaml")):
             document = _yaml(data)
+            if isinstance(document, dict) and isinstance(document.get("spec"), dict):  # a PrometheusRule
+                document = document["spec"]
             if isinstance(document, dict) and isinstance(document.get("groups"), list):
                 raw_rules.extend(_rules(document, path))
                 continue
@@ -184,14 +186,23 @@ def _panels(board: Mapping[str, Any]) -> Iterator[tuple[str | None, Mapping[str,
 
 def _panel_view(raw: Mapping[str, Any], key: str, title: str, row: str | None) -> PanelView:
     grid: dict[str, Any] = raw["gridPos"] if isinstance(raw.get("gridPos"), dict) else {}
+    if not grid and isinstance(raw.get("span"), (int, float)):  # the old rows schema: 12 spans to a row
+        grid = {"w": round(raw["span"] * 2)}
     defaults = _get(raw, "fieldConfig", "defaults")
     defaults = defaults if isinstance(defaults, dict) else {}
-    unit = defaults.get("unit") or raw.get("format")
+    axes = _list(raw.get("yaxes"))
+    # Grafana migrates a legacy panel's `format` or first y-axis format to the unit
+    unit = defaults.get("unit") or raw.get("format") or (_get(axes[0], "format") if axes else None)
     steps = _get(defaults, "thresholds", "steps")
+    targets = [t for t in _list(raw.get("targets")) if isinstance(t, dict)]
     queries = tuple(
-        Query(str(t.get("refId") or ""), str(t.get("expr") or t.get("query") or ""), str(t.get("legendFormat") or ""))
-        for t in _list(raw.get("targets"))
-        if isinstance(t, dict)
+        # Grafana names a target without refId by its position: A, B, ...
+        Query(
+            str(t.get("refId") or _ref(index)),
+            " ".join(str(t.get("expr") or "").split()),
+            str(t.get("legendFormat") or ""),
+        )
+        for index, t in enumerate(targets)
     )
     rest: dict[str, str] = {}
     for name, value in raw.items():
@@ -214,6 +225,11 @@ def _panel_view(raw: Mapping[str, Any], key: str, title: str, row: str | None) -
     )
 
 
+def _ref(index: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[index] if index < len(letters) else f"A{index}"
+
+
 def _grid(grid: Mapping[str, Any]) -> tuple[int, int, int, int]:
     x, y, w, h = (grid.get(k) for k in ("x", "y", "w", "h"))
     return tuple(int(v) if isinstance(v, (int, float)) else 0 for v in (x, y, w, h))  # type: ignore[return-value]
@@ -222,10 +238,8 @@ def _grid(grid: Mapping[str, Any]) -> tuple[int, int, int, int]:
 def thresholds_text(steps: list[Any]) -> str:
     """Threshold steps as Grafana draws them: `green | 80 orange | 90 red`."""
     parts = []
-    for step in steps:
-        if not isinstance(step, dict):
-            continue
-        value = step.get("value")
+    for index, step in enumerate(s for s in steps if isinstance(s, dict)):
+        value = None if index == 0 else step.get("value")  # Grafana's first step is the base, whatever its value
         color = str(step.get("color") or "")
         parts.append(color if value is None else f"{_number(value)} {color}")
     return " | ".join(parts)
