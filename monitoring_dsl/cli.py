@@ -25,6 +25,7 @@ from monitoring_dsl.review.diff import diff_snapshots
 from monitoring_dsl.review.diff_render import FORMATS as DIFF_FORMATS
 from monitoring_dsl.review.diff_render import render_changes
 from monitoring_dsl.review.import_specs import import_counts, import_paths
+from monitoring_dsl.review.preview import preview_pages
 from monitoring_dsl.review.revisions import SideError, resolve_side
 from monitoring_dsl.review.snapshot import read_snapshot
 from monitoring_dsl.sources import Sources
@@ -362,6 +363,39 @@ def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
         (out / name).write_text(text, encoding="utf-8")
     counts = import_counts(result)
     click.echo(f"wrote {_files(len(result.files))} in {display_path(out)} ({counts}); `monitoring-dsl lint` next")
+
+
+@main.command("preview")
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("preview"), show_default=True, help="Where.")
+def preview_command(specs: tuple[Path, ...], out: Path) -> None:
+    """Write a static HTML page per dashboard (and index.html) drawn on Grafana's 24-column grid.
+
+    The pages need no network: open OUT/index.html in a browser, or upload OUT as a CI artefact.
+    """
+    config = _config(click.get_current_context())
+    sources = Sources()
+    result = compile_specs(
+        list(specs) or list(config.specs),
+        config.root,
+        sources,
+        settings=config.settings,
+        select=config.select,
+        ignore=config.ignore,
+    )
+    shown = [d for d in result.diagnostics if d.severity.rank >= Severity.WARNING.rank]
+    if has_errors(result.diagnostics) or result.artifacts is None:
+        _fail(shown, "text", sources)
+        return
+    pages = preview_pages(result.artifacts)
+    try:
+        write_tree(out, pages)
+    except WriteError as error:
+        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        _fail([diagnostic], "text", sources)
+    click.echo(
+        f"wrote {len(pages) - 1} dashboard previews in {display_path(out)}; open {display_path(out / 'index.html')}"
+    )
 
 
 @main.command("checks")

@@ -241,7 +241,7 @@ def thresholds_text(steps: list[Any]) -> str:
     for index, step in enumerate(s for s in steps if isinstance(s, dict)):
         value = None if index == 0 else step.get("value")  # Grafana's first step is the base, whatever its value
         color = str(step.get("color") or "")
-        parts.append(color if value is None else f"{_number(value)} {color}")
+        parts.append(color if value is None else f"{_number(value)} {color}".strip())
     return " | ".join(parts)
 
 
