@@ -148,6 +148,30 @@ def test_rule_file_round_trips_exactly(tmp_path: Path, text: str) -> None:
     assert (None, ()) == (result.failure, result.differences)
 
 
+def test_panels_outside_the_vocabulary_are_kept(tmp_path: Path) -> None:
+    """An alert list (no query) and a status-history panel survive the round trip through `extra=`."""
+    board = json.loads(json.dumps(BOARD))
+    board["panels"][1:1] = [
+        {
+            "type": "alertlist",
+            "title": "Firing",
+            "gridPos": {"x": 0, "y": 1, "w": 24, "h": 4},
+            "options": {"maxItems": 10},
+        },
+        {
+            "type": "status-history",
+            "title": "States",
+            "gridPos": {"x": 0, "y": 5, "w": 24, "h": 4},
+            "targets": [{"refId": "A", "expr": "max(checkout_queue_depth)"}],
+        },
+    ]
+    result = round_trip(_write(tmp_path, "checkout.json", board))
+    assert (None, ()) == (result.failure, result.differences)
+    module = import_paths([tmp_path / "checkout.json"]).files["checkout.py"]
+    assert 'extra={"type": "alertlist", "options": {"maxItems": 10}}' in module
+    assert 'extra={"type": "status-history"}' in module
+
+
 def test_round_trip_reports_what_is_lost(tmp_path: Path) -> None:
     """A panel above the first row cannot be said in a spec: the panels stay, the rows are lost, and the round
     trip says so."""

@@ -15,7 +15,7 @@ import attrs
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.importers import import_file
 from monitoring_dsl.importers.grafana_json import find_dashboard, parse_json
-from monitoring_dsl.model.dashboards import Dashboard, Panel, Row
+from monitoring_dsl.model.dashboards import Dashboard, Panel, Row, Text
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric
 from monitoring_dsl.model.rules import Record, RuleGroup
 from monitoring_dsl.promql import groupings, parse, selectors, substitute
@@ -149,21 +149,63 @@ def _with_rows(board: Dashboard, file: Path) -> Dashboard:
         variables.append(variable)
     board = _evolve(board, variables=tuple(variables))
     placed = list(_raw_rows(raw))
-    if not any(row is not None for row, _, _ in placed) or board.rows:
-        return board
     rows: list[tuple[str | None, bool, list[Panel]]] = []
-    remaining = list(board.panels)
+    remaining = list(board.all_panels())
     for row, collapsed, raw_panel in placed:
         if not rows or rows[-1][0] != row:
             rows.append((row, collapsed, []))
+        if raw_panel.get(_EMPTY_ROW):
+            continue
         if remaining and remaining[0].title == (raw_panel.get("title") or ""):
-            rows[-1][2].append(remaining.pop(0))
-    if rows and rows[0][0] is None and rows[0][2]:
-        return board  # panels above the first row: a spec cannot say that, keep the flat list
+            rows[-1][2].append(_kept_type(remaining.pop(0), raw_panel))
+        else:  # a panel the checks skip (no Prometheus query): kept verbatim
+            rows[-1][2].append(_verbatim(raw_panel))
+    if remaining:
+        return board  # the panels did not pair up with the JSON: keep the importer's list
+    if not any(row is not None for row, _, _ in rows) or (rows[0][0] is None and rows[0][2]):
+        # no rows, or panels above the first row (a spec cannot say that): a flat list of panels
+        return _evolve(board, rows=(), panels=tuple(p for _, _, panels in rows for p in panels))
     built = tuple(
         Row(title or "", tuple(panels), collapsed=collapsed) for title, collapsed, panels in rows if title is not None
     )
     return _evolve(board, panels=(), rows=built)
+
+
+# Panel types Grafana migrates when it loads a dashboard; the vocabulary has only the current ones.
+MIGRATED_TYPES = {
+    "graph": "timeseries",
+    "singlestat": "stat",
+    "grafana-singlestat-panel": "stat",
+    "table-old": "table",
+    "grafana-piechart-panel": "piechart",
+}
+_EMPTY_ROW = "\x00empty row"
+_VERBATIM_SKIPPED = ("id", "gridPos", "title", "span")
+
+
+def _kept_type(panel: Panel, raw: Mapping[str, Any]) -> Panel:
+    """A panel type outside the vocabulary (`status-history`, say) is imported as the nearest panel with
+    `extra={"type": ...}`, so the dashboard keeps it."""
+    kind = raw.get("type")
+    if isinstance(kind, str) and kind and MIGRATED_TYPES.get(kind, kind) != panel.type:
+        allow = {**panel.allow, "D531": f"imported: Grafana's {kind} panel has no class in the vocabulary"}
+        return _evolve(panel, extra={**panel.extra, "type": kind}, allow=allow)
+    return panel
+
+
+def _verbatim(raw: Mapping[str, Any]) -> Panel:
+    """A panel without Prometheus queries (an alert list, a logs panel): a Text panel whose `extra=` holds the
+    panel's own JSON, since the vocabulary has nothing to say about it."""
+    grid = raw.get("gridPos") if isinstance(raw.get("gridPos"), dict) else {}
+    place = tuple(grid.get(k) for k in ("x", "y", "w", "h"))  # type: ignore[union-attr]
+    options: dict[str, Any] = {}
+    if all(isinstance(v, int) for v in place) and place[2] and place[3]:
+        options["grid_pos"] = place
+    elif isinstance(raw.get("span"), (int, float)) and 0 < raw["span"] <= 12:
+        options["width"] = round(raw["span"] * 2)
+    extra = {k: v for k, v in raw.items() if k not in _VERBATIM_SKIPPED}
+    allow = {"D531": "imported verbatim: a panel without Prometheus queries"}
+    return Text(str(raw.get("title") or ""), extra=extra, allow=allow, **options)
 
 
 def _raw_rows(board: Mapping[str, Any]) -> Iterator[tuple[str | None, bool, Mapping[str, Any]]]:
@@ -183,7 +225,7 @@ def _raw_rows(board: Mapping[str, Any]) -> Iterator[tuple[str | None, bool, Mapp
             current, collapsed = str(item.get("title") or ""), bool(item.get("collapsed"))
             inner = [p for p in item.get("panels") or [] if isinstance(p, dict)]
             if not inner:
-                yield current, collapsed, {"title": None}
+                yield current, collapsed, {_EMPTY_ROW: True}
             for panel in inner:
                 yield current, collapsed, panel
         else:

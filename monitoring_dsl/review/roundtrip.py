@@ -12,22 +12,12 @@ import attrs
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.diagnostics import Severity
 from monitoring_dsl.review.diff import Change, diff_snapshots
-from monitoring_dsl.review.import_specs import import_paths
+from monitoring_dsl.review.import_specs import MIGRATED_TYPES, import_paths
 from monitoring_dsl.review.snapshot import DASHBOARDS, RULES, DashboardView, Snapshot, read_snapshot
 
 # Checks whose findings are about the imported content, not the import: the round trip builds like
 # `build` with only the spec errors (E) selected, as a team does on the first day before fixing what lint finds.
 SELECT = ("E",)
-
-
-# Panel types Grafana migrates when it loads a dashboard; the vocabulary has only the current ones.
-MIGRATED_TYPES = {
-    "graph": "timeseries",
-    "singlestat": "stat",
-    "grafana-singlestat-panel": "stat",
-    "table-old": "table",
-    "grafana-piechart-panel": "piechart",
-}
 
 
 @attrs.frozen
@@ -121,10 +111,6 @@ def reasons(result: RoundTrip) -> list[str]:
             reason = "panels above the first row (kept as a flat panel list)"
         elif change.kind == "variable":
             reason = "variable querying another datasource (kept as a constant)"
-        elif change.kind == "panel" and change.action == "removed":
-            reason = "panel without Prometheus queries (alert list, logs, other datasource)"
-        elif "type" in fields:
-            reason = "panel type outside the vocabulary (imported as a time series)"
         else:
             reason = f"{change.kind} {change.action}: {', '.join(sorted(fields))}"
         if reason not in found:
