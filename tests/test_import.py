@@ -97,6 +97,7 @@ groups:
           sum(rate(checkout_requests_total{status=~"5.."}[5m]))
             / sum(job:checkout_requests:rate5m) > 0.05
         for: 10m
+        keep_firing_for: 15m
         labels:
           severity: page
           team: shop
@@ -213,6 +214,14 @@ def test_catalog_infers_metric_types_and_labels(tmp_path: Path) -> None:
     assert 'checkout_queue_depth = Gauge("checkout_queue_depth", "Inferred by monitoring-dsl import' in catalog
     assert "Inferred by monitoring-dsl import" in catalog
     assert "job:checkout_requests:rate5m" not in catalog
+
+
+def test_group_and_alert_options_are_imported(tmp_path: Path) -> None:
+    """A group's interval and an alert's keep_firing_for are spelled in the module (and compared on the round
+    trip, which a dropped value would fail)."""
+    module = import_paths([_write(tmp_path, "rules.yml", textwrap.dedent(RULES))]).files["rules.py"]
+    assert 'interval="30s"' in module
+    assert 'keep_firing_for="15m"' in module
 
 
 def test_generated_modules_are_formatted(tmp_path: Path) -> None:

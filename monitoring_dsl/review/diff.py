@@ -200,6 +200,8 @@ def _rule_fields(old: RuleView, new: RuleView) -> tuple[Field, ...]:
         specs.append((f"label {name}", old.labels.get(name), new.labels.get(name)))
     for name in _union(old.annotations, new.annotations):
         specs.append((f"annotation {name}", old.annotations.get(name), new.annotations.get(name)))
+    for name in _union(old.options, new.options):
+        specs.append((name, old.options.get(name), new.options.get(name)))
     specs.append(("routed to", ", ".join(old.receivers) or None, ", ".join(new.receivers) or None))
     return _fields(*specs)
 

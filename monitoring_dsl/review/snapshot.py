@@ -66,6 +66,7 @@ class RuleView:
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     receivers: tuple[str, ...]
+    options: Mapping[str, str] = attrs.field(factory=dict)  # keep_firing_for, the group's interval and limit
 
 
 @attrs.frozen
@@ -285,9 +286,10 @@ def _rules(document: Mapping[str, Any], file: str) -> Iterator[tuple[str, str, d
     for group in _list(document.get("groups")):
         if not isinstance(group, dict):
             continue
+        shared = {f"group {key}": group[key] for key in ("interval", "limit") if group.get(key) is not None}
         for rule in _list(group.get("rules")):
             if isinstance(rule, dict):
-                yield file, str(group.get("name") or ""), rule
+                yield file, str(group.get("name") or ""), {**rule, _GROUP: shared}
 
 
 def _strings(value: object) -> dict[str, str]:
@@ -317,9 +319,20 @@ def _rule_views(raw: list[tuple[str, str, dict[str, Any]]], routes: Any) -> tupl
                 labels,
                 _strings(rule.get("annotations")),
                 receivers,
+                _options(rule),
             )
         )
     return tuple(views)
+
+
+_GROUP = "\x00group"
+
+
+def _options(rule: Mapping[str, Any]) -> dict[str, str]:
+    options = {key: str(value) for key, value in (rule.get(_GROUP) or {}).items()}
+    if rule.get("keep_firing_for") is not None:
+        options["keep_firing_for"] = str(rule["keep_firing_for"])
+    return options
 
 
 _MATCHER_RE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"?(.*?)"?\s*$')
