@@ -150,7 +150,8 @@ def test_rule_file_round_trips_exactly(tmp_path: Path, text: str) -> None:
 
 
 def test_panels_outside_the_vocabulary_are_kept(tmp_path: Path) -> None:
-    """An alert list (no query) and a status-history panel survive the round trip through `extra=`."""
+    """An alert list (no query), a status-history panel, a Loki datasource and a variable querying it survive
+    the round trip through `extra=`."""
     board = json.loads(json.dumps(BOARD))
     board["panels"][1:1] = [
         {
@@ -166,9 +167,21 @@ def test_panels_outside_the_vocabulary_are_kept(tmp_path: Path) -> None:
             "targets": [{"refId": "A", "expr": "max(checkout_queue_depth)"}],
         },
     ]
+    board["templating"]["list"] += [
+        {"name": "logs", "type": "datasource", "query": "loki"},
+        {
+            "name": "app",
+            "type": "query",
+            "datasource": {"type": "loki", "uid": "${logs}"},
+            "query": 'label_values({job="checkout"}, app)',
+            "hide": 0,
+        },
+    ]
     result = round_trip(_write(tmp_path, "checkout.json", board))
     assert (None, ()) == (result.failure, result.differences)
-    module = import_paths([tmp_path / "checkout.json"]).files["checkout.py"]
+    built = import_paths([tmp_path / "checkout.json"])
+    module = built.files["checkout.py"]
+    assert '"datasource": {"type": "loki", "uid": "${logs}"}' in module  # the variable, kept through extra=
     assert 'extra={"type": "alertlist", "options": {"maxItems": 10}}' in module
     assert 'extra={"type": "status-history"}' in module
 

@@ -729,6 +729,7 @@ class Variable:
     regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     all_value: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 

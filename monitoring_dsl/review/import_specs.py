@@ -132,20 +132,21 @@ def _with_rows(board: Dashboard, file: Path) -> Dashboard:
     sources = {
         str(v.get("name"))
         for v in (raw.get("templating") or {}).get("list") or []
-        if isinstance(v, dict) and v.get("type") == "datasource"
+        if isinstance(v, dict) and v.get("type") == "datasource" and v.get("query") == "prometheus"
     }
-    kinds = {
-        str(v.get("name")): str(v.get("type"))
-        for v in (raw.get("templating") or {}).get("list") or []
-        if isinstance(v, dict)
-    }
+    raws = {str(v.get("name")): v for v in (raw.get("templating") or {}).get("list") or [] if isinstance(v, dict)}
+    kinds = {name: str(v.get("type")) for name, v in raws.items()}
     variables = []
     for variable in board.variables:
         kind = kinds.get(variable.name)
         if variable.name in sources:
-            continue  # monitoring-dsl adds the datasource variable itself
+            continue  # monitoring-dsl adds the Prometheus datasource variable itself
         if kind in ("textbox", "adhoc") and variable.kind == "constant":  # the plain importer keeps only a value
             variable = _evolve(variable, kind=kind, definition="" if kind == "adhoc" else variable.definition)
+        elif kind not in (None, "constant") and variable.kind == "constant":
+            # a query to another datasource (Loki, say): the checks see a constant, Grafana the variable itself
+            extra = {k: v for k, v in raws[variable.name].items() if k not in ("name", "label", "current", "options")}
+            variable = _evolve(variable, extra=extra)
         variables.append(variable)
     board = _evolve(board, variables=tuple(variables))
     placed = list(_raw_rows(raw))

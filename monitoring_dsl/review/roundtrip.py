@@ -36,7 +36,7 @@ class RoundTrip:
 
 def normalise(snapshot: Snapshot) -> Snapshot:
     """What the comparison leaves out (documented in docs/import.md): panel settings the vocabulary does not
-    carry, the datasource variable (monitoring-dsl adds its own), files other than dashboards and rules."""
+    carry, the Prometheus datasource variable (monitoring-dsl adds its own), files other than dashboards and rules."""
     boards = {uid: _board(board) for uid, board in snapshot.dashboards.items()}
     return Snapshot(boards, snapshot.rules, {})
 
@@ -52,8 +52,8 @@ def _board(board: DashboardView) -> DashboardView:
         )
         for p in board.panels
     )
-    variables = {k: v.split(" ", 1)[0] for k, v in board.variables.items() if not v.startswith("datasource")}
-    variables.pop("datasource", None)
+    # the Prometheus datasource variable is monitoring-dsl's own, whatever the input named it
+    variables = {k: v.split(" ", 1)[0] for k, v in board.variables.items() if v != "datasource prometheus"}
     return attrs.evolve(board, panels=panels, variables=variables, tags=tuple(sorted(board.tags)))
 
 
@@ -109,8 +109,6 @@ def reasons(result: RoundTrip) -> list[str]:
         fields = {f.name for f in change.fields}
         if (change.kind == "row" and change.action == "removed") or change.action == "moved":
             reason = "panels above the first row (kept as a flat panel list)"
-        elif change.kind == "variable":
-            reason = "variable querying another datasource (kept as a constant)"
         else:
             reason = f"{change.kind} {change.action}: {', '.join(sorted(fields))}"
         if reason not in found:
