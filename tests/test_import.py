@@ -12,7 +12,7 @@ import pytest
 
 from monitoring_dsl.review.import_specs import import_paths
 from monitoring_dsl.review.roundtrip import round_trip
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_specs
 
 BOARD = {
     "title": "Checkout",
@@ -186,24 +186,30 @@ def test_panels_outside_the_vocabulary_are_kept(tmp_path: Path) -> None:
     assert 'extra={"type": "status-history"}' in module
 
 
-def test_round_trip_reports_what_is_lost(tmp_path: Path) -> None:
-    """A panel above the first row cannot be said in a spec: the panels stay, the rows are lost, and the round
-    trip says so."""
+def test_panels_above_the_first_row_round_trip(tmp_path: Path) -> None:
+    """A panel above the first row is imported into `panels=` beside `rows=` and built back in its place."""
     board = json.loads(json.dumps(BOARD))
-    board["panels"].insert(
-        0,
-        {
-            "type": "stat",
-            "title": "Up",
-            "gridPos": {"x": 0, "y": 0, "w": 24, "h": 3},
-            "targets": [{"refId": "A", "expr": "min(up)"}],
-        },
-    )
+    for panel in board["panels"]:
+        panel["gridPos"]["y"] += 3
+        for inner in panel.get("panels", []):
+            inner["gridPos"]["y"] += 3
+    up = {"type": "stat", "title": "Up", "gridPos": {"x": 0, "y": 0, "w": 24, "h": 3}, "targets": [{"expr": "min(up)"}]}
+    board["panels"].insert(0, up)
+    result = round_trip(_write(tmp_path, "checkout.json", board))
+    assert (None, ()) == (result.failure, result.differences)
+    module = import_paths([tmp_path / "checkout.json"]).files["checkout.py"]
+    assert '    panels=[Stat("Up", [Target("min(up)")], grid_pos=[0, 0, 24, 3])],\n' in module
+
+
+def test_round_trip_reports_what_is_lost(tmp_path: Path) -> None:
+    """A target with an empty expression is not imported (Grafana does not run it); the round trip names the
+    legend that went with it."""
+    board = json.loads(json.dumps(BOARD))
+    board["panels"][1]["targets"].append({"refId": "C", "expr": "", "legendFormat": "spare"})
     result = round_trip(_write(tmp_path, "checkout.json", board))
     assert not result.exact
-    changes = [(c.kind, c.action, c.subject) for c in result.differences]
-    assert ("row", "removed", "Checkout / Traffic") in changes
-    assert ("panel", "moved", "Checkout / Requests") in changes
+    changes = [(c.kind, c.action, c.subject, [(f.name, f.old, f.new) for f in c.fields]) for c in result.differences]
+    assert [("panel", "changed", "Checkout / Traffic / Requests", [("legend C", "spare", None)])] == changes
 
 
 def test_dashboard_module_is_idiomatic(tmp_path: Path) -> None:
@@ -281,3 +287,24 @@ def test_existing_modules_are_not_overwritten(tmp_path: Path) -> None:
     assert not (tmp_path / "specs" / "checkout.py").exists()
     assert run_cli("import", source, "--out", "specs", "--force", cwd=tmp_path).code == 0
     assert "Histogram" in (tmp_path / "specs" / "catalog.py").read_text()
+
+
+def test_panels_above_rows_are_laid_out_first(tmp_path: Path) -> None:
+    """`Dashboard(panels=..., rows=...)` places the loose panels at the top and the rows below them."""
+    root = write_specs(
+        tmp_path,
+        {
+            "api.py": """
+                from monitoring_dsl import Counter, Dashboard, Row, Stat, TimeSeries
+
+                requests = Counter("http_requests_total", "Requests")
+                board = Dashboard("API", uid="api", panels=[Stat("Total", "sum(http_requests_total)")], rows=[
+                    Row("Traffic", [TimeSeries("Rate", "sum(rate(http_requests_total[$__rate_interval]))")]),
+                ])
+            """
+        },
+    )
+    assert run_cli("build", cwd=root).code == 0
+    board = json.loads((root / "build" / "grafana" / "dashboards" / "api.json").read_text())
+    placed = [(p["type"], p["title"], p["gridPos"]["y"]) for p in board["panels"]]
+    assert [("stat", "Total", 0), ("row", "Traffic", 5), ("timeseries", "Rate", 6)] == placed

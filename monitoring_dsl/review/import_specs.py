@@ -163,13 +163,11 @@ def _with_rows(board: Dashboard, file: Path) -> Dashboard:
             rows[-1][2].append(_verbatim(raw_panel))
     if remaining:
         return board  # the panels did not pair up with the JSON: keep the importer's list
-    if not any(row is not None for row, _, _ in rows) or (rows[0][0] is None and rows[0][2]):
-        # no rows, or panels above the first row (a spec cannot say that): a flat list of panels
-        return _evolve(board, rows=(), panels=tuple(p for _, _, panels in rows for p in panels))
+    loose = tuple(p for title, _, panels in rows if title is None for p in panels)  # above the first row
     built = tuple(
         Row(title or "", tuple(panels), collapsed=collapsed) for title, collapsed, panels in rows if title is not None
     )
-    return _evolve(board, panels=(), rows=built)
+    return _evolve(board, panels=loose, rows=built)
 
 
 # Panel types Grafana migrates when it loads a dashboard; the vocabulary has only the current ones.

@@ -107,10 +107,7 @@ def reasons(result: RoundTrip) -> list[str]:
     found: list[str] = []
     for change in result.differences:
         fields = {f.name for f in change.fields}
-        if (change.kind == "row" and change.action == "removed") or change.action == "moved":
-            reason = "panels above the first row (kept as a flat panel list)"
-        else:
-            reason = f"{change.kind} {change.action}: {', '.join(sorted(fields))}"
+        reason = f"{change.kind} {change.action}: {', '.join(sorted(fields))}"
         if reason not in found:
             found.append(reason)
     return found
