@@ -21,13 +21,6 @@ from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.loader import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
-from monitoring_dsl.review.diff import diff_snapshots
-from monitoring_dsl.review.diff_render import FORMATS as DIFF_FORMATS
-from monitoring_dsl.review.diff_render import render_changes
-from monitoring_dsl.review.import_specs import import_counts, import_paths
-from monitoring_dsl.review.preview import preview_pages
-from monitoring_dsl.review.revisions import SideError, resolve_side
-from monitoring_dsl.review.snapshot import read_snapshot
 from monitoring_dsl.sources import Sources
 from monitoring_dsl.testrun import render_reported, run_tests
 from monitoring_dsl.writer import WriteError, stale_files, write_tree
@@ -299,7 +292,7 @@ def _rule_table() -> dict[str, tuple[str, Severity, str, str]]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(DIFF_FORMATS),
+    type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
     help="text for a terminal, markdown for a pull-request comment, json for tools.",
@@ -311,6 +304,11 @@ def diff_command(base: str, head: str, fmt: str, output: Path | None) -> None:
     Each side is an output directory (e.g. build/), a git revision of the specs (built in a temporary
     directory), or `.` for the specs on disk. Default: HEAD against the working tree.
     """
+    from monitoring_dsl.review.diff import diff_snapshots
+    from monitoring_dsl.review.diff_render import render_changes
+    from monitoring_dsl.review.revisions import SideError, resolve_side
+    from monitoring_dsl.review.snapshot import read_snapshot
+
     root = Path.cwd()
     sides = []
     for side in (base, head):
@@ -339,6 +337,8 @@ def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 
     Each file becomes a module; the metrics the queries read go into catalog.py, inferred and marked so.
     """
+    from monitoring_dsl.review.import_specs import import_counts, import_paths
+
     result = import_paths(list(paths))
     sources = Sources()
     problems = list(result.diagnostics)
@@ -368,11 +368,17 @@ def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
 @main.command("preview")
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=Path("preview"), show_default=True, help="Where.")
-def preview_command(specs: tuple[Path, ...], out: Path) -> None:
+@click.option("--prometheus", "prometheus_url", default=None, help="Draw each query's data from this Prometheus.")
+@click.option("--timeout", type=click.FloatRange(min=0.5), default=10.0, show_default=True, help="Seconds per query.")
+def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | None, timeout: float) -> None:
     """Write a static HTML page per dashboard (and index.html) drawn on Grafana's 24-column grid.
 
     The pages need no network: open OUT/index.html in a browser, or upload OUT as a CI artefact.
     """
+    from monitoring_dsl.review.live import fetch_series
+    from monitoring_dsl.review.preview import dashboards, preview_pages
+    from monitoring_dsl.verify.api import PrometheusAPI, Unreachable
+
     config = _config(click.get_current_context())
     sources = Sources()
     result = compile_specs(
@@ -387,7 +393,21 @@ def preview_command(specs: tuple[Path, ...], out: Path) -> None:
     if has_errors(result.diagnostics) or result.artifacts is None:
         _fail(shown, "text", sources)
         return
-    pages = preview_pages(result.artifacts)
+    live = None
+    if prometheus_url is not None:
+        try:
+            live, failed = fetch_series(dashboards(result.artifacts), PrometheusAPI(prometheus_url, timeout))
+        except Unreachable as error:
+            help = "start Prometheus, check the URL (e.g. http://127.0.0.1:9090), or preview without --prometheus"
+            _fail(
+                [Diagnostic("E057", "preview-prometheus-unreachable", Severity.ERROR, str(error), None, help=help)],
+                "text",
+                sources,
+            )
+            return
+        for problem in failed:
+            click.echo(f"query failed: {problem}", err=True)
+    pages = preview_pages(result.artifacts, live)
     try:
         write_tree(out, pages)
     except WriteError as error:

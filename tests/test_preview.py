@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
+import time
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from monitoring_dsl.review.preview import COLUMNS, ROW_HEIGHT, WIDTH
+from monitoring_dsl.up import free_port
+from monitoring_dsl.verify import PrometheusAPI
 from tests.conftest import require_binary, run_cli, write_specs
+from tests.support.prometheus import run_prometheus, scrape_config
 
 SPECS = {
     "catalog.py": """
@@ -182,3 +186,45 @@ def test_chromium_places_panels_where_the_json_does(preview: Path, chromium: str
             pixel = rows[top + h * ROW_HEIGHT // 2][left * 3 : left * 3 + 3]
             inside = rows[top + h * ROW_HEIGHT // 2][(left + 3) * 3 : (left + 3) * 3 + 3]
             assert (border, b"\xff\xff\xff") == (pixel, inside), (left, top)
+
+
+LIVE_SPECS = {
+    "live.py": """
+        from monitoring_dsl import Dashboard, Gauge, Stat, TimeSeries
+
+        depth = Gauge("queue_depth", "Items waiting")
+        board = Dashboard("Live", uid="live", time_from="now-5m", panels=[
+            TimeSeries("Targets up", "up"),
+            Stat("Queue", "max(queue_depth)"),
+        ])
+    """,
+}
+
+
+def test_live_data_from_a_real_prometheus(tmp_path: Path) -> None:
+    """With --prometheus, a query with data is drawn as a line and one without says "no data"."""
+    binary = require_binary("prometheus")
+    root = write_specs(tmp_path, LIVE_SPECS)
+    # a target nobody listens on: Prometheus records up == 0 for it every second
+    config = scrape_config(f"127.0.0.1:{free_port()}", [])
+    with run_prometheus(binary, tmp_path / "prometheus", config) as url:
+        api = PrometheusAPI(url)
+        deadline = time.monotonic() + 20
+        while not api.query("up", time.time()):
+            assert time.monotonic() < deadline, "Prometheus recorded no `up` sample"
+            time.sleep(0.3)
+        run = run_cli("preview", "--prometheus", url, cwd=root)
+    assert run.code == 0, run.stderr
+    page = (root / "preview" / "live.html").read_text()
+    up, queue = page.split('<div class="title">Targets up</div>')[1].split('<div class="title">Queue</div>')
+    assert "<polyline" in up and "1 series, 0 to 0" in up
+    assert '<div class="nodata">no data</div>' in queue and "<polyline" not in queue
+
+
+def test_unreachable_prometheus_is_an_error(tmp_path: Path) -> None:
+    """--prometheus naming a port nothing listens on is E057, exit 2, and no pages are written."""
+    root = write_specs(tmp_path, LIVE_SPECS)
+    run = run_cli("preview", "--prometheus", f"http://127.0.0.1:{free_port()}", "--timeout", "2", cwd=root)
+    assert 2 == run.code
+    assert "E057 cannot reach Prometheus at http://127.0.0.1:" in run.stderr
+    assert not (root / "preview").exists()

@@ -330,3 +330,23 @@ document(
     """,
     __name__,
 )
+
+document(
+    "E057",
+    "preview-prometheus-unreachable",
+    Severity.ERROR,
+    """
+    `monitoring-dsl preview --prometheus URL` could not reach Prometheus at URL.
+
+    ## Why is this bad?
+    The pages were asked to show live data; drawn without it they would look like dashboards with no data.
+    Nothing is written.
+
+    ## Example
+        monitoring-dsl preview --prometheus http://127.0.0.1:9091    # nothing listens there
+
+    ## Use instead
+        monitoring-dsl preview --prometheus http://127.0.0.1:9090    # or without --prometheus
+    """,
+    __name__,
+)

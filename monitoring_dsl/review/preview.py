@@ -31,6 +31,8 @@ pre {{ margin: 3px 0 0; font-size: 11px; white-space: pre-wrap; word-break: brea
        padding: 3px 4px; border-radius: 2px; }}
 .legend {{ color: #57606a; font-size: 11px; }}
 details {{ margin-top: 8px; }}
+.chart {{ display: block; margin: 4px 0; background: #fbfcfd; }}
+.nodata {{ color: #8c959f; font-style: italic; margin: 4px 0; }}
 a {{ color: #0969da; }}
 table {{ border-collapse: collapse; }} td, th {{ text-align: left; padding: 3px 12px 3px 0; }}
 """
@@ -39,8 +41,12 @@ table {{ border-collapse: collapse; }} td, th {{ text-align: left; padding: 3px 
 COLORS = {"green": "#73bf69", "red": "#f2495c", "orange": "#ff9830", "yellow": "#fade2a", "blue": "#5794f2"}
 
 
-def preview_pages(artifacts: Mapping[str, bytes]) -> dict[str, bytes]:
-    """`index.html` and one `<uid>.html` per dashboard of the output tree `artifacts`."""
+Series = list[tuple[float, float]]
+Live = Mapping[tuple[str, int, str], list[Series]]  # (uid, panel id, refId) -> series, from live.fetch_series
+
+
+def dashboards(artifacts: Mapping[str, bytes]) -> list[tuple[str, dict[str, Any]]]:
+    """(uid, dashboard JSON) for every dashboard of the output tree."""
     boards: list[tuple[str, dict[str, Any]]] = []
     for path in sorted(artifacts):
         if path.startswith(DASHBOARDS) and path.endswith(".json"):
@@ -51,7 +57,14 @@ def preview_pages(artifacts: Mapping[str, bytes]) -> dict[str, bytes]:
             if isinstance(board, dict):
                 uid = str(board.get("uid") or path.rsplit("/", 1)[-1].removesuffix(".json"))
                 boards.append((uid, board))
-    pages = {f"{uid}.html": dashboard_page(board).encode() for uid, board in boards}
+    return boards
+
+
+def preview_pages(artifacts: Mapping[str, bytes], live: Live | None = None) -> dict[str, bytes]:
+    """`index.html` and one `<uid>.html` per dashboard of the output tree `artifacts`; with `live`, each
+    query's series drawn as an inline SVG line."""
+    boards = dashboards(artifacts)
+    pages = {f"{uid}.html": dashboard_page(board, uid, live).encode() for uid, board in boards}
     pages["index.html"] = index_page(boards).encode()
     return pages
 
@@ -98,7 +111,7 @@ def _box(x: int, y: int, w: int, h: int) -> str:
     return f"left:{x * unit:g}px;top:{y * ROW_HEIGHT:g}px;width:{w * unit:g}px;height:{h * ROW_HEIGHT:g}px"
 
 
-def dashboard_page(board: Mapping[str, Any]) -> str:
+def dashboard_page(board: Mapping[str, Any], uid: str = "", live: Live | None = None) -> str:
     """One dashboard: the visible grid, then each collapsed row's panels in a grid of their own."""
     title = str(board.get("title") or "")
     visible: list[str] = []
@@ -115,7 +128,7 @@ def dashboard_page(board: Mapping[str, Any]) -> str:
             if item.get("collapsed"):
                 collapsed.append((str(item.get("title") or ""), []))
         else:
-            visible.append(_panel(item, x, y, w, h))
+            visible.append(_panel(item, x, y, w, h, uid, live))
     variables = ", ".join(
         "$" + str(v.get("name")) for v in (board.get("templating") or {}).get("list") or [] if isinstance(v, dict)
     )
@@ -131,7 +144,7 @@ def dashboard_page(board: Mapping[str, Any]) -> str:
             continue
         top = min(_grid(p)[1] for p in panels)
         height = max(_grid(p)[1] + _grid(p)[3] for p in panels) - top
-        inner = "".join(_panel(p, x, y - top, w, h) for p in panels for x, y, w, h in [_grid(p)])
+        inner = "".join(_panel(p, x, y - top, w, h, uid, live) for p in panels for x, y, w, h in [_grid(p)])
         parts.append(
             f"<details><summary>collapsed row {html.escape(row_title)}: {len(panels)} panels</summary>"
             f'<div class="grid" style="height:{height * ROW_HEIGHT}px">{inner}</div></details>'
@@ -144,7 +157,7 @@ def _row(item: Mapping[str, Any], x: int, y: int, w: int) -> str:
     return f'<div class="row" style="{_box(x, y, w, 1)}">{html.escape(str(item.get("title") or ""))}{mark}</div>'
 
 
-def _panel(item: Mapping[str, Any], x: int, y: int, w: int, h: int) -> str:
+def _panel(item: Mapping[str, Any], x: int, y: int, w: int, h: int, uid: str = "", live: Live | None = None) -> str:
     defaults = (item.get("fieldConfig") or {}).get("defaults") or {}
     unit = defaults.get("unit")
     steps = (defaults.get("thresholds") or {}).get("steps") or []
@@ -153,11 +166,15 @@ def _panel(item: Mapping[str, Any], x: int, y: int, w: int, h: int) -> str:
         facts.append(f"unit {html.escape(str(unit))}")
     if len(steps) > 1:
         facts.append("thresholds" + "".join(_step(step, i) for i, step in enumerate(steps) if isinstance(step, dict)))
-    queries = "".join(
+    targets = [t for t in item.get("targets") or [] if isinstance(t, dict)]
+    chart = ""
+    if live is not None:
+        drawn = [live.get((uid, int(item.get("id") or 0), str(t.get("refId") or ""))) for t in targets]
+        chart = _chart([s for series in drawn if series for s in series], round(w * WIDTH / COLUMNS) - 18)
+    queries = chart + "".join(
         f"<pre>{html.escape(str(t.get('expr') or ''))}</pre>"
         + (f'<div class="legend">legend {html.escape(str(t["legendFormat"]))}</div>' if t.get("legendFormat") else "")
-        for t in item.get("targets") or []
-        if isinstance(t, dict)
+        for t in targets
     )
     content = str((item.get("options") or {}).get("content") or "")
     if content:
@@ -169,6 +186,36 @@ def _panel(item: Mapping[str, Any], x: int, y: int, w: int, h: int) -> str:
         + (f'<div class="facts">{" · ".join(facts)}</div>' if facts else "")
         + f"{queries}</div>"
     )
+
+
+PALETTE = ("#7eb26d", "#eab839", "#6ed0e0", "#ef843c", "#e24d42", "#1f78c1", "#ba43a9", "#705da0")
+
+
+def _chart(series: list[Series], width: int, height: int = 60) -> str:
+    """The series as lines in an inline SVG, scaled to their common range; "no data" when there are none."""
+    points = [point for line in series for point in line]
+    if not points:
+        return '<div class="nodata">no data</div>'
+    times, values = [t for t, _ in points], [v for _, v in points]
+    t0, t1, low, high = min(times), max(times), min(values), max(values)
+    span_t, span_v = (t1 - t0) or 1.0, (high - low) or 1.0
+    lines = []
+    for index, line in enumerate(series):
+        coords = " ".join(
+            f"{(t - t0) / span_t * width:.1f},{height - (v - low) / span_v * (height - 4) - 2:.1f}" for t, v in line
+        )
+        lines.append(
+            f'<polyline fill="none" stroke="{PALETTE[index % len(PALETTE)]}" stroke-width="1.5" points="{coords}"/>'
+        )
+    label = f"{_number(low)} to {_number(high)}"
+    return (
+        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}">{"".join(lines)}'
+        f'</svg><div class="legend">{len(series)} series, {html.escape(label)}</div>'
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
 
 
 def _step(step: Mapping[str, Any], index: int) -> str:
