@@ -216,3 +216,45 @@ def test_markdown_collapses_long_sections() -> None:
     text = render_changes([*many, *one], "markdown")
     assert "<details>\n<summary><b>Dashboards (11)</b></summary>" in text
     assert "#### Alerts (1)\n\n- **alert changed**: `A (group g)`\n  - for: `5m` → `10m`\n" in text
+
+
+def _board(uid: str, panels: list[dict[str, object]], variables: tuple[dict[str, object], ...] = ()) -> bytes:
+    return json.dumps(
+        {"uid": uid, "title": uid.title(), "panels": panels, "templating": {"list": list(variables)}}
+    ).encode()
+
+
+def _panel(title: str, x: int, y: int) -> dict[str, object]:
+    return {"type": "stat", "title": title, "gridPos": {"x": x, "y": y, "w": 12, "h": 4}, "targets": []}
+
+
+def test_swapped_panels_are_moved_and_boards_added_and_removed() -> None:
+    """Two panels that trade places are both moved; a new uid is an added dashboard, a gone one removed; a
+    variable's new definition is a changed variable."""
+    from monitoring_dsl.review.diff import diff_snapshots
+    from monitoring_dsl.review.snapshot import read_snapshot
+
+    variable = {"name": "env", "type": "query", "definition": "label_values(up, env)"}
+    base = {
+        "grafana/dashboards/a.json": _board("a", [_panel("One", 0, 0), _panel("Two", 12, 0)], (variable,)),
+        "grafana/dashboards/old.json": _board("old", [_panel("X", 0, 0)]),
+    }
+    head = {
+        "grafana/dashboards/a.json": _board(
+            "a", [_panel("Two", 0, 0), _panel("One", 12, 0)], ({**variable, "definition": "label_values(up, stage)"},)
+        ),
+        "grafana/dashboards/new.json": _board("new", [_panel("Y", 0, 0)]),
+    }
+    changes = diff_snapshots(read_snapshot(base), read_snapshot(head))
+    assert [
+        (
+            "variable",
+            "changed",
+            "A / $env",
+            [("definition", "query label_values(up, env)", "query label_values(up, stage)")],
+        ),
+        ("panel", "moved", "A / Two", [("position", "x=12 y=0", "x=0 y=0")]),
+        ("panel", "moved", "A / One", [("position", "x=0 y=0", "x=12 y=0")]),
+        ("dashboard", "removed", "Old (old)", []),
+        ("dashboard", "added", "New (new)", []),
+    ] == [(c.kind, c.action, c.subject, [(f.name, f.old, f.new) for f in c.fields]) for c in changes]

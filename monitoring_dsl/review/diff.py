@@ -4,6 +4,7 @@ with every query that read the old name). Pure: snapshots in, changes out."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 
@@ -224,7 +225,8 @@ def _renames(removed: list[RuleView], added: list[RuleView]) -> dict[int, RuleVi
 def _readers(old_name: str, new_name: str, base: Snapshot, head: Snapshot) -> Iterator[str]:
     """Every query of `base` that read `old_name`, and what the same query reads in `head`."""
     head_queries = dict(_queries(head))
-    for where, query in _queries(base):
+    base_queries = dict(_queries(base))
+    for where, query in base_queries.items():
         if old_name not in _names(query):
             continue
         after = head_queries.get(where)
@@ -238,7 +240,7 @@ def _readers(old_name: str, new_name: str, base: Snapshot, head: Snapshot) -> It
             state = "reads neither name now"
         yield f"read by {where}: {state}"
     for where, query in _queries(head):
-        if old_name in _names(query) and where not in dict(_queries(base)):
+        if old_name in _names(query) and where not in base_queries:
             yield f"read by {where} (new in head): still reads {old_name}"
 
 
@@ -251,12 +253,13 @@ def _queries(snapshot: Snapshot) -> Iterator[tuple[str, str]]:
         yield f"{rule.kind} {_rule_name(rule)}", rule.expr
 
 
-def _names(query: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _names(query: str) -> frozenset[str]:
     """The metric names a query reads; a query that does not parse is searched token by token."""
     parsed = parse(substitute(query, {}).text)
     if isinstance(parsed, Parsed):
-        return {s.name for s in selectors(parsed) if s.name}
-    return set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", query))
+        return frozenset(s.name for s in selectors(parsed) if s.name)
+    return frozenset(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", query))
 
 
 # --- other files -------------------------------------------------------------------------------------------
