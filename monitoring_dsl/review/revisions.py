@@ -102,8 +102,23 @@ def build_revision(root: Path, commit: str) -> Artifacts:
         )
     with tempfile.TemporaryDirectory(prefix="monitoring-dsl-diff-") as temporary:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(temporary, filter="data")
+            _extract(tar, Path(temporary))
         return build_at(Path(temporary) / prefix)
+
+
+def _extract(tar: tarfile.TarFile, target: Path) -> None:
+    """Regular files and directories only, each inside `target` (Python before 3.11.4 has no `filter=`)."""
+    for member in tar.getmembers():
+        path = Path(member.name)
+        if path.is_absolute() or ".." in path.parts:
+            continue
+        if member.isdir():
+            (target / path).mkdir(parents=True, exist_ok=True)
+        elif member.isfile():
+            (target / path).parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            if source is not None:
+                (target / path).write_bytes(source.read())
 
 
 def _git(root: Path, *args: str) -> str | None:
