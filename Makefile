@@ -33,12 +33,18 @@ dashboards: $(STAMP) ## Build this repository's specs/ into build/
 check: $(STAMP) ## Exit 1 if build/ is not what specs/ produce
 	$(BIN)/monitoring-dsl build --check
 
-tools: ## Install promtool, prometheus and amtool from Debian when missing (needs root)
+tools: ## Install promtool, prometheus, amtool and chromium from Debian when missing (needs root)
 	@if command -v promtool >/dev/null && command -v amtool >/dev/null && command -v prometheus >/dev/null; then \
 		echo "promtool, prometheus and amtool are installed"; \
 	else \
 		echo "installing prometheus and prometheus-alertmanager from Debian"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@if command -v chromium >/dev/null; then \
+		echo "chromium is installed"; \
+	else \
+		echo "installing chromium from Debian (the preview screenshot test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 test: $(STAMP) tools ## Run the test suite; needs nothing outside this repository

@@ -300,6 +300,134 @@ def _rule_table() -> dict[str, tuple[str, Severity, str, str]]:
     return {code: (info.name, info.severity, info.summary, info.doc) for code, info in REGISTRY.items()}
 
 
+@main.command("diff")
+@click.argument("base", required=False, default="HEAD")
+@click.argument("head", required=False, default=".")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the change list to this file too.")
+def diff_command(base: str, head: str, fmt: str, output: Path | None) -> None:
+    """What changes from BASE to HEAD: dashboards, rows, panels, alerts, records and routing.
+
+    Each side is an output directory (e.g. build/), a git revision of the specs (built in a temporary
+    directory), or `.` for the specs on disk. Default: HEAD against the working tree.
+    """
+    from monitoring_dsl.review.diff import diff_snapshots
+    from monitoring_dsl.review.diff_render import render_changes
+    from monitoring_dsl.review.revisions import SideError, resolve_side
+    from monitoring_dsl.review.snapshot import read_snapshot
+
+    root = Path.cwd()
+    sides = []
+    for side in (base, head):
+        try:
+            sides.append(resolve_side(side, root))
+        except SideError as error:
+            diagnostic = codes.DIFF_SIDE_UNUSABLE(error.message, help=error.help)
+            _fail([*error.diagnostics, diagnostic], "text", Sources())
+    changes = diff_snapshots(read_snapshot(sides[0][1]), read_snapshot(sides[1][1]))
+    text = render_changes(changes, fmt)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    click.echo(text)
+    if fmt == "text":
+        click.echo(f"(from {sides[0][0]} to {sides[1][0]})", err=True)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("specs"), show_default=True, help="Spec directory."
+)
+@click.option("--force", is_flag=True, help="Overwrite spec modules of the same name.")
+def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
+    """Turn Grafana dashboard JSON and Prometheus rule files (PATHS: files or directories) into spec modules.
+
+    Each file becomes a module; the metrics the queries read go into catalog.py, inferred and marked so.
+    """
+    from monitoring_dsl.review.import_specs import import_counts, import_paths
+
+    result = import_paths(list(paths))
+    sources = Sources()
+    problems = list(result.diagnostics)
+    clashes = sorted(name for name in result.files if (out / name).exists())
+    if clashes and not force:
+        problems.append(
+            codes.IMPORT_WOULD_OVERWRITE(
+                f"{display_path(out)} already has {', '.join(clashes)}",
+                help="pass --force to replace them, or import into another directory with --out",
+            )
+        )
+    if has_errors(problems) and ((clashes and not force) or not result.files):
+        _fail(problems, "text", sources)
+    if problems:
+        click.echo(render(problems, "text", sources) + "\n", err=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(result.files.items()):
+        (out / name).write_text(text, encoding="utf-8")
+    counts = import_counts(result)
+    click.echo(f"wrote {_files(len(result.files))} in {display_path(out)} ({counts}); `monitoring-dsl lint` next")
+
+
+@main.command("preview")
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("preview"), show_default=True, help="Where.")
+@click.option("--prometheus", "prometheus_url", default=None, help="Draw each query's data from this Prometheus.")
+@click.option("--timeout", type=click.FloatRange(min=0.5), default=10.0, show_default=True, help="Seconds per query.")
+def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | None, timeout: float) -> None:
+    """Write a static HTML page per dashboard (and index.html) drawn on Grafana's 24-column grid.
+
+    The pages need no network: open OUT/index.html in a browser, or upload OUT as a CI artefact.
+    """
+    from monitoring_dsl.review.live import fetch_series
+    from monitoring_dsl.review.preview import dashboards, preview_pages
+    from monitoring_dsl.verify.api import PrometheusAPI, Unreachable
+
+    config = _config(click.get_current_context())
+    sources = Sources()
+    result = compile_specs(
+        list(specs) or list(config.specs),
+        config.root,
+        sources,
+        settings=config.settings,
+        select=config.select,
+        ignore=config.ignore,
+    )
+    shown = [d for d in result.diagnostics if d.severity.rank >= Severity.WARNING.rank]
+    if has_errors(result.diagnostics) or result.artifacts is None:
+        _fail(shown, "text", sources)
+        return
+    live = None
+    if prometheus_url is not None:
+        try:
+            live, failed = fetch_series(dashboards(result.artifacts), PrometheusAPI(prometheus_url, timeout))
+        except Unreachable as error:
+            help = "start Prometheus, check the URL (e.g. http://127.0.0.1:9090), or preview without --prometheus"
+            _fail(
+                [codes.PREVIEW_PROMETHEUS_UNREACHABLE(str(error), help=help)],
+                "text",
+                sources,
+            )
+            return
+        for problem in failed:
+            click.echo(f"query failed: {problem}", err=True)
+    pages = preview_pages(result.artifacts, live)
+    try:
+        write_tree(out, pages)
+    except WriteError as error:
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
+        _fail([diagnostic], "text", sources)
+    click.echo(
+        f"wrote {len(pages) - 1} dashboard previews in {display_path(out)}; open {display_path(out / 'index.html')}"
+    )
+
+
 @main.command("checks")
 def checks_command() -> None:
     """List every check: code, name, default severity and what it finds."""

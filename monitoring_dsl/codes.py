@@ -34,6 +34,9 @@ INTERNAL_ERROR = Code("E045", "internal-error", Severity.ERROR)
 RULE_FILE_UNKNOWN_KEY = Code("E046", "rule-file-unknown-key", Severity.ERROR)
 RULE_FILE_DUPLICATE_KEY = Code("E047", "rule-file-duplicate-key", Severity.ERROR)
 RULE_FILE_KEY_ON_WRONG_RULE = Code("E048", "rule-file-key-on-wrong-rule", Severity.ERROR)
+DIFF_SIDE_UNUSABLE = Code("E055", "diff-side-unusable", Severity.ERROR)
+IMPORT_WOULD_OVERWRITE = Code("E056", "import-would-overwrite", Severity.ERROR)
+PREVIEW_PROMETHEUS_UNREACHABLE = Code("E057", "preview-prometheus-unreachable", Severity.ERROR)
 
 # Every code above, by code in code order (`up` reports its failures by code; the catalog's meta-tests read it).
 PIPELINE: dict[str, Code] = {

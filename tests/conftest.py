@@ -110,11 +110,11 @@ def project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     return make
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, package: str = "prometheus prometheus-alertmanager") -> str:
     """The path of a real binary. Missing: skip locally, fail under CI=true (a missing tool is never a pass)."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (apt-get install prometheus prometheus-alertmanager; `make tools`)"
+        message = f"{name} is not installed (apt-get install {package}; `make tools`)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)

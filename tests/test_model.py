@@ -218,9 +218,9 @@ def test_decimals_as_string() -> None:
 
 
 def test_dashboard_with_rows_and_panels() -> None:
-    """A dashboard given both rows and panels is refused, naming both."""
-    error = spec_error(lambda: Dashboard("API", rows=[Row("R")], panels=[Stat("Up", "up")]))
-    assert [] == missing(error.message, "'rows'", "'panels'")
+    """A dashboard may have both: the loose panels come first (they sit above the first row)."""
+    dashboard = Dashboard("API", rows=[Row("R", [Stat("Inner", "up")])], panels=[Stat("Up", "up")])
+    assert ["Up", "Inner"] == [panel.title for panel in dashboard.all_panels()]
 
 
 def test_link_with_url_and_dashboard() -> None:

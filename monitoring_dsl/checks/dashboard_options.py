@@ -145,7 +145,7 @@ def _name(obj: Dashboard | Panel) -> str:
 
 @check(code="D530", name="extra-json", severity=Severity.INFO)
 def extra_json(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A panel or dashboard sets raw Grafana JSON with `extra={...}`.
+    """A panel, dashboard or variable sets raw Grafana JSON with `extra={...}`.
 
     `extra` is deep-merged into the emitted JSON last, so it can set any option monitoring-dsl has no
     keyword for. This finding lists the keys it sets, so that reviewers see them in the lint output.
@@ -172,6 +172,17 @@ def extra_json(ctx: CheckContext) -> Iterator[Diagnostic]:
             subject=obj,
             **_where(ctx, obj),
         )
+    for dashboard in ctx.project.dashboards:
+        for variable in dashboard.variables:
+            if variable.extra:
+                paths = list(leaf_paths(variable.extra))
+                yield diagnostic(
+                    "D530",
+                    f"variable {variable.name!r} sets raw Grafana JSON: {', '.join(paths)}",
+                    help="prefer a typed keyword where one exists; raw keys are not checked against Grafana's schema",
+                    subject=variable,
+                    **ctx.at(variable.location, "extra"),
+                )
 
 
 @check(code="D531", name="extra-overrides-keyword", severity=Severity.WARNING)

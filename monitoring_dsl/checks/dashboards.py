@@ -1321,7 +1321,7 @@ def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]
     told apart by row.
     """
     if dashboard.rows:
-        return [row.panels for row in dashboard.rows]
+        return [section for section in (dashboard.panels, *(row.panels for row in dashboard.rows)) if section]
     if ctx.plain and _ROWS_IN_JSON_RE.search(_file_text(ctx, dashboard.location)):
         return []
     return [dashboard.panels]
@@ -1795,7 +1795,7 @@ def overlapping_panels(ctx: CheckContext) -> Iterator[Diagnostic]:
     if ctx.plain:
         return
     for dashboard in ctx.project.dashboards:
-        sections = [row.panels for row in dashboard.rows] if dashboard.rows else [dashboard.panels]
+        sections = [dashboard.panels, *(row.panels for row in dashboard.rows)]
         for panels in sections:
             placed = [panel for panel in panels if panel.grid_pos is not None]
             for index, panel in enumerate(placed):

@@ -324,3 +324,57 @@ document(
     """,
     __name__,
 )
+
+document(
+    codes.DIFF_SIDE_UNUSABLE,
+    """
+    A side of `monitoring-dsl diff` is neither an output directory nor a git revision whose specs build.
+
+    ## Why is this bad?
+    A change list needs both sides built: a revision that does not exist, or whose specs have errors, has no
+    output to compare. The build's own errors are printed above this one.
+
+    ## Example
+        monitoring-dsl diff mian HEAD
+
+    ## Use instead
+        monitoring-dsl diff main HEAD
+    """,
+    __name__,
+)
+
+document(
+    codes.IMPORT_WOULD_OVERWRITE,
+    """
+    `monitoring-dsl import` would replace spec modules that already exist in the output directory.
+
+    ## Why is this bad?
+    An import names each module after its file; a second import of a file of the same name, or an existing
+    `catalog.py`, would silently lose hand-written specs. Nothing is written.
+
+    ## Example
+        monitoring-dsl import dashboards/ --out specs/      # specs/catalog.py exists
+
+    ## Use instead
+        monitoring-dsl import dashboards/ --out imported/   # or --force to replace them
+    """,
+    __name__,
+)
+
+document(
+    codes.PREVIEW_PROMETHEUS_UNREACHABLE,
+    """
+    `monitoring-dsl preview --prometheus URL` could not reach Prometheus at URL.
+
+    ## Why is this bad?
+    The pages were asked to show live data; drawn without it they would look like dashboards with no data.
+    Nothing is written.
+
+    ## Example
+        monitoring-dsl preview --prometheus http://127.0.0.1:9091    # nothing listens there
+
+    ## Use instead
+        monitoring-dsl preview --prometheus http://127.0.0.1:9090    # or without --prometheus
+    """,
+    __name__,
+)

@@ -447,7 +447,7 @@ def _template(variable: m.Variable) -> dict[str, Any]:
     if variable.kind == "adhoc":
         for key in ("current", "options", "query", "refresh", "sort", "includeAll", "multi"):
             data.pop(key, None)
-    return data
+    return deep_merge(data, variable.extra)
 
 
 # Keys grafanalib writes on every variable that Grafana 10+ no longer reads (tags were removed in Grafana 8;

@@ -127,12 +127,9 @@ def _flow(panels: tuple[Panel, ...], top: int) -> tuple[list[tuple[Panel, Box]],
 
 
 def layout(dashboard: Dashboard) -> list[PlacedRow]:
-    """Boxes for every panel of `dashboard`, row by row."""
-    if not dashboard.rows:
-        placed, _ = _flow(dashboard.panels, 0)
-        return [PlacedRow(None, 0, tuple(placed))]
-    rows = []
-    y = 0
+    """Boxes for every panel of `dashboard`: the panels above the rows, then row by row."""
+    placed, y = _flow(dashboard.panels, 0)  # panels above the rows, if any
+    rows = [PlacedRow(None, 0, tuple(placed))] if dashboard.panels or not dashboard.rows else []
     for row in dashboard.rows:
         header = y
         placed, y = _flow(row.panels, header + ROW_HEIGHT)

@@ -13,10 +13,12 @@ def _expr(text: str) -> str:
 
 
 def alert_rule(alert: Alert) -> dict[str, object]:
-    """One alerting rule: alert, expr, for, labels, annotations."""
+    """One alerting rule: alert, expr, for, keep_firing_for, labels, annotations."""
     rule: dict[str, object] = {"alert": alert.name, "expr": _expr(alert.expr)}
     if alert.for_ is not None:
         rule["for"] = alert.for_
+    if alert.keep_firing_for is not None:
+        rule["keep_firing_for"] = alert.keep_firing_for
     labels = alert.all_labels()
     if labels:
         rule["labels"] = labels

@@ -221,7 +221,12 @@ def _build_rule(pairs: Pairs, line: int, out: Importing) -> Alert | Record | Non
     annotations = _string_map(pairs.get("annotations"))
     keywords = {key: annotations.pop(key) for key in _ANNOTATION_KEYWORDS if key in annotations}
     severity = labels.pop("severity", None)
-    options = {"for_": _text(pairs.get("for")), "severity": severity, **keywords}
+    options = {
+        "for_": _text(pairs.get("for")),
+        "keep_firing_for": _text(pairs.get("keep_firing_for")),
+        "severity": severity,
+        **keywords,
+    }
     return out.build(Alert, line, alert, expr, labels=labels, annotations=annotations, **options)
 
 

@@ -757,6 +757,7 @@ class Variable:
     regex: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     hide: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     all_value: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
+    extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
@@ -888,7 +889,8 @@ def _is_row(item: object) -> bool:
 
 @spec
 class Dashboard:
-    """A Grafana dashboard: rows of panels (or a flat list of panels), variables, links and tags.
+    """A Grafana dashboard: rows of panels (or a flat list of panels, or both: `panels=` sit above the
+    first row), variables, links and tags.
 
     A `datasource` variable for Prometheus is added automatically; every panel queries through it.
 
@@ -928,18 +930,9 @@ class Dashboard:
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
 
-    def __attrs_post_init__(self) -> None:
-        if self.rows and self.panels:
-            raise SpecError(
-                f"Dashboard {self.title!r}: give 'rows' or 'panels', not both",
-                help="put loose panels in a Row, or drop the rows",
-            )
-
     def all_panels(self) -> tuple[Panel, ...]:
-        """Every panel, in rows first to last."""
-        if self.panels:
-            return self.panels
-        return tuple(panel for row in self.rows for panel in row.panels)
+        """Every panel: those above the rows (`panels=`), then the rows' first to last."""
+        return (*self.panels, *(panel for row in self.rows for panel in row.panels))
 
 
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")

@@ -70,6 +70,7 @@ def check_duration(instance: object, attribute: attrs.Attribute[Any], value: obj
 class Alert:
     """An alerting rule: fires when `expr` has results for `for_`.
 
+    `keep_firing_for` keeps it firing that long after `expr` stops returning results (Prometheus 2.42).
     `severity`, `summary`, `description` and `runbook_url` become the conventional label and annotations;
     `labels` and `annotations` add any others. `boundary_tests=True` asks `monitoring-dsl test` for two
     generated tests of a simple threshold (`series > 10`): just past it fires after `for_`, just short never does.
@@ -82,6 +83,7 @@ class Alert:
     name: str = attrs.field(validator=check_nonempty_str)
     expr: str = attrs.field(validator=check_nonempty_str)
     for_: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
+    keep_firing_for: str | None = attrs.field(default=None, validator=check_duration, kw_only=True)
     severity: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     summary: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
     description: str | None = attrs.field(default=None, validator=check_optional_str, kw_only=True)
