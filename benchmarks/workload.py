@@ -513,9 +513,12 @@ def _panel(metric: MetricRef, view: int, imported: set[str]) -> tuple[str, list[
     if t.kind == "Gauge":
         s = _sel(metric)
         current = f"sum by ({by}) ({s})"
+        gauge = [f"max({s}) / {_num(t.threshold)}", "unit='percentunit'", "min=0", "max=1"]
         if t.stem.endswith("timestamp_seconds"):
             current = f"time() - max by ({by}) ({s})"
             unit = "s"
+            # the age against the threshold, not the raw timestamp as a ratio (which D506 rightly flags)
+            gauge = [f"time() - max({s})", "unit='s'", "min=0", f"max={_num(t.threshold)}"]
         return [
             ("TimeSeries", [repr(f"{title} by {by}"), _target(repr(current), legend), f"unit={unit!r}"]),
             (
@@ -533,10 +536,8 @@ def _panel(metric: MetricRef, view: int, imported: set[str]) -> tuple[str, list[
                 "GaugePanel",
                 [
                     repr(f"{title} vs threshold"),
-                    repr(f"max({s}) / {_num(t.threshold)}"),
-                    "unit='percentunit'",
-                    "min=0",
-                    "max=1",
+                    repr(gauge[0]),
+                    *gauge[1:],
                 ],
             ),
             (
