@@ -61,6 +61,7 @@ lint: $(STAMP) ## Check style and types without changing anything
 	$(BIN)/ruff check monitoring_dsl tests benchmarks
 	$(BIN)/ruff format --check monitoring_dsl tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(STAMP) ## Rewrite code to the project's style
 	$(BIN)/ruff check --fix monitoring_dsl tests benchmarks

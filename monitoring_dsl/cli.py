@@ -14,13 +14,13 @@ from pathlib import Path
 import attrs
 import click
 
-from monitoring_dsl import _EARLY_SIGNALS, __version__, interrupts
+from monitoring_dsl import _EARLY_SIGNALS, __version__, codes, interrupts
 from monitoring_dsl.checks import REGISTRY, selected
 from monitoring_dsl.checks.docs import page
 from monitoring_dsl.compiler import compile_specs, lint
 from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
-from monitoring_dsl.loader import display_path
+from monitoring_dsl.load.discovery import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
@@ -41,10 +41,7 @@ def _config(ctx: click.Context) -> Config:
     try:
         return load_config(Path.cwd())
     except OSError as error:  # unreadable (permissions, a FIFO, an I/O error)
-        diagnostic = Diagnostic(
-            "E007",
-            "config-invalid",
-            Severity.ERROR,
+        diagnostic = codes.CONFIG_INVALID(
             f"pyproject.toml cannot be read: {error.strerror or error}",
             SourceLocation("pyproject.toml", 1),
             help="make pyproject.toml a readable file, or run from another directory",
@@ -52,14 +49,7 @@ def _config(ctx: click.Context) -> Config:
         _fail([diagnostic], "text", Sources())
         raise AssertionError("unreachable") from None
     except ConfigError as error:
-        diagnostic = Diagnostic(
-            "E007",
-            "config-invalid",
-            Severity.ERROR,
-            error.message,
-            SourceLocation(error.path, error.line),
-            help=error.help,
-        )
+        diagnostic = codes.CONFIG_INVALID(error.message, SourceLocation(error.path, error.line), help=error.help)
         _fail([diagnostic], "text", Sources())
         raise AssertionError("unreachable") from None
 
@@ -123,7 +113,7 @@ def build(
     try:
         changed = write_tree(out_dir, artifacts)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
     state = "wrote" if changed else "unchanged,"
@@ -214,7 +204,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
     try:
         write_tree(out_dir, result.artifacts)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([diagnostic], "text", sources)
         return
 
@@ -242,8 +232,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
         click.echo("interrupted; stopped", err=True)
         sys.exit(130)
     except UpError as error:
-        info = REGISTRY[error.code]
-        diagnostic = Diagnostic(error.code, info.name, Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.PIPELINE[error.code](error.message, help=error.help)
         click.echo(render([diagnostic], "text", sources), err=True)
         sys.exit(EXIT_FAILURE)
     finally:
@@ -340,7 +329,7 @@ def diff_command(base: str, head: str, fmt: str, output: Path | None) -> None:
         try:
             sides.append(resolve_side(side, root))
         except SideError as error:
-            diagnostic = Diagnostic("E055", "diff-side-unusable", Severity.ERROR, error.message, None, help=error.help)
+            diagnostic = codes.DIFF_SIDE_UNUSABLE(error.message, help=error.help)
             _fail([*error.diagnostics, diagnostic], "text", Sources())
     changes = diff_snapshots(read_snapshot(sides[0][1]), read_snapshot(sides[1][1]))
     text = render_changes(changes, fmt)
@@ -370,12 +359,8 @@ def import_command(paths: tuple[Path, ...], out: Path, force: bool) -> None:
     clashes = sorted(name for name in result.files if (out / name).exists())
     if clashes and not force:
         problems.append(
-            Diagnostic(
-                "E056",
-                "import-would-overwrite",
-                Severity.ERROR,
+            codes.IMPORT_WOULD_OVERWRITE(
                 f"{display_path(out)} already has {', '.join(clashes)}",
-                None,
                 help="pass --force to replace them, or import into another directory with --out",
             )
         )
@@ -425,7 +410,7 @@ def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | No
         except Unreachable as error:
             help = "start Prometheus, check the URL (e.g. http://127.0.0.1:9090), or preview without --prometheus"
             _fail(
-                [Diagnostic("E057", "preview-prometheus-unreachable", Severity.ERROR, str(error), None, help=help)],
+                [codes.PREVIEW_PROMETHEUS_UNREACHABLE(str(error), help=help)],
                 "text",
                 sources,
             )
@@ -436,7 +421,7 @@ def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | No
     try:
         write_tree(out, pages)
     except WriteError as error:
-        diagnostic = Diagnostic("E006", "output-not-writable", Severity.ERROR, error.message, None, help=error.help)
+        diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([diagnostic], "text", sources)
     click.echo(
         f"wrote {len(pages) - 1} dashboard previews in {display_path(out)}; open {display_path(out / 'index.html')}"

@@ -3,18 +3,19 @@ tree when nothing is an error. `lint` is the same pipeline without emit."""
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import attrs
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks import CheckContext, run_checks
-from monitoring_dsl.diagnostics import Diagnostic, Related, Severity, has_errors, sort_diagnostics
+from monitoring_dsl.diagnostics import Diagnostic, Related, has_errors, sort_diagnostics
 from monitoring_dsl.emit import Artifacts, OutputCollision, emit_all
 from monitoring_dsl.emit.slo import expand_slos
-from monitoring_dsl.loader import load, resolved
+from monitoring_dsl.load.discovery import split_inputs
+from monitoring_dsl.load.limits import oversized, unencodable_text
+from monitoring_dsl.load.specs import load
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.sources import Sources
@@ -78,116 +79,10 @@ def _once_per_place(diagnostics: list[Diagnostic], generated: set[int]) -> list[
     return kept
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def unencodable_text(project: Project) -> list[Diagnostic]:
-    """E012: strings holding a lone surrogate (`"\\ud800"`), which no UTF-8 file can carry.
-
-    One diagnostic per object and field, at the innermost declared object that holds the string.
-    """
-    found: list[Diagnostic] = []
-    seen: set[int] = set()
-    reported: set[tuple[int, str]] = set()
-    for declared in project.declared:
-        stack: list[tuple[object, object, str]] = [(declared.obj, declared.obj, "")]
-        while stack:
-            value, owner, field = stack.pop()
-            if isinstance(value, str):
-                if value.isascii():
-                    continue
-                match = _SURROGATE.search(value)
-                if match is not None and (id(owner), field) not in reported:
-                    reported.add((id(owner), field))
-                    found.append(_surrogate(owner, field, value, match.start()))
-                continue
-            if id(value) in seen:
-                continue
-            kind = type(value)
-            if kind in (int, float, bool) or value is None:
-                continue
-            if attrs.has(kind):
-                seen.add(id(value))
-                holder = value if getattr(value, "location", None) is not None else owner
-                stack.extend((getattr(value, name), holder, name) for name in _field_names(kind))
-            elif isinstance(value, (list, tuple, frozenset, set)):
-                stack.extend((item, owner, field) for item in value)
-            elif isinstance(value, dict):
-                stack.extend((item, owner, field) for pair in value.items() for item in pair)
-    return found
-
-
-# Bounds far above any real dashboard (the realworld corpus peaks at a few hundred panels and titles of a
-# few dozen characters) and below what makes Grafana, or the layout and checks, crawl.
-MAX_PANELS = 1000
-MAX_TITLE = 1000
-
-
-def oversized(project: Project) -> list[Diagnostic]:
-    """E013: a dashboard with more panels, or a title longer, than the bounds above."""
-    found = []
-    for dashboard in project.dashboards:
-        panels = dashboard.all_panels()
-        if len(panels) > MAX_PANELS:
-            found.append(
-                _too_large(
-                    dashboard,
-                    f"dashboard {_short(dashboard.title)} has {len(panels)} panels; the limit is {MAX_PANELS}",
-                    "split it into several dashboards linked to each other (Link.dashboard)",
-                )
-            )
-        titled: list[object] = [dashboard, *dashboard.rows, *panels]
-        for item in titled:
-            title = getattr(item, "title", "")
-            if isinstance(title, str) and len(title) > MAX_TITLE:
-                found.append(
-                    _too_large(
-                        item,
-                        f"{type(item).__name__} title {_short(title)} is {len(title)} characters long; the limit "
-                        f"is {MAX_TITLE}",
-                        "shorten the title; put the details in description=",
-                    )
-                )
-    return found
-
-
-def _short(title: str) -> str:
-    return repr(title if len(title) <= 40 else title[:37] + "...")
-
-
-def _too_large(owner: object, message: str, help: str) -> Diagnostic:
-    return Diagnostic("E013", "input-too-large", Severity.ERROR, message, getattr(owner, "location", None), help=help)
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(a.name for a in attrs.fields(kind) if a.name != "location")
-
-
-def _escaped(text: str) -> str:
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _surrogate(owner: object, field: str, value: str, index: int) -> Diagnostic:
-    shown = _escaped(value[max(0, index - 20) : index + 20])
-    return Diagnostic(
-        "E012",
-        "text-not-unicode",
-        Severity.ERROR,
-        f"{field or type(owner).__name__} holds a lone surrogate ({_escaped(value[index])}), which cannot be "
-        f"written as UTF-8: ...{shown}...",
-        getattr(owner, "location", None),
-        help="write the character itself or its \\U0001F600 escape: Python does not join \\ud83d\\ude00 halves",
-    )
-
-
 def _collision(collision: OutputCollision) -> Diagnostic:
     """E011: two objects would become one file; neither may silently win, even when D501 is allowed."""
     first = getattr(collision.first, "location", None)
-    return Diagnostic(
-        "E011",
-        "output-path-collision",
-        Severity.ERROR,
+    return codes.OUTPUT_PATH_COLLISION(
         f"{_describe(collision.second)} and {_describe(collision.first)} would both be written to "
         f"{collision.path}; one would silently replace the other",
         getattr(collision.second, "location", None),
@@ -201,49 +96,11 @@ def _describe(obj: object) -> str:
     return f"dashboard {title!r}" if title is not None else type(obj).__name__
 
 
-PLAIN_SUFFIXES = (".yml", ".yaml", ".json")
-_SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache"}
-
-
 @attrs.frozen
 class LintResult:
     diagnostics: list[Diagnostic]
     checked: int  # spec modules and plain files that could be read; 0 means nothing was checked
     spec_output: tuple[tuple[str, str], ...] = ()
-
-
-def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[list[Path], list[Path]]:
-    """Spec paths (directories holding *.py, .py files) and plain files (rule YAML, dashboard JSON).
-
-    A directory contributes its top-level `*.py` as specs and every `.yml`, `.yaml` and `.json` below it as
-    plain files, skipping hidden and tool directories and `skip` (the build output).
-    """
-    specs: list[Path] = []
-    plain: list[Path] = []
-    skipped = {resolved(p) for p in skip}
-    for path in paths:
-        if path.is_dir():
-            if any(p.suffix == ".py" for p in path.iterdir()):
-                specs.append(path)
-            plain.extend(_plain_files(path, skipped))
-        elif path.suffix == ".py" or not path.exists():
-            specs.append(path)  # the loader reports a missing path
-        else:
-            plain.append(path)
-    return specs, plain
-
-
-def _plain_files(directory: Path, skipped: set[Path]) -> list[Path]:
-    found = []
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory).parts
-        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in relative[:-1]):
-            continue
-        if any(parent in skipped for parent in resolved(path).parents):
-            continue
-        if path.suffix in PLAIN_SUFFIXES and path.is_file():
-            found.append(path)
-    return found
 
 
 def lint(
@@ -268,7 +125,7 @@ def lint(
             failed = {d.location.path for d in result.diagnostics if d.code.startswith("E") and d.location}
             checked += sum(1 for module in result.project.modules if module.source not in failed)
     if plain_paths:
-        from monitoring_dsl.importers import load_plain_files  # only lint reads plain files
+        from monitoring_dsl.load.plain import load_plain_files  # only lint reads plain files
 
         plain = load_plain_files(plain_paths, root, settings.prometheus_version_tuple)
         diagnostics.extend(plain.diagnostics)

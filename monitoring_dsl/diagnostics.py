@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import TypedDict
 
 import attrs
 
@@ -29,6 +30,13 @@ class Related:
     message: str
 
 
+class Place(TypedDict):
+    """Where a diagnostic points, as the locators of the check context return it: `diagnostic(..., **place)`."""
+
+    location: SourceLocation | None
+    span: str | None
+
+
 @attrs.frozen
 class Diagnostic:
     """One finding. `span` is the text at `location` to underline; `help` says how to fix it."""
@@ -53,6 +61,28 @@ class Diagnostic:
             self.code,
             self.message,
         )
+
+
+@attrs.frozen
+class Code:
+    """A code emitted outside the check run (loader, importers, writer, command line), declared once in
+    `codes.py` with its name and severity; calling it builds the Diagnostic."""
+
+    code: str
+    name: str
+    severity: Severity
+
+    def __call__(
+        self,
+        message: str,
+        location: SourceLocation | None = None,
+        *,
+        span: str | None = None,
+        related: tuple[Related, ...] = (),
+        help: str | None = None,
+        subject: object = None,
+    ) -> Diagnostic:
+        return Diagnostic(self.code, self.name, self.severity, message, location, span, related, help, subject)
 
 
 def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

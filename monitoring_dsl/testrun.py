@@ -15,7 +15,7 @@ from monitoring_dsl.checks.registry import diagnostic
 from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.diagnostics import Diagnostic, Related, Severity, has_errors
 from monitoring_dsl.emit.rule_tests import test_group
-from monitoring_dsl.loader import display_path
+from monitoring_dsl.load.discovery import display_path
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, Record, parse_duration

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring_dsl.checks import gotemplate
-from monitoring_dsl.checks.gotemplate import parse_template
+from monitoring_dsl.gotemplate import parse_template
+from monitoring_dsl.gotemplate import parser as gotemplate
 
 VALID = [
     "{{ $labels.instance }} is down",

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from monitoring_dsl.importers import PlainLoad, load_plain_files, rules_yaml
-from monitoring_dsl.importers.grafana_json import JsonObject, JsonSyntaxError, parse_json
+from monitoring_dsl.load import rules_yaml
+from monitoring_dsl.load.json_positions import JsonObject, JsonSyntaxError, parse_json
+from monitoring_dsl.load.plain import PlainLoad, load_plain_files
 from monitoring_dsl.model.dashboards import Stat, Table, Target, Text, TimeSeries, Variable
 from monitoring_dsl.model.rules import Alert, Record
 
@@ -104,13 +105,13 @@ def test_alert_fields_map_to_keywords() -> None:
         runbook_url="https://runbooks.example/errors",
         annotations={"dashboard": "https://grafana.example/d/api"},
     )
-    assert [expected] == load("rules.yml", RULES).project.alerts
+    assert (expected,) == load("rules.yml", RULES).project.alerts
 
 
 def test_record_labels_are_stringified() -> None:
     """A number in a record's labels is kept as the text Prometheus reads."""
     expected = Record("job:http_requests:rate5m", "sum by (job) (rate(http_requests_total[5m]))", labels={"level": "2"})
-    assert [expected] == load("rules.yml", RULES).project.records
+    assert (expected,) == load("rules.yml", RULES).project.records
 
 
 def test_group_interval_and_limit() -> None:
@@ -154,7 +155,7 @@ def test_label_value_that_is_a_list_is_a_diagnostic() -> None:
         """,
     )
     assert [("E002", "rules.yml", 7, 0)] == problems(result)
-    assert [] == result.project.alerts
+    assert () == result.project.alerts
 
 
 @pytest.mark.parametrize(
@@ -172,7 +173,7 @@ def test_invalid_rule_objects(rule: str, code: str) -> None:
     text = "groups:\n  - name: api\n    rules:\n" + textwrap.indent(rule, "      ")
     result = load("rules.yml", text)
     assert [(code, "rules.yml", 4, 0)] == problems(result)
-    assert [] == result.project.alerts + result.project.records
+    assert () == result.project.alerts + result.project.records
 
 
 def test_rule_file_written_as_json() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from monitoring_dsl.checks.alerts import _at  # the alert-field locator the A3xx checks share
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
-from monitoring_dsl.checks.gotemplate import parse_template
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.base import nearest
@@ -237,7 +236,7 @@ def invalid_query_in_template(ctx: CheckContext) -> Iterator[Diagnostic]:
         for key, text in alert.all_annotations().items():
             if "query" not in text:
                 continue
-            for use in parse_template(text).queries:
+            for use in ctx.template(text).queries:
                 quote = text[use.offset : use.offset + 1]
                 value = unquote(Literal(0, 0, quote, use.text)) if quote in ('"', "`") else use.text
                 if value is None:

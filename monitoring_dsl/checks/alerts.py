@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import weakref
@@ -11,9 +10,9 @@ from collections.abc import Iterator
 import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
-from monitoring_dsl.checks.gotemplate import Template, parse_template
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
+from monitoring_dsl.gotemplate import Template
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
@@ -98,17 +97,12 @@ _COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
 _OTHER_LABELS = "__other_labels__"  # stands for "whatever labels the series carry" in the label analysis
 
 
-@functools.lru_cache(maxsize=65536)
-def _template(text: str) -> Template:
-    return parse_template(text)
-
-
-def _templates(alert: Alert) -> Iterator[tuple[str, str, Template]]:
+def _templates(ctx: CheckContext, alert: Alert) -> Iterator[tuple[str, str, Template]]:
     """("annotation" or "label", its name, the parsed template) for every annotation and label of `alert`."""
     for key, text in alert.all_annotations().items():
-        yield "annotation", key, _template(text)
+        yield "annotation", key, ctx.template(text)
     for key, text in alert.all_labels().items():
-        yield "label", key, _template(text)
+        yield "label", key, ctx.template(text)
 
 
 def _indent(line: str) -> int:
@@ -132,7 +126,7 @@ def _yaml_rule_lines(ctx: CheckContext, location: SourceLocation) -> list[tuple[
     return lines
 
 
-def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> dict[str, object]:
+def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> Place:
     """Diagnostic fields pointing at `needle` within the alert's `key` (an annotation, label or keyword such as
     `for_`), else at the key, else at the alert. Works for spec modules and for plain rule files."""
     location = alert.location
@@ -371,7 +365,7 @@ def invalid_template(ctx: CheckContext) -> Iterator[Diagnostic]:
               summary="{{ $labels.instance }} is down", description="{{ humanize $value }}")
     """
     for alert in ctx.project.alerts:
-        for kind, key, template in _templates(alert):
+        for kind, key, template in _templates(ctx, alert):
             problem = template.fatal
             if problem is None:
                 continue
@@ -405,7 +399,7 @@ def suspicious_template(ctx: CheckContext) -> Iterator[Diagnostic]:
               summary="{{ .Labels.instance }} is down", description="job {{ $labels.job }}")
     """
     for alert in ctx.project.alerts:
-        for kind, key, template in _templates(alert):
+        for kind, key, template in _templates(ctx, alert):
             if template.fatal is not None:
                 continue
             for problem in template.problems:
@@ -474,7 +468,7 @@ def label_not_in_result(ctx: CheckContext) -> Iterator[Diagnostic]:
         query = _query_of(ctx, alert)
         if query is None or query.parsed is None:
             continue
-        templates = list(_templates(alert))
+        templates = list(_templates(ctx, alert))
         wanted = {use.name for _, _, template in templates for use in template.labels if not use.guarded}
         if not wanted:
             continue
@@ -530,7 +524,7 @@ def value_in_label(ctx: CheckContext) -> Iterator[Diagnostic]:
               description="{{ $value }} items are waiting")
     """
     for alert in ctx.project.alerts:
-        for kind, key, template in _templates(alert):
+        for kind, key, template in _templates(ctx, alert):
             if kind != "label":
                 continue
             printed = next((use for use in template.values if use.printed), None)
@@ -766,7 +760,7 @@ def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for alert in ctx.project.alerts:
         annotations = alert.all_annotations()
-        texts = {key: _template(annotations[key]) for key in ("summary", "description") if annotations.get(key)}
+        texts = {key: ctx.template(annotations[key]) for key in ("summary", "description") if annotations.get(key)}
         formatted = [
             (key, "humanizePercentage")
             for key, template in texts.items()

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from monitoring_dsl.diagnostics import Related
+from monitoring_dsl.diagnostics import Place, Related
+from monitoring_dsl.gotemplate import Template, parse_template
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TARGET_LABELS
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
@@ -325,6 +326,14 @@ class CheckContext:
                 self._job_labels[name] = self._job_labels.get(name, frozenset()) | service.attached_labels
         self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)
+        self._templates: dict[str, Template] = {}
+
+    def template(self, text: str) -> Template:
+        """The Go template `text` (an annotation or a label) parsed once for every check of the run."""
+        parsed = self._templates.get(text)
+        if parsed is None:
+            parsed = self._templates[text] = parse_template(text)
+        return parsed
 
     def attached_labels(self, metric_name: str) -> frozenset[str]:
         """Labels the deployment attaches to every series of the metric `metric_name`, beyond its declared ones.
@@ -376,14 +385,14 @@ class CheckContext:
     def panels_by_target(self) -> dict[int, Panel]:
         return {id(t): p for d in self.project.dashboards for p in d.all_panels() for t in p.targets}
 
-    def at(self, location: SourceLocation | None, needle: str | None) -> dict[str, object]:
+    def at(self, location: SourceLocation | None, needle: str | None) -> Place:
         """Diagnostic fields `location` and `span`, narrowed to where `needle` appears in the source."""
         if needle:
             refined, span = self.sources.locate(location, needle)
             return {"location": refined, "span": span}
         return {"location": location, "span": None}
 
-    def in_query(self, query: Query, needle: str | None) -> dict[str, object]:
+    def in_query(self, query: Query, needle: str | None) -> Place:
         """Diagnostic fields pointing at `needle` inside `query`'s own text in the spec.
 
         The query is found first, from its owner's line; `needle` is then looked for only within the query's

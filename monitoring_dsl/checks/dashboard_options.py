@@ -10,7 +10,7 @@ import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Row, Table, Target, Variable
 from monitoring_dsl.promql import output_labels
@@ -134,7 +134,7 @@ def _with_extra(ctx: CheckContext) -> Iterator[tuple[Dashboard | Panel, Dashboar
                 yield panel, dashboard, PANEL_TYPED_PATHS
 
 
-def _where(ctx: CheckContext, obj: Dashboard | Panel) -> dict[str, object]:
+def _where(ctx: CheckContext, obj: Dashboard | Panel) -> Place:
     """A panel's `extra=` keyword; a dashboard's own line (its `extra=` may follow panels that have one)."""
     return ctx.at(obj.location, None if isinstance(obj, Dashboard) else "extra")
 

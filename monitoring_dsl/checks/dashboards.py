@@ -23,9 +23,10 @@ from monitoring_dsl.checks.grafana_facts import (
 )
 from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Related, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.dashboards import (
+    FIELD_LABEL_RE,
     UID_RE,
     Dashboard,
     Heatmap,
@@ -37,9 +38,11 @@ from monitoring_dsl.model.dashboards import (
     Text,
     Variable,
     dashboard_uid,
+    variable_references,
 )
 from monitoring_dsl.model.rules import Record
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, references, selectors, substitute
+from monitoring_dsl.promql.prometheus import string_ends
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -314,7 +317,7 @@ def unit_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-def _unit_location(ctx: CheckContext, panel: Panel) -> dict[str, object]:
+def _unit_location(ctx: CheckContext, panel: Panel) -> Place:
     for needle in (
         f'unit="{panel.unit}"',
         f"unit='{panel.unit}'",
@@ -1014,7 +1017,7 @@ def _suggest(query: Quantity) -> str | None:
     return next((unit for unit in _PREFERRED if _GRAFANA_UNITS[unit].same(comparable)), None)
 
 
-def _in_query(ctx: CheckContext, query: Query, needle: str) -> dict[str, object]:
+def _in_query(ctx: CheckContext, query: Query, needle: str) -> Place:
     """`ctx.in_query`; in a plain file, else `needle` on the query's own line (JSON escapes the query's quotes,
     so the query is not found verbatim)."""
     fields = ctx.in_query(query, needle)
@@ -1040,18 +1043,10 @@ _WINDOW_WORDS = {
 _PERIODIC = {"h": "hourly", "d": "daily", "w": "weekly", "y": "yearly"}
 
 
-def _skip_string(text: str, index: int) -> int:
-    """The offset just after the string literal that opens at `index`."""
-    quote = text[index]
-    index += 1
-    while index < len(text) and text[index] != quote:
-        index += 2 if text[index] == "\\" and quote != "`" else 1
-    return index + 1
-
-
 def _fixed_rate_windows(query: str) -> Iterator[str]:
     """The range ("[5m]") of each rate() in `query` over a literal range (not a subquery)."""
     index = 0
+    strings = string_ends(query)
     while True:
         match = _RATE_CALL_RE.search(query, index)
         if match is None:
@@ -1062,8 +1057,8 @@ def _fixed_rate_windows(query: str) -> Iterator[str]:
         depth, position = 1, match.end()
         while position < len(query) and depth > 0:
             char = query[position]
-            if char in "\"'`":
-                position = _skip_string(query, position)
+            if position in strings:
+                position = strings[position]
                 continue
             if char in "({":
                 depth += 1
@@ -1080,15 +1075,7 @@ def _fixed_rate_windows(query: str) -> Iterator[str]:
 
 
 def _inside_string(text: str, position: int) -> bool:
-    index = 0
-    while index < position:
-        if text[index] in "\"'`":
-            index = _skip_string(text, index)
-            if index > position:
-                return True
-            continue
-        index += 1
-    return False
+    return any(start < position < end for start, end in string_ends(text).items())
 
 
 def _names_window(window: str, *texts: str | None) -> bool:
@@ -1154,8 +1141,6 @@ def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
 # Grafana's global variables that do not start with `__` (those that do are Grafana's own by definition), and
 # the datasource variable monitoring-dsl adds to every dashboard.
 _GLOBAL_VARIABLES = frozenset({"datasource", "timeFilter"})
-# Any mention of a variable: `$name`, `${name...}`, `[[name...]]`.
-_MENTION_RE = re.compile(r"\$\{?(?P<braced>[A-Za-z_]\w*)|\[\[(?P<bracketed>[A-Za-z_]\w*)")
 _REPEAT_RE = re.compile(r'"repeat"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 _DECLARED_NAME_RE = re.compile(r'"name"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 
@@ -1190,11 +1175,6 @@ def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
             for text in (target.expr, target.legend, target.interval):
                 if text:
                     yield target, text
-
-
-def _mentions(text: str) -> Iterator[str]:
-    for match in _MENTION_RE.finditer(text):
-        yield match.group("braced") or match.group("bracketed")
 
 
 def _file_text(ctx: CheckContext, location: SourceLocation | None) -> str:
@@ -1234,10 +1214,10 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         used.update(panel.repeat for panel in dashboard.all_panels() if panel.repeat)
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
-            used.update(name for name in _mentions(text) if name != own)
+            used.update(name for name in variable_references(text) if name != own)
         if ctx.plain:
             raw = _file_text(ctx, dashboard.location)
-            used.update(_mentions(raw))
+            used.update(variable_references(raw))
             used.update(match.group("name") for match in _REPEAT_RE.finditer(raw))
         for variable in dashboard.variables:
             if variable.name in used:
@@ -1699,7 +1679,6 @@ def invalid_variable_query(ctx: CheckContext) -> Iterator[Diagnostic]:
 # --- legends and data links ------------------------------------------------------------------------------
 
 _LEGEND_LABEL_RE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
-_FIELD_LABEL_RE = re.compile(r"\$\{__field\.labels\.([A-Za-z_]\w*)\}")
 _DATA_FIELD_RE = re.compile(r"\$\{__data\.fields\.([A-Za-z_]\w*)(?::\w+)?\}")
 _NOT_LABEL_FIELDS = frozenset({"Time", "Value", "Metric", "__name__"})
 
@@ -1759,7 +1738,7 @@ def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                 continue
             for link in panel.data_links:
                 for text in _link_texts(link):
-                    found = _FIELD_LABEL_RE.findall(text) + _DATA_FIELD_RE.findall(text)
+                    found = FIELD_LABEL_RE.findall(text) + _DATA_FIELD_RE.findall(text)
                     for label in dict.fromkeys(found):
                         if label in union or label in _NOT_LABEL_FIELDS or label.startswith("Value"):
                             continue

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Iterator
 from types import TracebackType
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import CheckInfo, diagnostic, document
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Metric
@@ -22,9 +23,7 @@ from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 from monitoring_dsl.promql import features, function_names, range_arguments, selectors, series_uses, top_aggregation
 
 document(
-    "E045",
-    "internal-error",
-    Severity.ERROR,
+    codes.INTERNAL_ERROR,
     """
     A check failed on one object: a bug in monitoring-dsl, reported instead of stopping the run.
 

@@ -10,7 +10,7 @@ import attrs
 
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import Counter, Metric
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, selectors
@@ -646,7 +646,7 @@ def colon_in_metric_name(ctx: CheckContext) -> Iterator[Diagnostic]:
 # --- helpers shared by the naming checks --------------------------------------------------------------------
 
 
-def _quoted(ctx: CheckContext, location: SourceLocation | None, text: str) -> dict[str, object]:
+def _quoted(ctx: CheckContext, location: SourceLocation | None, text: str) -> Place:
     """Diagnostic fields pointing at the string literal `text` in the declaration (either quote style).
 
     A metric's name or label also appears bare in its help text or variable name; the quoted literal is the

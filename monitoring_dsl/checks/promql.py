@@ -15,7 +15,7 @@ from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.dashboards import Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Summary
-from monitoring_dsl.model.rules import Alert, Record, parse_duration
+from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_duration
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     FeatureUse,
@@ -786,13 +786,6 @@ _ONE_SAMPLE = {"last_over_time", "first_over_time", "present_over_time", "absent
 _LITERAL_RANGE_RE = re.compile(r"\[\s*([0-9][0-9a-z]*)\s*[\]:]")
 
 
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
 def _literal_ranges(query: Query) -> dict[float, str]:
     """Ranges written as durations in the query as the user wrote it (not Grafana macros), by seconds."""
     found: dict[float, str] = {}
@@ -847,8 +840,9 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
             if substituted and argument.seconds not in literal:
                 continue  # a Grafana macro or variable
             seen.add((argument.function, argument.seconds))
-            written = literal.get(argument.seconds, f"[{_duration(argument.seconds)}") + "]"
+            written = literal.get(argument.seconds, f"[{format_duration(argument.seconds, milliseconds=False)}") + "]"
             kind = "evaluation" if evaluated else "scrape"
+            shortest, advised = (format_duration(s, milliseconds=False) for s in (interval, 4 * interval))
             intervals = f"two {kind} intervals" if samples == 2 else f"one {kind} interval"
             if argument.function in _RATE_LIKE:
                 outcome = f"it often holds fewer than two samples, and {argument.function}() then returns nothing"
@@ -858,9 +852,9 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
                 outcome = "it often holds no sample, and the result has gaps"
             yield diagnostic(
                 "Q206",
-                f"{argument.function}() over {written} spans less than {intervals} ({_duration(interval)})"
+                f"{argument.function}() over {written} spans less than {intervals} ({shortest})"
                 f" (in {owner_kind(query.owner)}): {outcome}",
-                help=f"use a range of at least {_duration(4 * interval)} (four {kind} intervals)"
+                help=f"use a range of at least {advised} (four {kind} intervals)"
                 + (", or $__rate_interval in a panel" if isinstance(query.owner, Target) else "")
                 + f"; if the {kind} interval is shorter, set `{kind}_interval` in the settings",
                 subject=query.owner,

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Code, Diagnostic, Related, Severity
+from monitoring_dsl.model.base import CODE_RE, SourceLocation
 
 if TYPE_CHECKING:
     from monitoring_dsl.checks.context import CheckContext
 
-CODE_RE = re.compile(r"^[EMQARDS]\d{3}$")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FAMILIES = {
     "E": "Spec and compile errors",
@@ -81,15 +81,26 @@ def check(
     return decorate
 
 
-def document(code: str, name: str, severity: Severity, doc: str, module: str) -> None:
-    """Register a code that is emitted outside the check run (loader, writer, command line)."""
-    _register(CheckInfo(code, name, severity, inspect.cleandoc(doc), None, module))
+def document(code: Code, doc: str, module: str) -> None:
+    """Document a code that is emitted outside the check run (loader, writer, command line); its name and
+    severity are declared once, in `codes.py`."""
+    _register(CheckInfo(code.code, code.name, code.severity, inspect.cleandoc(doc), None, module))
 
 
-def diagnostic(code: str, message: str, **fields: object) -> Diagnostic:
+def diagnostic(
+    code: str,
+    message: str,
+    *,
+    location: SourceLocation | None = None,
+    span: str | None = None,
+    related: tuple[Related, ...] = (),
+    help: str | None = None,
+    subject: object = None,
+) -> Diagnostic:
     """A Diagnostic for a registered code, taking name and severity from the registry.
 
-    Pass `subject=` the spec object the finding is about, so that its `allow={...}` can suppress it.
+    `location` and `span` usually come from a locator of the check context (`**ctx.at(...)`, a `Place`). Pass
+    `subject=` the spec object the finding is about, so that its `allow={...}` can suppress it.
     """
     info = REGISTRY[code]
-    return Diagnostic(code=code, name=info.name, severity=info.severity, message=message, **fields)  # type: ignore[arg-type]
+    return Diagnostic(code, info.name, info.severity, message, location, span, related, help, subject)

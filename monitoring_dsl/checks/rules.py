@@ -12,7 +12,7 @@ from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.metrics import METRIC_NAME_RE, Histogram, Summary
-from monitoring_dsl.model.rules import Record, RuleGroup
+from monitoring_dsl.model.rules import Record, RuleGroup, format_duration
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, function_names, output_labels, selectors
 
 
@@ -130,7 +130,7 @@ def _suggestion(ctx: CheckContext, record: Record, query: Query | None) -> str:
         windows = {s.range_seconds for s in found if s.range_seconds}
         if len(names) == 1 and rate is not None and len(windows) == 1:
             metric = names[0][: -len("_total")] if names[0].endswith("_total") else names[0]
-            operations = rate + _duration(windows.pop())
+            operations = rate + format_duration(windows.pop(), milliseconds=False)
     return f"{level}:{metric}:{operations}"
 
 
@@ -139,13 +139,6 @@ _LEVEL_WORDS = frozenset(
     {"job", "instance", "cluster", "namespace", "pod", "node", "container", "service", "endpoint", "route"}
     | {"handler", "method", "code", "status", "verb", "scope", "mode", "device", "cpu", "region", "zone", "env"}
 )
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds}s"
 
 
 @check(code="R403", name="record-name-convention", severity=Severity.WARNING)

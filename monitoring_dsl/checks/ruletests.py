@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic, document
 from monitoring_dsl.diagnostics import Diagnostic, Severity
@@ -503,9 +504,7 @@ def duplicate_test_name(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 
 document(
-    "E025",
-    "rule-test-failed",
-    Severity.ERROR,
+    codes.RULE_TEST_FAILED,
     """
     A rule test failed when `monitoring-dsl test` ran it with `promtool test rules`.
 
@@ -527,9 +526,7 @@ document(
 )
 
 document(
-    "E026",
-    "promtool-not-found",
-    Severity.ERROR,
+    codes.PROMTOOL_NOT_FOUND,
     """
     `monitoring-dsl test` needs `promtool`, Prometheus's own tool, and it is not on PATH.
 

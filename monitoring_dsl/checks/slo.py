@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.slo import (
     SLO,
@@ -31,7 +31,7 @@ def _slos(ctx: CheckContext) -> list[SLO]:
     return [d.obj for d in ctx.project.declared if isinstance(d.obj, SLO)]
 
 
-def _keyword(ctx: CheckContext, location: SourceLocation | None, keyword: str) -> dict[str, object]:
+def _keyword(ctx: CheckContext, location: SourceLocation | None, keyword: str) -> Place:
     """Diagnostic fields pointing at `keyword=` of the call at `location`, else at the call."""
     found = ctx.sources.keyword(location, keyword)
     return {"location": found or location, "span": keyword if found else None}

@@ -5,13 +5,11 @@ They are documented here so that `monitoring-dsl checks` and the docs list every
 
 from __future__ import annotations
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks.registry import document
-from monitoring_dsl.diagnostics import Severity
 
 document(
-    "E001",
-    "spec-failed",
-    Severity.ERROR,
+    codes.SPEC_FAILED,
     """
     A spec module could not be imported: a Python syntax error, or an exception while it ran.
 
@@ -30,9 +28,7 @@ document(
 )
 
 document(
-    "E002",
-    "invalid-declaration",
-    Severity.ERROR,
+    codes.INVALID_DECLARATION,
     """
     A spec object was built with a wrong type, an unknown keyword or a missing argument.
 
@@ -52,9 +48,7 @@ document(
 )
 
 document(
-    "E003",
-    "spec-not-utf8",
-    Severity.ERROR,
+    codes.SPEC_NOT_UTF8,
     """
     A spec file is not valid UTF-8.
 
@@ -71,9 +65,7 @@ document(
 )
 
 document(
-    "E004",
-    "specs-path-invalid",
-    Severity.ERROR,
+    codes.SPECS_PATH_INVALID,
     """
     A specs path does not exist, or is neither a directory nor a `.py` file.
 
@@ -92,9 +84,7 @@ document(
 )
 
 document(
-    "E005",
-    "spec-module-name",
-    Severity.ERROR,
+    codes.SPEC_MODULE_NAME,
     """
     Two spec files share a module name, or a spec file's name is taken by an installed module.
 
@@ -112,9 +102,7 @@ document(
 )
 
 document(
-    "E006",
-    "output-not-writable",
-    Severity.ERROR,
+    codes.OUTPUT_NOT_WRITABLE,
     """
     The output directory cannot be written, holds entries it did not write, or another build holds it.
 
@@ -134,9 +122,7 @@ document(
 )
 
 document(
-    "E007",
-    "config-invalid",
-    Severity.ERROR,
+    codes.CONFIG_INVALID,
     """
     `[tool.monitoring-dsl]` in `pyproject.toml` has an unknown key or a value of the wrong type.
 
@@ -155,9 +141,7 @@ document(
 )
 
 document(
-    "E008",
-    "input-unreadable",
-    Severity.ERROR,
+    codes.INPUT_UNREADABLE,
     """
     A file given to `lint` cannot be read: not UTF-8, binary, empty, too large, or broken YAML or JSON.
 
@@ -174,9 +158,7 @@ document(
 )
 
 document(
-    "E009",
-    "input-not-recognised",
-    Severity.ERROR,
+    codes.INPUT_NOT_RECOGNISED,
     """
     A YAML or JSON file that is neither a Prometheus rule file nor a Grafana dashboard.
 
@@ -196,9 +178,7 @@ document(
 )
 
 document(
-    "E010",
-    "unused-suppression",
-    Severity.WARNING,
+    codes.UNUSED_SUPPRESSION,
     """
     An `allow={"CODE": "reason"}` that suppresses nothing, or names a code that does not exist.
 
@@ -216,9 +196,7 @@ document(
 )
 
 document(
-    "E011",
-    "output-path-collision",
-    Severity.ERROR,
+    codes.OUTPUT_PATH_COLLISION,
     """
     Two declarations would be written to the same output file, such as two dashboards with one uid.
 
@@ -238,9 +216,7 @@ document(
 )
 
 document(
-    "E012",
-    "text-not-unicode",
-    Severity.ERROR,
+    codes.TEXT_NOT_UNICODE,
     """
     A string in a spec holds a lone surrogate (`"\\ud800"`), which no UTF-8 file can carry.
 
@@ -259,9 +235,7 @@ document(
 )
 
 document(
-    "E013",
-    "input-too-large",
-    Severity.ERROR,
+    codes.INPUT_TOO_LARGE,
     """
     A dashboard with more than 1,000 panels, or a dashboard, row or panel title over 1,000 characters.
 
@@ -280,9 +254,7 @@ document(
 )
 
 document(
-    "E046",
-    "rule-file-unknown-key",
-    Severity.ERROR,
+    codes.RULE_FILE_UNKNOWN_KEY,
     """
     A rule file has a key that the target Prometheus does not know, in the file, a group or a rule.
 
@@ -313,9 +285,7 @@ document(
 )
 
 document(
-    "E047",
-    "rule-file-duplicate-key",
-    Severity.ERROR,
+    codes.RULE_FILE_DUPLICATE_KEY,
     """
     A rule file gives the same key twice in one mapping.
 
@@ -336,9 +306,7 @@ document(
 )
 
 document(
-    "E048",
-    "rule-file-key-on-wrong-rule",
-    Severity.ERROR,
+    codes.RULE_FILE_KEY_ON_WRONG_RULE,
     """
     A recording rule has `for`, `keep_firing_for` or `annotations`, which only alerting rules take.
 
@@ -358,9 +326,7 @@ document(
 )
 
 document(
-    "E055",
-    "diff-side-unusable",
-    Severity.ERROR,
+    codes.DIFF_SIDE_UNUSABLE,
     """
     A side of `monitoring-dsl diff` is neither an output directory nor a git revision whose specs build.
 
@@ -378,9 +344,7 @@ document(
 )
 
 document(
-    "E056",
-    "import-would-overwrite",
-    Severity.ERROR,
+    codes.IMPORT_WOULD_OVERWRITE,
     """
     `monitoring-dsl import` would replace spec modules that already exist in the output directory.
 
@@ -398,9 +362,7 @@ document(
 )
 
 document(
-    "E057",
-    "preview-prometheus-unreachable",
-    Severity.ERROR,
+    codes.PREVIEW_PROMETHEUS_UNREACHABLE,
     """
     `monitoring-dsl preview --prometheus URL` could not reach Prometheus at URL.
 

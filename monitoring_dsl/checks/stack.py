@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from monitoring_dsl import codes
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import check, diagnostic, document
 from monitoring_dsl.diagnostics import Diagnostic, Severity
@@ -524,9 +525,7 @@ def alerts_without_routing(ctx: CheckContext) -> Iterator[Diagnostic]:
 # --- monitoring-dsl up --------------------------------------------------------------------------------------
 
 document(
-    "E030",
-    "up-no-stack",
-    Severity.ERROR,
+    codes.UP_NO_STACK,
     """
     `monitoring-dsl up` found nothing to run: the specs declare no `Service`, `Prometheus` or `Routing`.
 
@@ -545,9 +544,7 @@ document(
 )
 
 document(
-    "E031",
-    "up-binary-missing",
-    Severity.ERROR,
+    codes.UP_BINARY_MISSING,
     """
     `monitoring-dsl up` could not find the `prometheus` or `alertmanager` binary on PATH.
 
@@ -565,9 +562,7 @@ document(
 )
 
 document(
-    "E032",
-    "up-not-ready",
-    Severity.ERROR,
+    codes.UP_NOT_READY,
     """
     Prometheus or Alertmanager exited, or did not become ready in time, when `monitoring-dsl up` started it.
 
@@ -585,9 +580,7 @@ document(
 )
 
 document(
-    "E033",
-    "up-rules-not-loaded",
-    Severity.ERROR,
+    codes.UP_RULES_NOT_LOADED,
     """
     Prometheus started but did not load every rule group of the build (checked through its HTTP API).
 
@@ -604,9 +597,7 @@ document(
 )
 
 document(
-    "E034",
-    "up-run-dir-busy",
-    Severity.ERROR,
+    codes.UP_RUN_DIR_BUSY,
     """
     The run directory under the output directory (`build/.run`) is in use by another `monitoring-dsl up`.
 

@@ -10,7 +10,7 @@ through the `datasource` variable.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -46,10 +46,6 @@ def _targets(panel: m.Panel) -> list[G.Target]:
     ]
 
 
-_VARIABLE_VALUE_RE = re.compile(r"^\$(?:\{(?P<braced>\w+)\}|(?P<plain>\w+))$")
-_FIELD_LABEL_RE = re.compile(r"\$\{__field\.labels\.(?P<name>\w+)\}")
-
-
 @attrs.frozen
 class _Links:
     """How links of one panel are written: the dashboard's variable names, and whether the panel's queries
@@ -68,13 +64,11 @@ def _link_url(link: m.Link, links: _Links, *, panel: bool = True) -> str:
         return link.url
     params = []
     for name, value in sorted(link.variables.items()):
-        match = _VARIABLE_VALUE_RE.match(value)
-        own = match and (match.group("braced") or match.group("plain"))
-        if own == name and name in links.variables:
+        if value in (f"${name}", f"${{{name}}}") and name in links.variables:
             params.append(f"${{{name}:queryparam}}")  # every selected value, as var-name=a&var-name=b
             continue
         if links.table:
-            value = _FIELD_LABEL_RE.sub(lambda label: f"${{__data.fields.{label.group('name')}}}", value)
+            value = m.FIELD_LABEL_RE.sub(lambda label: f"${{__data.fields.{label.group('name')}}}", value)
         params.append(f"var-{quote(name)}={value}")
     if panel and link.include_vars:
         params.append("${__all_variables}")
@@ -235,102 +229,132 @@ def _panel(panel: m.Panel, box: Box, panel_id: int, variables: frozenset[str]) -
     return deep_merge(data, panel.extra)
 
 
+def _time_series(panel: m.TimeSeries, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.TimeSeries(
+        **common,
+        unit=defaults["unit"],
+        legendDisplayMode="list" if panel.legend == "hidden" else panel.legend,
+        legendCalcs=list(panel.legend_calcs),
+        stacking={"mode": panel.stacking, "group": "A"},
+        fillOpacity=panel.fill_opacity,
+        drawStyle=panel.draw_style,
+        tooltipMode="multi",
+        extraJson={
+            "fieldConfig": {"defaults": defaults},
+            "options": {"legend": {"showLegend": panel.legend != "hidden"}},
+        },
+    )
+
+
+def _stat(panel: m.Stat, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.Stat(
+        **common,
+        format=defaults["unit"],
+        reduceCalc=panel.reduce,
+        graphMode="area" if panel.graph else "none",
+        colorMode=panel.color_mode,
+        extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}}},
+    )
+
+
+def _gauge(panel: m.GaugePanel, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.GaugePanel(
+        **common,
+        format=defaults["unit"],
+        calc=panel.reduce,
+        extraJson={
+            "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+            "options": {
+                "reduceOptions": _reduce(panel.reduce),
+                "showThresholdLabels": False,
+                "showThresholdMarkers": True,
+            },
+        },
+    )
+
+
+def _bar_gauge(panel: m.BarGauge, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.BarGauge(
+        **common,
+        format=defaults["unit"],
+        calc=panel.reduce,
+        orientation=panel.orientation,
+        displayMode=panel.display_mode,
+        extraJson={
+            "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
+            "options": {"reduceOptions": _reduce(panel.reduce), "showUnfilled": True},
+        },
+    )
+
+
+def _table(panel: m.Table, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    sort = [{"displayName": panel.sort_by, "desc": panel.sort_desc}] if panel.sort_by else []
+    return G.Table(
+        **common,
+        unit=defaults["unit"],
+        extraJson={"fieldConfig": {"defaults": defaults}, "options": {"sortBy": sort}},
+    )
+
+
+def _heatmap(panel: m.Heatmap, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.Heatmap(
+        **common,
+        extraJson={
+            "fieldConfig": {"defaults": defaults},
+            "options": {
+                "calculate": False,
+                "cellGap": 1,
+                "color": {
+                    "mode": "scheme",
+                    "scheme": panel.color_scheme,
+                    "fill": "dark-orange",
+                    "scale": "exponential",
+                    "exponent": 0.5,
+                    "steps": 64,
+                    "reverse": False,
+                },
+                "yAxis": {"axisPlacement": "left", "unit": defaults["unit"]},
+                "rowsFrame": {"layout": "auto"},
+                "legend": {"show": True},
+                "tooltip": {"mode": "single", "yHistogram": False},
+            },
+        },
+    )
+
+
+def _pie_chart(panel: m.PieChart, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.PieChartv2(
+        **common,
+        unit=defaults["unit"],
+        pieType=panel.pie_type,
+        reduceOptionsCalcs=[panel.reduce],
+        extraJson={"fieldConfig": {"defaults": defaults}},
+    )
+
+
+def _text(panel: m.Text, common: dict[str, Any], defaults: dict[str, Any]) -> G.Panel:
+    return G.Text(**common, content=panel.content, mode=panel.mode)
+
+
+# The grafanalib panel for each panel type of the model.
+_BUILDERS: dict[type[m.Panel], Callable[[Any, dict[str, Any], dict[str, Any]], G.Panel]] = {
+    m.TimeSeries: _time_series,
+    m.Stat: _stat,
+    m.GaugePanel: _gauge,
+    m.BarGauge: _bar_gauge,
+    m.Table: _table,
+    m.Heatmap: _heatmap,
+    m.PieChart: _pie_chart,
+    m.Text: _text,
+}
+
+
 def _grafanalib_panel(panel: m.Panel, box: Box, panel_id: int, links: _Links) -> G.Panel:
     """One grafanalib panel for one model panel."""
-    common = _common(panel, box, panel_id, links)
-    defaults = _field_defaults(panel, links)
-    unit = defaults["unit"]
-    if isinstance(panel, m.TimeSeries):
-        return G.TimeSeries(
-            **common,
-            unit=unit,
-            legendDisplayMode="list" if panel.legend == "hidden" else panel.legend,
-            legendCalcs=list(panel.legend_calcs),
-            stacking={"mode": panel.stacking, "group": "A"},
-            fillOpacity=panel.fill_opacity,
-            drawStyle=panel.draw_style,
-            tooltipMode="multi",
-            extraJson={
-                "fieldConfig": {"defaults": defaults},
-                "options": {"legend": {"showLegend": panel.legend != "hidden"}},
-            },
-        )
-    if isinstance(panel, m.Stat):
-        return G.Stat(
-            **common,
-            format=unit,
-            reduceCalc=panel.reduce,
-            graphMode="area" if panel.graph else "none",
-            colorMode=panel.color_mode,
-            extraJson={"fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}}},
-        )
-    if isinstance(panel, m.GaugePanel):
-        return G.GaugePanel(
-            **common,
-            format=unit,
-            calc=panel.reduce,
-            extraJson={
-                "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
-                "options": {
-                    "reduceOptions": _reduce(panel.reduce),
-                    "showThresholdLabels": False,
-                    "showThresholdMarkers": True,
-                },
-            },
-        )
-    if isinstance(panel, m.BarGauge):
-        return G.BarGauge(
-            **common,
-            format=unit,
-            calc=panel.reduce,
-            orientation=panel.orientation,
-            displayMode=panel.display_mode,
-            extraJson={
-                "fieldConfig": {"defaults": {**defaults, "color": {"mode": "thresholds"}}},
-                "options": {"reduceOptions": _reduce(panel.reduce), "showUnfilled": True},
-            },
-        )
-    if isinstance(panel, m.Table):
-        sort = [{"displayName": panel.sort_by, "desc": panel.sort_desc}] if panel.sort_by else []
-        return G.Table(
-            **common,
-            unit=unit,
-            extraJson={"fieldConfig": {"defaults": defaults}, "options": {"sortBy": sort}},
-        )
-    if isinstance(panel, m.Heatmap):
-        return G.Heatmap(
-            **common,
-            extraJson={
-                "fieldConfig": {"defaults": defaults},
-                "options": {
-                    "calculate": False,
-                    "cellGap": 1,
-                    "color": {
-                        "mode": "scheme",
-                        "scheme": panel.color_scheme,
-                        "fill": "dark-orange",
-                        "scale": "exponential",
-                        "exponent": 0.5,
-                        "steps": 64,
-                        "reverse": False,
-                    },
-                    "yAxis": {"axisPlacement": "left", "unit": unit},
-                    "rowsFrame": {"layout": "auto"},
-                    "legend": {"show": True},
-                    "tooltip": {"mode": "single", "yHistogram": False},
-                },
-            },
-        )
-    if isinstance(panel, m.PieChart):
-        return G.PieChartv2(
-            **common,
-            unit=unit,
-            pieType=panel.pie_type,
-            reduceOptionsCalcs=[panel.reduce],
-            extraJson={"fieldConfig": {"defaults": defaults}},
-        )
-    if isinstance(panel, m.Text):
-        return G.Text(**common, content=panel.content, mode=panel.mode)
+    for kind in type(panel).__mro__:
+        build = _BUILDERS.get(kind)
+        if build is not None:
+            return build(panel, _common(panel, box, panel_id, links), _field_defaults(panel, links))
     raise TypeError(f"no Grafana panel for {type(panel).__name__}")
 
 

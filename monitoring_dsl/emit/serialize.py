@@ -10,6 +10,7 @@ import yaml
 
 # libyaml's emitter is several times faster than PyYAML's pure-Python one and writes the same bytes.
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
@@ -26,6 +27,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
+
+
+def from_yaml(data: bytes) -> Any:
+    """A generated YAML file read back as plain data (what `review` compares), or None when it is not YAML."""
+    try:
+        return yaml.load(data, Loader=_LOADER)
+    except yaml.YAMLError:
+        return None
 
 
 def header_text(source: str) -> str:

@@ -33,7 +33,35 @@ from monitoring_dsl.model.base import (
 )
 from monitoring_dsl.model.rules import Alert, Record
 
-VARIABLE_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+VARIABLE_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
+VARIABLE_NAME_RE = re.compile(rf"^{VARIABLE_NAME}$")
+# Grafana's variable references, the one grammar every stage reads them with: `$name`, `${name}`,
+# `${name:format}`, `${name.field}`, `[[name]]`, `[[name:format]]` (the name is in one of the three groups).
+VARIABLE_REFERENCE_RE = re.compile(
+    rf"\$\{{(?P<braced>{VARIABLE_NAME})(?:[.:][^}}]*)?\}}"
+    rf"|\[\[(?P<bracketed>{VARIABLE_NAME})(?::[^\]]*)?\]\]"
+    rf"|\$(?P<plain>{VARIABLE_NAME})"
+)
+# A field's label in a panel or data link (`${__field.labels.job}`).
+FIELD_LABEL_RE = re.compile(rf"\$\{{__field\.labels\.(?P<name>{VARIABLE_NAME})\}}")
+
+
+def referenced_variable(match: re.Match[str]) -> str:
+    """The variable a match of VARIABLE_REFERENCE_RE names."""
+    return match.group("braced") or match.group("bracketed") or match.group("plain")
+
+
+def variable_references(text: str) -> list[str]:
+    """The variables `text` refers to, in order (macros such as `$__interval` included)."""
+    return [referenced_variable(match) for match in VARIABLE_REFERENCE_RE.finditer(text)]
+
+
+def whole_reference(text: str) -> str | None:
+    """The variable `text` consists of (`$ds`, `${ds}`, `[[ds]]`, with any format), or None."""
+    match = VARIABLE_REFERENCE_RE.fullmatch(text)
+    return referenced_variable(match) if match else None
+
+
 MAX_PANEL_HEIGHT = 100  # grid units of 30 px: 3,000 pixels, far taller than any screen
 MAX_GRID_Y = 1_000_000  # real dashboards reach y = 16,250 (the corpus); the bound only keeps the numbers sane
 

@@ -40,14 +40,18 @@ def parse_duration(text: str) -> float | None:
     return float(sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _PAIR_RE.findall(text)))
 
 
-def format_duration(seconds: float) -> str:
-    """The shortest Prometheus duration for `seconds` in one unit: `5m`, `90s`, `1500ms`."""
+def format_duration(seconds: float, *, milliseconds: bool = True) -> str:
+    """The shortest Prometheus duration for `seconds` in one unit: `5m`, `90s`, `1500ms`.
+
+    With `milliseconds=False` a duration that is not whole seconds is written in decimal seconds (`1.5s`), as
+    messages quote it; with the default it is the `ms` duration Prometheus's files accept.
+    """
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     if seconds == 0:
         return "0s"
-    return f"{round(seconds * 1000)}ms"
+    return f"{round(seconds * 1000)}ms" if milliseconds else f"{seconds}s"
 
 
 def check_duration(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -697,16 +697,14 @@ def _quoted_names(text: str) -> list[str]:
     depth = 0
     previous = ""
     index = 0
+    strings = prometheus.string_ends(text)
     while index < len(text):
         char = text[index]
-        if char in "\"'`":
-            end = index + 1
-            while end < len(text) and text[end] != char:
-                end += 2 if text[end] == "\\" and char != "`" else 1
+        if index in strings:
             if depth > 0 and previous in ("{", ","):
-                names.append(text[index : end + 1])
+                names.append(text[index : strings[index]])
             previous = "string"
-            index = end + 1
+            index = strings[index]
             continue
         if char == "#":
             newline = text.find("\n", index)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from monitoring_dsl.model.dashboards import VARIABLE_REFERENCE_RE, referenced_variable
+
 # Placeholder for a value only Prometheus knows (a query variable). Checks skip names that start with it.
 PLACEHOLDER_PREFIX = "grafana_var__"
 
@@ -26,13 +28,6 @@ BUILTIN_MACROS: Mapping[str, str] = {
     "__range_ms": "21600000",
     "__rate_interval_ms": "60000",
 }
-
-# $name, ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]]
-_REFERENCE_RE = re.compile(
-    r"\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:[.:][^}]*)?\}"
-    r"|\[\[(?P<bracketed>[A-Za-z_][A-Za-z0-9_]*)(?::[^\]]*)?\]\]"
-    r"|\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
-)
 
 
 @attrs.frozen
@@ -54,8 +49,8 @@ def references(query: str) -> tuple[Reference, ...]:
     """Every Grafana macro and variable reference in `query`, in order."""
     found = []
     quotes = _QuoteScanner(query)  # one pass over the query, however many references it holds
-    for match in _REFERENCE_RE.finditer(query):
-        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+    for match in VARIABLE_REFERENCE_RE.finditer(query):
+        name = referenced_variable(match)
         found.append(Reference(name, match.group(), match.start(), quotes.inside(match.start())))
     return tuple(found)
 
@@ -137,8 +132,8 @@ def substitute(query: str, variables: Mapping[str, VariableInfo]) -> Substituted
     last = 0
     out_length = 0
     quotes = _QuoteScanner(query)
-    for match in _REFERENCE_RE.finditer(query):
-        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+    for match in VARIABLE_REFERENCE_RE.finditer(query):
+        name = referenced_variable(match)
         quoted = quotes.inside(match.start())
         if name in BUILTIN_MACROS:
             value = BUILTIN_MACROS[name]
@@ -176,10 +171,10 @@ def interpolate(query: str, values: Mapping[str, str]) -> tuple[str, tuple[str, 
     missing: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group("braced") or match.group("bracketed") or match.group("plain")
+        name = referenced_variable(match)
         if name in values:
             return values[name]
         missing.append(name)
         return match.group(0)
 
-    return _REFERENCE_RE.sub(replace, query), tuple(dict.fromkeys(missing))
+    return VARIABLE_REFERENCE_RE.sub(replace, query), tuple(dict.fromkeys(missing))

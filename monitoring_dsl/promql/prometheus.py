@@ -61,6 +61,12 @@ def string_literals(text: str) -> Iterator[Literal]:
     yield from _literals(text)
 
 
+def string_ends(text: str) -> dict[int, int]:
+    """For each string literal in `text`, the offset of its opening quote -> one past its closing quote (the end
+    of the text when unterminated): how a scanner of query text steps over strings, `#` comments respected."""
+    return {literal.start: literal.end for literal in _literals(text)}
+
+
 @functools.lru_cache(maxsize=65536)
 def blank_strings(text: str) -> str:
     """`text` with every string literal's body and every comment replaced by spaces (same length)."""

@@ -13,8 +13,9 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from monitoring_dsl.diagnostics import Diagnostic, Severity
-from monitoring_dsl.importers import import_file
-from monitoring_dsl.importers.grafana_json import find_dashboard, parse_json
+from monitoring_dsl.load.grafana_json import find_dashboard
+from monitoring_dsl.load.json_positions import parse_json
+from monitoring_dsl.load.plain import import_file
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Row, Text
 from monitoring_dsl.model.metrics import Counter, Gauge, Histogram, Metric
 from monitoring_dsl.model.rules import Record, RuleGroup

@@ -14,7 +14,7 @@ from monitoring_dsl.compiler import compile_specs
 from monitoring_dsl.config import ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.emit import Artifacts
-from monitoring_dsl.loader import display_path
+from monitoring_dsl.load.discovery import display_path
 
 WORKING_TREE = "."  # the specs as they are on disk now
 GIT_TIMEOUT = 60

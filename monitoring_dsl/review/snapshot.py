@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
-import yaml
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from monitoring_dsl.emit.serialize import from_yaml
+
 DASHBOARDS = "grafana/dashboards/"
 RULES = "prometheus/rules/"
 ALERTMANAGER = "alertmanager/alertmanager.yml"
@@ -101,14 +101,14 @@ def read_snapshot(tree: Mapping[str, bytes]) -> Snapshot:
                 dashboards[view.uid] = view
                 continue
         if path.startswith(RULES) and path.endswith((".yml", ".yaml")):
-            document = _yaml(data)
+            document = from_yaml(data)
             if isinstance(document, dict) and isinstance(document.get("spec"), dict):  # a PrometheusRule
                 document = document["spec"]
             if isinstance(document, dict) and isinstance(document.get("groups"), list):
                 raw_rules.extend(_rules(document, path))
                 continue
         if path == ALERTMANAGER:
-            routes = (_yaml(data) or {}).get("route") if isinstance(_yaml(data), dict) else None
+            routes = (from_yaml(data) or {}).get("route") if isinstance(from_yaml(data), dict) else None
         files[path] = _strip_header(data)
     return Snapshot(dashboards, _rule_views(raw_rules, routes), files)
 
@@ -117,13 +117,6 @@ def _json(data: bytes) -> Any:
     try:
         return json.loads(data)
     except ValueError:
-        return None
-
-
-def _yaml(data: bytes) -> Any:
-    try:
-        return yaml.load(data, Loader=_LOADER)
-    except yaml.YAMLError:
         return None
 
 

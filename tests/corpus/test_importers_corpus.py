@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring_dsl.importers import PlainLoad, load_plain_files
-from monitoring_dsl.importers.grafana_json import parse_json
+from monitoring_dsl.load.json_positions import parse_json
+from monitoring_dsl.load.plain import PlainLoad, load_plain_files
 
 
 def corpus_files(realworld: Path) -> list[Path]:

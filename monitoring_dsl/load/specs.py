@@ -27,8 +27,10 @@ from typing import NoReturn
 
 import attrs
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl import codes
+from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.interrupts import Interrupted
+from monitoring_dsl.load.discovery import discover, display_path, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
 from monitoring_dsl.model.metrics import Metric
@@ -48,100 +50,6 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
     tracebacks: tuple[str, ...]  # shown with --debug
     output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
-
-
-def resolved(path: Path) -> Path:
-    """`path` made absolute with symlinks resolved as far as they go: a symlink loop stays as it is instead
-    of raising (Path.resolve raises RuntimeError on one)."""
-    return Path(os.path.realpath(path))
-
-
-def display_path(path: Path) -> str:
-    """`path` relative to the working directory when it lies below it, so messages stay short."""
-    absolute = resolved(path)
-    try:
-        return absolute.relative_to(resolved(Path.cwd())).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-def _error(code: str, name: str, message: str, location: SourceLocation | None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code, name, Severity.ERROR, message, location, help=help)
-
-
-def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """The spec files under `paths` (directories give their top-level `*.py`), and problems finding them."""
-    files: list[Path] = []
-    problems: list[Diagnostic] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_") and p.is_file()))
-        elif path.is_file():
-            if path.suffix != ".py":
-                problems.append(
-                    _error(
-                        "E004",
-                        "specs-path-invalid",
-                        f"spec {display_path(path)} is not a .py file",
-                        None,
-                        help="pass Python spec files or directories that hold them",
-                    )
-                )
-            else:
-                files.append(path)
-        elif os.path.exists(path):  # a FIFO, socket or device: never opened, reading it could block
-            problems.append(
-                _error(
-                    "E004",
-                    "specs-path-invalid",
-                    f"specs path {display_path(path)} is not a regular file or a directory",
-                    None,
-                    help="pass Python spec files or directories that hold them",
-                )
-            )
-        else:
-            problems.append(
-                _error(
-                    "E004",
-                    "specs-path-invalid",
-                    f"specs path {display_path(path)} does not exist",
-                    None,
-                    help="pass the directory holding your specs (default: 'specs/', or [tool.monitoring-dsl] specs)",
-                )
-            )
-    unique: dict[Path, Path] = {}
-    for file in files:
-        unique.setdefault(resolved(file), file)
-    by_name: dict[str, Path] = {}
-    kept = []
-    for file in unique.values():
-        other = by_name.get(file.stem)
-        if other is not None:
-            problems.append(
-                _error(
-                    "E005",
-                    "spec-module-name",
-                    f"two spec modules are named {file.stem!r}: {display_path(other)} and {display_path(file)}",
-                    SourceLocation(display_path(file), 1),
-                    help="rename one of them; spec modules import each other by name",
-                )
-            )
-            continue
-        if file.stem in sys.stdlib_module_names or file.stem in sys.modules or not file.stem.isidentifier():
-            problems.append(
-                _error(
-                    "E005",
-                    "spec-module-name",
-                    f"spec module name {file.stem!r} cannot be imported: it is not an identifier or it is taken by "
-                    "an installed module",
-                    SourceLocation(display_path(file), 1),
-                    help=f"rename {display_path(file)}",
-                )
-            )
-            continue
-        by_name[file.stem] = file
-        kept.append(file)
-    return kept, problems
 
 
 class _SpecDecodeError(SyntaxError):
@@ -222,12 +130,10 @@ def _import_failure(
         location = error.location or fallback
         if error.field:
             location = sources.keyword(location, error.field) or location
-        return _error("E002", "invalid-declaration", error.message, location, help=error.help)
+        return codes.INVALID_DECLARATION(error.message, location, help=error.help)
     if isinstance(error, _SpecDecodeError):
         location = SourceLocation(str(error.filename), error.lineno or 1, error.offset or 0)
-        return _error(
-            "E003",
-            "spec-not-utf8",
+        return codes.SPEC_NOT_UTF8(
             str(error.msg),
             location,
             help="save the file as UTF-8 (Python source is UTF-8 unless declared otherwise)",
@@ -236,9 +142,7 @@ def _import_failure(
         filename = error.filename or fallback.path
         location = SourceLocation(filename, error.lineno or 1, error.offset or 0)
         keyword = _KEYWORD_ARGUMENT_RE.search(error.text or "")
-        return _error(
-            "E001",
-            "spec-failed",
+        return codes.SPEC_FAILED(
             f"Python syntax error: {error.msg}",
             location,
             help=(
@@ -277,7 +181,7 @@ def _import_failure(
         hint = nearest(missing, candidates) if missing else None
         if hint:
             help = f"did you mean {hint!r}?"
-    return _error("E001", "spec-failed", message, location, help=help)
+    return codes.SPEC_FAILED(message, location, help=help)
 
 
 _KEYWORD_ARGUMENT_RE = re.compile(r"(?:^|[(,])\s*(for|in|if|is|as|with|from|class|lambda|global|import)\s*=(?!=)")
@@ -402,9 +306,7 @@ def _running_threads(before: set[threading.Thread], file: Path, spec_paths: set[
         if code is not None and code.co_filename in spec_paths:
             location = SourceLocation(code.co_filename, code.co_firstlineno)
         found.append(
-            _error(
-                "E001",
-                "spec-failed",
+            codes.SPEC_FAILED(
                 f"the spec started thread {thread.name!r}, which is still running after the spec was imported",
                 location,
                 help="specs declare objects and return; start no threads (or make it daemon=True and join it)",
@@ -478,12 +380,5 @@ def load(paths: Sequence[Path], root: Path) -> LoadResult:
         set_collector(previous)
         for name in by_name:
             sys.modules.pop(name, None)
-    modules = tuple(SpecModule(name, _relative_to(file, root)) for name, file in by_name.items())
+    modules = tuple(SpecModule(name, source_path(file, root)) for name, file in by_name.items())
     return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks), tuple(output))
-
-
-def _relative_to(file: Path, root: Path) -> str:
-    try:
-        return resolved(file).relative_to(resolved(root)).as_posix()
-    except ValueError:
-        return file.name

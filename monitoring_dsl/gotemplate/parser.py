@@ -12,14 +12,14 @@ and older Prometheus refuses, is accepted. Nothing is executed.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable
 from typing import NamedTuple
 
 import attrs
+
+from monitoring_dsl.model.base import nearest
 
 
 def _names(words: str) -> frozenset[str]:
@@ -916,7 +916,7 @@ class _Parser:
         if kind == "root":
             first = names[0]
             if first not in ALERT_FIELDS:
-                hint = _nearest(first, ALERT_FIELDS)
+                hint = nearest(first, ALERT_FIELDS)
                 self.problems.append(
                     Problem(
                         f"the alert data has no field {first!r}; expanding the alert fails",
@@ -958,7 +958,7 @@ class _Parser:
         kind = token.kind
         if kind is _K.IDENTIFIER:
             if token.value not in self.functions:
-                hint = _nearest(token.value, self.functions)
+                hint = nearest(token.value, self.functions)
                 raise _Stop(
                     f"unknown template function {token.value!r}" + (f"; did you mean {hint!r}?" if hint else ""),
                     token.offset,
@@ -1019,7 +1019,7 @@ class _Parser:
         binding = next((kind for declared, kind in reversed(self.vars) if declared == name), None)
         if binding is None:
             known = [declared for declared, _ in self.vars if declared != "$"]
-            hint = _nearest(name, known)
+            hint = nearest(name, known)
             raise _Stop(
                 f"undefined template variable {name!r}" + (f"; did you mean {hint!r}?" if hint else ""),
                 token.offset,
@@ -1043,12 +1043,6 @@ class _Parser:
                 'Go strings know \\n, \\t, \\\\, \\" and a few more: write \\\\ for a backslash, or use a `raw string`',
             )
         return token.value[1:-1]
-
-
-def _nearest(name: str, candidates: Iterable[str]) -> str | None:
-    options = list(candidates)
-    matches = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 # --- text outside actions ----------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from monitoring_dsl.importers import rules_strict
+from monitoring_dsl.load import rules_strict
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
 
 if TYPE_CHECKING:
-    from monitoring_dsl.importers import Importing
+    from monitoring_dsl.load.plain import Importing
 
 # libyaml's safe loader when PyYAML was built with it (twenty times faster, same nodes and marks).
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import codecs
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
-from monitoring_dsl.importers import grafana_json, rules_yaml
-from monitoring_dsl.loader import display_path, resolved
+from monitoring_dsl import codes
+from monitoring_dsl.diagnostics import Diagnostic
+from monitoring_dsl.load import grafana_json, json_positions, rules_yaml
+from monitoring_dsl.load.discovery import display_path, expand_plain, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError
 from monitoring_dsl.model.project import Declared, Project, SpecModule
 
 MAX_BYTES = 50 * 1024 * 1024
-PLAIN_SUFFIXES = (".yml", ".yaml", ".json")
 _TEXT_HELP = "pass a text file: a Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
 
 T = TypeVar("T")
@@ -70,18 +70,15 @@ class Importing:
     def invalid(self, message: str, line: int, help: str | None = None) -> None:
         """E002: the file holds an object the model cannot represent; the object is skipped."""
         help = help or "fix the value in the file; the object is left out until then"
-        self._error("E002", "invalid-declaration", message, self.at(line), help)
+        self.diagnostics.append(codes.INVALID_DECLARATION(message, self.at(line), help=help))
 
     def unreadable(self, message: str, line: int = 1, column: int = 0, help: str | None = None) -> None:
         help = help or "pass a UTF-8 Prometheus rule file (YAML) or a Grafana dashboard (JSON)"
-        self._error("E008", "input-unreadable", message, self.at(line, column), help)
+        self.diagnostics.append(codes.INPUT_UNREADABLE(message, self.at(line, column), help=help))
 
     def not_recognised(self, message: str, line: int = 1, help: str | None = None) -> None:
         help = help or "pass a Prometheus rule file (a mapping with `groups:`) or a Grafana dashboard JSON"
-        self._error("E009", "input-not-recognised", message, self.at(line), help)
-
-    def _error(self, code: str, name: str, message: str, location: SourceLocation, help: str) -> None:
-        self.diagnostics.append(Diagnostic(code, name, Severity.ERROR, message, location, help=help))
+        self.diagnostics.append(codes.INPUT_NOT_RECOGNISED(message, self.at(line), help=help))
 
 
 def load_plain_files(paths: Sequence[Path], root: Path, target: tuple[int, int] = (2, 42)) -> PlainLoad:
@@ -94,9 +91,9 @@ def load_plain_files(paths: Sequence[Path], root: Path, target: tuple[int, int] 
     declared: list[Declared] = []
     diagnostics: list[Diagnostic] = []
     names: set[str] = set()
-    for file in _expand(paths, diagnostics):
+    for file in expand_plain(paths, diagnostics):
         name = _unique_name(file.stem, names)
-        modules.append(SpecModule(name, _relative_to(file, root)))
+        modules.append(SpecModule(name, source_path(file, root)))
         imported = import_file(file, target)
         declared.extend(Declared(obj, name) for obj in imported.declared)
         diagnostics.extend(imported.diagnostics)
@@ -116,24 +113,6 @@ def import_file(file: Path, target: tuple[int, int] = (2, 42)) -> Importing:
     return out
 
 
-def _expand(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Path]:
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in PLAIN_SUFFIXES and p.is_file())
-        elif path.exists():
-            found = [path]
-        else:
-            message = f"{display_path(path)} does not exist"
-            help = "pass existing rule files, dashboards, or directories holding them"
-            diagnostics.append(Diagnostic("E008", "input-unreadable", Severity.ERROR, message, None, help=help))
-            continue
-        for file in found:
-            if resolved(file) not in seen:
-                seen.add(resolved(file))
-                yield file
-
-
 def _unique_name(stem: str, taken: set[str]) -> str:
     name, number = stem, 1
     while name in taken:
@@ -141,13 +120,6 @@ def _unique_name(stem: str, taken: set[str]) -> str:
         name = f"{stem}_{number}"
     taken.add(name)
     return name
-
-
-def _relative_to(file: Path, root: Path) -> str:
-    try:
-        return resolved(file).relative_to(resolved(root)).as_posix()
-    except ValueError:
-        return file.name
 
 
 def _read_text(file: Path, out: Importing) -> str | None:
@@ -244,8 +216,8 @@ def _import_text(text: str, suffix: str, out: Importing) -> None:
         rules_yaml.import_rules(text, out)
         return
     try:
-        data = grafana_json.parse_json(text)
-    except grafana_json.JsonSyntaxError as error:
+        data = json_positions.parse_json(text)
+    except json_positions.JsonSyntaxError as error:
         if suffix in (".yml", ".yaml"):
             rules_yaml.import_rules(text, out)  # YAML flow style, which is not JSON
         else:

@@ -9,16 +9,17 @@ check rules` fails. Keys that newer Prometheus releases added are accepted when 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import yaml
 
-from monitoring_dsl.diagnostics import Diagnostic, Severity
+from monitoring_dsl import codes
+from monitoring_dsl.diagnostics import Code
+from monitoring_dsl.model.base import nearest
 
 if TYPE_CHECKING:
-    from monitoring_dsl.importers import Importing
+    from monitoring_dsl.load.plain import Importing
 
 Version = tuple[int, int]
 
@@ -53,10 +54,8 @@ def _column(node: yaml.Node) -> int:
     return int(node.start_mark.column) + 1
 
 
-def _report(out: Importing, code: str, name: str, message: str, node: yaml.Node, help: str) -> None:
-    out.diagnostics.append(
-        Diagnostic(code, name, Severity.ERROR, message, out.at(_line(node), _column(node)), help=help)
-    )
+def _report(out: Importing, code: Code, message: str, node: yaml.Node, help: str) -> None:
+    out.diagnostics.append(code(message, out.at(_line(node), _column(node)), help=help))
 
 
 def _scalar_keys(node: yaml.MappingNode) -> Iterator[tuple[yaml.ScalarNode, yaml.Node]]:
@@ -76,8 +75,7 @@ def _duplicates(node: yaml.Node, out: Importing, seen: set[int]) -> None:
             if key.value in first:
                 _report(
                     out,
-                    "E047",
-                    "rule-file-duplicate-key",
+                    codes.RULE_FILE_DUPLICATE_KEY,
                     f"key `{key.value}` is given twice in this mapping (first at line {_line(first[key.value])}); "
                     "Prometheus refuses to load the file",
                     key,
@@ -108,9 +106,9 @@ def _unknown_keys(node: yaml.MappingNode, known: dict[str, Version | None], wher
             help = f"the target is Prometheus {_version(out.target)}, which refuses the file; remove the key"
         else:
             message = f"unknown key `{key.value}` in {where}; Prometheus refuses to load the file"
-            close = difflib.get_close_matches(key.value, list(known), n=1)
-            help = f"did you mean `{close[0]}`?" if close else f"the keys of {where} are: {', '.join(known)}"
-        _report(out, "E046", "rule-file-unknown-key", message, key, help)
+            close = nearest(key.value, known)
+            help = f"did you mean `{close}`?" if close else f"the keys of {where} are: {', '.join(known)}"
+        _report(out, codes.RULE_FILE_UNKNOWN_KEY, message, key, help)
 
 
 def _text(node: yaml.MappingNode, name: str) -> tuple[yaml.Node, str | None] | None:
@@ -133,8 +131,7 @@ def _check_rule(node: yaml.Node, out: Importing) -> None:
         if key.value in ALERT_ONLY:
             _report(
                 out,
-                "E048",
-                "rule-file-key-on-wrong-rule",
+                codes.RULE_FILE_KEY_ON_WRONG_RULE,
                 f"recording rule {name!r} has `{key.value}`, which only alerting rules take; "
                 "Prometheus refuses to load the file",
                 key,
