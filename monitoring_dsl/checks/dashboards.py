@@ -30,6 +30,7 @@ from monitoring_dsl.model.dashboards import (
     UID_RE,
     Dashboard,
     Heatmap,
+    ImportedFacts,
     Link,
     Panel,
     Row,
@@ -1141,8 +1142,6 @@ def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
 # Grafana's global variables that do not start with `__` (those that do are Grafana's own by definition), and
 # the datasource variable monitoring-dsl adds to every dashboard.
 _GLOBAL_VARIABLES = frozenset({"datasource", "timeFilter"})
-_REPEAT_RE = re.compile(r'"repeat"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
-_DECLARED_NAME_RE = re.compile(r'"name"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 
 
 def _link_texts(link: Link) -> Iterator[str]:
@@ -1177,16 +1176,6 @@ def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
                     yield target, text
 
 
-def _file_text(ctx: CheckContext, location: SourceLocation | None) -> str:
-    """The whole text of the file `location` is in ("" when it cannot be read)."""
-    if location is None:
-        return ""
-    lines: list[str] = []
-    while (line := ctx.sources.line(location.path, len(lines) + 1)) is not None:
-        lines.append(line)
-    return "\n".join(lines)
-
-
 @check(code="D508", name="unused-variable", severity=Severity.INFO)
 def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A dashboard variable that no panel query, title, link, row or other variable uses.
@@ -1215,10 +1204,9 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
             used.update(name for name in variable_references(text) if name != own)
-        if ctx.plain:
-            raw = _file_text(ctx, dashboard.location)
-            used.update(variable_references(raw))
-            used.update(match.group("name") for match in _REPEAT_RE.finditer(raw))
+        if dashboard.imported is not None:
+            used.update(dashboard.imported.references)
+            used.update(name for name, _ in dashboard.imported.repeats)
         for variable in dashboard.variables:
             if variable.name in used:
                 continue
@@ -1269,9 +1257,8 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     queries = _target_queries(ctx)
     for dashboard in ctx.project.dashboards:
         defined = {variable.name for variable in dashboard.variables} | _GLOBAL_VARIABLES
-        if ctx.plain:
-            raw = _file_text(ctx, dashboard.location)
-            defined.update(match.group("name") for match in _DECLARED_NAME_RE.finditer(raw))
+        if dashboard.imported is not None:
+            defined.update(dashboard.imported.names)
         places: list[tuple[object, str, str]] = [
             (variable, variable.definition, "the query of variable")
             for variable in dashboard.variables
@@ -1311,8 +1298,6 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 # --- titles and groupings -------------------------------------------------------------------------------------
 
-_ROWS_IN_JSON_RE = re.compile(r'"type"\s*:\s*"row"|"rows"\s*:\s*\[\s*\{')
-
 
 def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]]:
     """The groups of panels a reader sees together: each row's, or all of a dashboard without rows.
@@ -1322,7 +1307,7 @@ def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]
     """
     if dashboard.rows:
         return [section for section in (dashboard.panels, *(row.panels for row in dashboard.rows)) if section]
-    if ctx.plain and _ROWS_IN_JSON_RE.search(_file_text(ctx, dashboard.location)):
+    if dashboard.imported is not None and dashboard.imported.has_rows:
         return []
     return [dashboard.panels]
 
@@ -1440,8 +1425,8 @@ def _repeated_by(ctx: CheckContext) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for dashboard in ctx.project.dashboards:
         everywhere: set[str] = set()
-        if ctx.plain:
-            everywhere = {m.group("name") for m in _REPEAT_RE.finditer(_file_text(ctx, dashboard.location))}
+        if dashboard.imported is not None:
+            everywhere = {name for name, _ in dashboard.imported.repeats}
         for row in dashboard.rows:
             for panel in row.panels:
                 for target in panel.targets:
@@ -1543,19 +1528,18 @@ def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=obj,
                 **ctx.at(obj.location, obj.repeat),
             )
-        if ctx.plain and dashboard.location is not None:
-            yield from _undefined_json_repeats(ctx, dashboard, defined)
+        if dashboard.imported is not None and dashboard.location is not None:
+            yield from _undefined_json_repeats(ctx, dashboard, dashboard.imported, defined)
 
 
-def _undefined_json_repeats(ctx: CheckContext, dashboard: Dashboard, defined: set[str]) -> Iterator[Diagnostic]:
+def _undefined_json_repeats(
+    ctx: CheckContext, dashboard: Dashboard, facts: ImportedFacts, defined: set[str]
+) -> Iterator[Diagnostic]:
     """D514 for the `"repeat": "name"` keys of a plain dashboard JSON, whose rows and repeats are not imported."""
-    raw = _file_text(ctx, dashboard.location)
-    for match in _REPEAT_RE.finditer(raw):
-        name = match.group("name")
+    for name, line in facts.repeats:
         if name in defined:
             continue
         hint = nearest(name, defined)
-        line = raw.count("\n", 0, match.start()) + 1
         yield diagnostic(
             "D514",
             f"a row or panel of dashboard {dashboard.title!r} is repeated by variable {name!r}, which it does not"
