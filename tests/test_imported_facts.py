@@ -10,6 +10,7 @@ from monitoring_dsl.compiler import lint
 from monitoring_dsl.load.json_positions import parse_json
 from monitoring_dsl.load.plain import import_file
 from monitoring_dsl.model.dashboards import Dashboard
+from monitoring_dsl.model.rules import Alert
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.sources import Sources
 
@@ -77,3 +78,33 @@ def test_checks_read_the_facts(tmp_path: Path) -> None:
     found = [(d.code, d.location.line if d.location else None) for d in result.diagnostics]
     assert ("D514", 12) in found  # the repeat by an undefined variable, at its key's line
     assert not [code for code, _ in found if code == "D508"]  # `spare` is used in `meta`, `queue` by the repeat
+
+
+RULES = """groups:
+  - name: api
+    rules:
+      - alert: Quoted
+        expr: up == 0
+        "for": 5m
+        labels: {team: api}
+        annotations:
+          summary: down
+      - alert: Last
+        expr: up == 0
+        labels:
+          severity: page"""
+
+
+def test_rule_items_record_where_their_keys_start_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(RULES, encoding="utf-8")
+    quoted, last = [obj for obj in import_file(path).declared if isinstance(obj, Alert)]
+    assert quoted.marks is not None and last.marks is not None
+    assert quoted.marks.keys["alert"] == (4, 9)
+    assert quoted.marks.keys["for"] == (6, 10)  # the key's text, inside its quotes
+    assert quoted.marks.keys["summary"] == (9, 11)
+    assert "team" not in quoted.marks.keys  # a flow mapping's key does not start a line
+    assert quoted.marks.last_line == 9
+    assert last.marks.keys["severity"] == (13, 11)
+    assert last.marks.last_line == 13  # the file's last line, though it ends without a newline
+    assert Alert("Spec", "up == 0").marks is None

@@ -15,7 +15,7 @@ from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.gotemplate import Template
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
-from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
+from monitoring_dsl.model.rules import Alert, KeyMarks, Record, RuleGroup, parse_duration
 from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses
 
 
@@ -105,27 +105,6 @@ def _templates(ctx: CheckContext, alert: Alert) -> Iterator[tuple[str, str, Temp
         yield "label", key, ctx.template(text)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _yaml_rule_lines(ctx: CheckContext, location: SourceLocation) -> list[tuple[int, str]]:
-    """The lines of the YAML rule item that starts at `location` (its `- alert:` line)."""
-    first = ctx.sources.line(location.path, location.line)
-    if first is None:
-        return []
-    lines = [(location.line, first)]
-    indent = _indent(first)
-    for number in range(location.line + 1, location.line + 1000):
-        line = ctx.sources.line(location.path, number)
-        if line is None:
-            break
-        if line.strip() and not line.lstrip().startswith("#") and _indent(line) <= indent:
-            break
-        lines.append((number, line))
-    return lines
-
-
 def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> Place:
     """Diagnostic fields pointing at `needle` within the alert's `key` (an annotation, label or keyword such as
     `for_`), else at the key, else at the alert. Works for spec modules and for plain rule files."""
@@ -151,25 +130,18 @@ def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = N
             if found_span is not None:
                 return {"location": found, "span": found_span}
         return {"location": start, "span": span}
-    lines = _yaml_rule_lines(ctx, location)
-    yaml_key = key.rstrip("_") if key else None
-    begin = 0
-    span = None
-    key_at: SourceLocation = location
-    if yaml_key:
-        pattern = re.compile(rf"^\s*(-\s+)?[\"']?{re.escape(yaml_key)}[\"']?\s*:")
-        for index, (number, line) in enumerate(lines):
-            match = pattern.match(line)
-            if match:
-                column = line.index(yaml_key, match.start()) + 1
-                begin, span, key_at = index, yaml_key, SourceLocation(location.path, number, column)
-                break
+    marks: KeyMarks | None = getattr(alert, "marks", None)
+    if marks is None:  # not imported from a YAML rule file: the alert's line is all there is
+        return {"location": location, "span": None}
+    start, span = location, None
+    mark = marks.keys.get(key.rstrip("_")) if key else None
+    if mark is not None and key is not None:
+        start, span = SourceLocation(location.path, *mark), key.rstrip("_")
     if needle:
-        for number, line in lines[begin:]:
-            column = line.find(needle)
-            if column >= 0:
-                return {"location": SourceLocation(location.path, number, column + 1), "span": needle}
-    return {"location": key_at, "span": span}
+        found = ctx.sources.find(SourceLocation(location.path, start.line), needle, marks.last_line)
+        if found is not None:
+            return {"location": found, "span": needle}
+    return {"location": start, "span": span}
 
 
 def _excerpt(template: Template, offset: int, length: int) -> str:
