@@ -11,11 +11,11 @@ import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.gotemplate import Template
-from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
-from monitoring_dsl.model.rules import Alert, KeyMarks, Record, RuleGroup, parse_duration
+from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
 from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses
 
 
@@ -105,45 +105,6 @@ def _templates(ctx: CheckContext, alert: Alert) -> Iterator[tuple[str, str, Temp
         yield "label", key, ctx.template(text)
 
 
-def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> Place:
-    """Diagnostic fields pointing at `needle` within the alert's `key` (an annotation, label or keyword such as
-    `for_`), else at the key, else at the alert. Works for spec modules and for plain rule files."""
-    location = alert.location
-    if location is None:
-        return {"location": None, "span": None}
-    needle = needle.split("\n", 1)[0].strip()[:60] if needle else None
-    if location.path.endswith(".py"):
-        start: SourceLocation = location
-        span: str | None = None
-        if key is not None:
-            keyword = ctx.sources.keyword(location, key)
-            if keyword is not None:
-                start, span = keyword, key
-            else:
-                for quoted in (f'"{key}"', f"'{key}'"):
-                    found, found_span = ctx.sources.locate(location, quoted)
-                    if found_span is not None and found is not None:
-                        start, span = found, found_span
-                        break
-        if needle:
-            found, found_span = ctx.sources.locate(start, needle, start_column=start.column or 1)
-            if found_span is not None:
-                return {"location": found, "span": found_span}
-        return {"location": start, "span": span}
-    marks: KeyMarks | None = getattr(alert, "marks", None)
-    if marks is None:  # not imported from a YAML rule file: the alert's line is all there is
-        return {"location": location, "span": None}
-    start, span = location, None
-    mark = marks.keys.get(key.rstrip("_")) if key else None
-    if mark is not None and key is not None:
-        start, span = SourceLocation(location.path, *mark), key.rstrip("_")
-    if needle:
-        found = ctx.sources.find(SourceLocation(location.path, start.line), needle, marks.last_line)
-        if found is not None:
-            return {"location": found, "span": needle}
-    return {"location": start, "span": span}
-
-
 def _excerpt(template: Template, offset: int, length: int) -> str:
     return template.text[offset : offset + max(length, 1)]
 
@@ -207,7 +168,7 @@ def missing_for(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no `for`: one evaluation where the expression holds fires it",
                 help="wait a few evaluations (for_='5m', `for: 5m`); a `for` of 0s says firing at once is intended",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
             continue
         seconds = parse_duration(alert.for_)
@@ -220,7 +181,7 @@ def missing_for(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"{_format_seconds(interval)}: it waits one interval anyway",
                 help=f"wait {_format_seconds(interval)} or longer, or evaluate the group more often",
                 subject=alert,
-                **_at(ctx, alert, "for_", alert.for_),
+                **ctx.place(alert, "for_", alert.for_),
             )
 
 
@@ -251,7 +212,7 @@ def missing_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no severity label",
                 help=f"add a severity label, one of {', '.join(KNOWN_SEVERITIES)}",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
@@ -286,7 +247,7 @@ def unknown_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
             + (f"; did you mean {hint!r}?" if hint else ""),
             help="Alertmanager routes match the value exactly; use the values the routes expect",
             subject=alert,
-            **_at(ctx, alert, "severity", severity),
+            **ctx.place(alert, "severity", severity),
         )
 
 
@@ -312,7 +273,7 @@ def missing_summary(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no summary annotation",
                 help="add a summary annotation: one line saying what is wrong and where",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
@@ -346,7 +307,7 @@ def invalid_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"{kind} {key!r} of alert {alert.name!r}: {problem.message}",
                 help=problem.help or "see https://pkg.go.dev/text/template for the syntax",
                 subject=alert,
-                **_at(ctx, alert, key, _excerpt(template, problem.offset, problem.length)),
+                **ctx.place(alert, key, _excerpt(template, problem.offset, problem.length)),
             )
 
 
@@ -380,7 +341,7 @@ def suspicious_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"{kind} {key!r} of alert {alert.name!r}: {problem.message}",
                     help=problem.help,
                     subject=alert,
-                    **_at(ctx, alert, key, _excerpt(template, problem.offset, problem.length)),
+                    **ctx.place(alert, key, _excerpt(template, problem.offset, problem.length)),
                 )
 
 
@@ -472,7 +433,7 @@ def label_not_in_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                         else f"write the value itself, or keep {use.name!r} out of the annotation"
                     ),
                     subject=alert,
-                    **_at(ctx, alert, key, _excerpt(template, use.offset, use.length)),
+                    **ctx.place(alert, key, _excerpt(template, use.offset, use.length)),
                 )
 
 
@@ -508,7 +469,7 @@ def value_in_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "makes a new alert",
                 help="move the value into an annotation such as description",
                 subject=alert,
-                **_at(ctx, alert, key, _excerpt(template, printed.offset, printed.length)),
+                **ctx.place(alert, key, _excerpt(template, printed.offset, printed.length)),
             )
 
 
@@ -551,7 +512,7 @@ def duplicate_alert_across_groups(ctx: CheckContext) -> Iterator[Diagnostic]:
                     help="rename one, or tell them apart by a label (severity, or what the rules differ in)",
                     subject=rule,
                     related=ctx.declared_at("the other declared", first[0]),
-                    **_at(ctx, rule, None),
+                    **ctx.place(rule, None),
                 )
 
 
@@ -587,7 +548,7 @@ def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help="add a runbook_url annotation linking what to check and how to mitigate",
                 subject=alert,
                 related=ctx.declared_at("an alert with a runbook", with_runbook[0]) if with_runbook else (),
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
@@ -758,7 +719,7 @@ def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "percent: it multiplies by 100 again",
                 help='drop the `* 100` from the expression, or print the value with printf "%.1f%%"',
                 subject=alert,
-                **_at(ctx, alert, key, needle),
+                **ctx.place(alert, key, needle),
             )
             continue
         if facts.not_ratio is None or facts.percent_metric or facts.times_100:
@@ -780,5 +741,5 @@ def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
             f"it comes from {facts.not_ratio}",
             help="make the expression a ratio (divide by the total), or describe the value in its own unit",
             subject=alert,
-            **_at(ctx, alert, key, needle),
+            **ctx.place(alert, key, needle),
         )
