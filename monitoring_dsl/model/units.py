@@ -1,0 +1,170 @@
+"""Units: what the numbers of a query measure, in one place.
+
+`Quantity` describes a value (time, data, a fraction, a count or a bare number, its scale and whether it is a
+rate); the tables map the unit suffixes of metric names, the `unit=` of declarations and Grafana's unit ids to
+quantities. The query walk (`monitoring_dsl.promql.values`) and the dashboard checks read them from here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Quantity:
+    """What the numbers of a query measure.
+
+    `dimension` is "time" (base: seconds), "data" (bytes), "fraction" (1 = the whole), "count" (events) or
+    "number" (a bare literal). `scale` is the size of one unit of the value in the base unit (0.001 for
+    milliseconds, 0.01 for percent). `per_second` marks rates. `bounds` is the unit of a histogram bucket's `le`.
+    `series` names the series the unit came from and `inferred` says whether it came from a name.
+    """
+
+    dimension: str
+    scale: float = 1.0
+    per_second: bool = False
+    bounds: Quantity | None = attrs.field(default=None, eq=False)
+    series: tuple[str, ...] = attrs.field(default=(), eq=False)
+    inferred: bool = attrs.field(default=False, eq=False)
+    certain: bool = attrs.field(default=True, eq=False)
+
+    def same(self, other: Quantity) -> bool:
+        return (
+            self.dimension == other.dimension
+            and self.per_second == other.per_second
+            and math.isclose(self.scale, other.scale, rel_tol=1e-6)
+        )
+
+    def with_(self, **changes: Any) -> Quantity:
+        return attrs.evolve(self, **changes)
+
+
+TIME, DATA, FRACTION, COUNT, NUMBER = "time", "data", "fraction", "count", "number"
+
+# Unit suffixes of metric names (Prometheus's naming convention: base units, unit before `_total`).
+NAME_UNITS: tuple[tuple[str, str, float], ...] = (
+    ("_seconds", TIME, 1.0),
+    ("_milliseconds", TIME, 1e-3),
+    ("_microseconds", TIME, 1e-6),
+    ("_nanoseconds", TIME, 1e-9),
+    ("_ms", TIME, 1e-3),
+    ("_bytes", DATA, 1.0),
+    ("_bits", DATA, 0.125),
+    ("_ratio", FRACTION, 1.0),
+)
+# The `unit=` of a declaration.
+DECLARED_UNITS: dict[str, tuple[str, float]] = {
+    "seconds": (TIME, 1.0),
+    "s": (TIME, 1.0),
+    "milliseconds": (TIME, 1e-3),
+    "ms": (TIME, 1e-3),
+    "microseconds": (TIME, 1e-6),
+    "nanoseconds": (TIME, 1e-9),
+    "bytes": (DATA, 1.0),
+    "bits": (DATA, 0.125),
+    "ratio": (FRACTION, 1.0),
+    "percent": (FRACTION, 0.01),
+}
+# Words that betray a unit hidden in the middle of a counter's name (`bytes_in_total`, `io_time_total`): such a
+# counter is not assumed to count events.
+UNIT_IN_NAME_RE = re.compile(
+    r"(^|_)(bytes?|octets|bits|seconds?|ms|milliseconds|microseconds|nanoseconds|time|duration|latency|size|"
+    r"usage|utili[sz]ation|ratio|percent|percentage|celsius|joules|volts|amperes|watts|meters|grams)(_|$)"
+)
+
+# Grafana unit ids and what they expect the numbers to be.
+GRAFANA_UNITS: dict[str, Quantity] = {
+    **{
+        unit: Quantity(TIME, scale)
+        for unit, scale in (
+            ("ns", 1e-9),
+            ("µs", 1e-6),
+            ("us", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+            ("d", 86400.0),
+            ("dtdurationms", 1e-3),
+            ("dtdurations", 1.0),
+            ("dthms", 1.0),
+            ("dtdhms", 1.0),
+            ("clockms", 1e-3),
+            ("clocks", 1.0),
+        )
+    },
+    **{
+        unit: Quantity(DATA, scale)
+        for unit, scale in (
+            ("bytes", 1.0),
+            ("decbytes", 1.0),
+            ("bits", 0.125),
+            ("decbits", 0.125),
+            ("kbytes", 2.0**10),
+            ("deckbytes", 1e3),
+            ("mbytes", 2.0**20),
+            ("decmbytes", 1e6),
+            ("gbytes", 2.0**30),
+            ("decgbytes", 1e9),
+            ("tbytes", 2.0**40),
+            ("dectbytes", 1e12),
+            ("pbytes", 2.0**50),
+            ("decpbytes", 1e15),
+        )
+    },
+    **{
+        unit: Quantity(DATA, scale, per_second=True)
+        for unit, scale in (
+            ("Bps", 1.0),
+            ("binBps", 1.0),
+            ("bps", 0.125),
+            ("binbps", 0.125),
+            ("KBs", 1e3),
+            ("KiBs", 2.0**10),
+            ("Kbits", 125.0),
+            ("Kibits", 128.0),
+            ("MBs", 1e6),
+            ("MiBs", 2.0**20),
+            ("Mbits", 125e3),
+            ("Mibits", 2.0**17),
+            ("GBs", 1e9),
+            ("GiBs", 2.0**30),
+            ("Gbits", 125e6),
+            ("Gibits", 2.0**27),
+        )
+    },
+    "percent": Quantity(FRACTION, 0.01),
+    "percentunit": Quantity(FRACTION, 1.0),
+    **{
+        unit: Quantity(COUNT, 1.0, per_second=True)
+        for unit in ["reqps", "rps", "wps", "iops", "ops", "cps", "eps", "mps", "recps", "rowsps", "hertz"]
+    },
+    **{
+        unit: Quantity(COUNT, 1 / 60, per_second=True)
+        for unit in ["rpm", "wpm", "opm", "cpm", "epm", "mpm", "recpm", "rowspm"]
+    },
+}
+
+
+def unit_from_name(base: str, name: str) -> Quantity | None:
+    """The unit a metric name's suffix promises (`base` is `name` without `_total`, `_bucket`, ...)."""
+    if ":" in base:
+        return None  # a recording rule's name: `job:latency_seconds:p99_ratio` is no promise about units
+    for suffix, dimension, scale in NAME_UNITS:
+        if base.endswith(suffix):
+            return Quantity(dimension, scale, series=(name,), inferred=True)
+    return None
+
+
+def merge(result: Quantity, *parts: Quantity) -> Quantity:
+    """`result`, naming the series of all `parts` and as inferred and uncertain as any of them."""
+    series = tuple(dict.fromkeys(name for part in (result, *parts) for name in part.series))
+    return result.with_(
+        series=series,
+        inferred=any(part.inferred for part in (result, *parts)),
+        certain=all(part.certain for part in (result, *parts)),
+    )
