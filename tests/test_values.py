@@ -6,7 +6,7 @@ import pytest
 
 from monitoring_dsl.model.units import COUNT, DATA, FRACTION, NUMBER, TIME, Quantity, unit_from_name
 from monitoring_dsl.promql import Parsed, parse
-from monitoring_dsl.promql.values import value_of
+from monitoring_dsl.promql.values import thresholds, times_100, value_of
 
 
 def _series(name: str) -> Quantity | None:
@@ -51,3 +51,28 @@ def test_the_value_of_a_query(query: str, expected: Quantity) -> None:
 )
 def test_what_the_walk_does_not_model_has_no_value(query: str) -> None:
     assert _value(query) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("rate(errors_total[5m]) > 0.05", (0.05,)),
+        ("x > bool -5 and y < (2 * 3)", (-5.0, 2.0)),
+        ('x{code!="500"} == 1e3 or x != Inf', (1000.0,)),
+        ("x > y", ()),
+    ],
+)
+def test_thresholds_are_the_numbers_a_comparison_compares_with(query: str, expected: tuple[float, ...]) -> None:
+    parsed = parse(query)
+    assert isinstance(parsed, Parsed)
+    assert expected == thresholds(parsed)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("x / y * 100 > 5", True), ("100 * x", True), ("x * 1000", False), ("x * -100", False), ("x + 100", False)],
+)
+def test_times_100(query: str, expected: bool) -> None:
+    parsed = parse(query)
+    assert isinstance(parsed, Parsed)
+    assert expected == times_100(parsed)

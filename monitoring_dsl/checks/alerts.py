@@ -16,7 +16,7 @@ from monitoring_dsl.gotemplate import Template
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
-from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses
+from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses, values
 
 
 @check(code="A301", name="duplicate-alert", severity=Severity.ERROR)
@@ -553,8 +553,6 @@ def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 
 _PERCENT_NUMBER_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%")
-_THRESHOLD_RE = re.compile(r"(?:[<>]=?|[=!]=)\s*(?:bool\s+)?\(?\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)(?![\w.])")
-_TIMES_100_RE = re.compile(r"\*\s*100(?:\.0*)?(?![\w.])|(?<![\w.])100(?:\.0*)?\s*\*")
 _NEUTRAL_SUFFIXES = ("_info",)  # info metrics are 1, joined in for their labels
 _RATIO_SUFFIXES = ("_ratio",)
 _PERCENT_SUFFIXES = ("_percent", "_percentage", "_pct")
@@ -643,14 +641,13 @@ def _value_facts(ctx: CheckContext, parsed: Parsed) -> _ValueFacts:
     not_ratio = None
     if kinds == {"not-ratio"} and not ratio:
         not_ratio = next(why for kind, why in natures if kind == "not-ratio")
-    thresholds = tuple(float(number) for number in _THRESHOLD_RE.findall(parsed.text))
     return _ValueFacts(
         ratio,
         "percent" in kinds,
-        _TIMES_100_RE.search(parsed.text) is not None,
+        values.times_100(parsed),
         not_ratio,
         vector_threshold,
-        thresholds,
+        values.thresholds(parsed),
     )
 
 

@@ -9,13 +9,14 @@ never reported.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import promql_parser as pp
 
 from monitoring_dsl.model.units import COUNT, DATA, FRACTION, NUMBER, TIME, Quantity, merge
-from monitoring_dsl.promql.parser import Parsed
+from monitoring_dsl.promql.parser import Parsed, children
 
 # The tree the walk reads: ("number", value), ("string",), ("selector", name, is_range), ("call", name, args),
 # ("aggregate", name, args), ("binary", op, lhs, rhs, bool_modifier), ("negate", expr), ("subquery", expr).
@@ -213,3 +214,59 @@ def _binary(
             return merge(lhs.with_(scale=lhs.scale / rhs.scale, per_second=False), lhs, rhs)
         return None
     return None
+
+
+def _literal(node: Any, parentheses: int) -> float | None:
+    """The number `node` starts with (`5` of `5 * 2`, `-5`), through at most `parentheses` opening ones."""
+    while True:
+        if isinstance(node, pp.ParenExpr):
+            if parentheses == 0:
+                return None
+            parentheses -= 1
+            node = node.expr
+        elif isinstance(node, pp.BinaryExpr):
+            node = node.lhs
+        elif isinstance(node, pp.UnaryExpr) and isinstance(node.expr, pp.NumberLiteral):
+            return -float(node.expr.val)
+        elif isinstance(node, pp.NumberLiteral):
+            return float(node.val)
+        else:
+            return None
+
+
+def _binaries(parsed: Parsed) -> list[Any]:
+    found: list[Any] = []
+    stack = [parsed.ast]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pp.BinaryExpr):
+            found.append(node)
+        stack.extend(reversed(children(node)))
+    return found
+
+
+def thresholds(parsed: Parsed) -> tuple[float, ...]:
+    """The numbers `parsed` compares with: the number each comparison's right side starts with."""
+    found = []
+    for node in _binaries(parsed):
+        if str(node.op) in _COMPARISONS:
+            number = _literal(node.rhs, 1)
+            if number is not None and math.isfinite(number):
+                found.append(number)
+    return tuple(found)
+
+
+def times_100(parsed: Parsed) -> bool:
+    """Whether `parsed` multiplies by the literal 100 somewhere (a ratio turned into percent)."""
+    return any(
+        str(node.op) == "*" and 100.0 in (_bare(node.lhs, last=True), _bare(node.rhs, last=False))
+        for node in _binaries(parsed)
+    )
+
+
+def _bare(node: Any, last: bool) -> float | None:
+    """The unsigned literal next to a `*`: the end of the left side (`x * 100`'s left is `x`, `100 * x`'s is
+    100) or the start of the right side."""
+    while isinstance(node, pp.BinaryExpr):
+        node = node.rhs if last else node.lhs
+    return float(node.val) if isinstance(node, pp.NumberLiteral) else None
