@@ -16,6 +16,7 @@ from monitoring_dsl.gotemplate import Template
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
+from monitoring_dsl.model.units import UNIT_SUFFIX_WORDS
 from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses, values
 
 
@@ -558,18 +559,6 @@ _RATIO_SUFFIXES = ("_ratio",)
 _PERCENT_SUFFIXES = ("_percent", "_percentage", "_pct")
 _COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 _TIME_SPENT_SUFFIXES = ("_seconds_total", "_seconds_sum", "_time_total")  # rate() of these: a fraction of time
-_UNIT_SUFFIXES = {
-    "_bytes": "bytes",
-    "_seconds": "seconds",
-    "_celsius": "degrees Celsius",
-    "_meters": "meters",
-    "_volts": "volts",
-    "_amperes": "amperes",
-    "_joules": "joules",
-    "_grams": "grams",
-    "_watts": "watts",
-    "_hertz": "hertz",
-}
 _RATE_FUNCTIONS = frozenset({"rate", "irate", "deriv"})
 
 
@@ -602,7 +591,7 @@ def _nature(ctx: CheckContext, name: str, function: str | None) -> tuple[str, st
         if function in ("increase", "delta", "changes", "resets"):
             return "not-ratio", f"{function}({name}), a count{inferred}"
         return "not-ratio", f"{name}, a counter{inferred}"
-    unit = declared_unit or next((text for suffix, text in _UNIT_SUFFIXES.items() if name.endswith(suffix)), None)
+    unit = declared_unit or next((text for suffix, text in UNIT_SUFFIX_WORDS.items() if name.endswith(suffix)), None)
     if unit is not None and function in _RATE_FUNCTIONS:
         return "not-ratio", f"{function}({name}), in {unit} per second"
     if unit is not None:

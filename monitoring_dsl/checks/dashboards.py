@@ -14,10 +14,7 @@ from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.grafana_facts import (
     COLOR_FUNCTION_RE,
     CSS_COLOR_NAMES,
-    CUSTOM_UNIT_RE,
     GRAFANA_COLOR_NAMES,
-    GRAFANA_UNIT_IDS,
-    UNIT_WORDS,
     VARIABLE_QUERY_FUNCTIONS,
 )
 from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
@@ -43,13 +40,16 @@ from monitoring_dsl.model.dashboards import (
 from monitoring_dsl.model.rules import Record
 from monitoring_dsl.model.units import (
     COUNT,
+    CUSTOM_UNIT_RE,
     DATA,
     DECLARED_UNITS,
     FRACTION,
+    GRAFANA_UNIT_IDS,
     GRAFANA_UNITS,
     NUMBER,
     TIME,
     UNIT_IN_NAME_RE,
+    UNIT_WORDS,
     Quantity,
     merge,
     unit_from_name,
