@@ -273,3 +273,66 @@ UNIT_SUFFIX_WORDS: dict[str, str] = {
     "_watts": "watts",
     "_hertz": "hertz",
 }
+
+
+# Prometheus names quantities in base units: seconds, bytes, meters, grams, joules, volts, amperes, celsius,
+# and ratios for fractions. A prefixed or other unit is converted in the query, never in the name.
+BASE_UNITS = ("seconds", "bytes", "meters", "metres", "grams", "joules", "volts", "amperes", "watts")
+UNIT_PREFIXES = (
+    "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto",
+    "kilo", "kibi", "mega", "mebi", "mibi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
+)  # fmt: skip
+OTHER_UNITS = {
+    "minutes": "seconds",
+    "hours": "seconds",
+    "days": "seconds",
+    "weeks": "seconds",
+    "millis": "seconds",
+    "micros": "seconds",
+    "nanos": "seconds",
+    "kilobits": "bytes",
+    "megabits": "bytes",
+    "gigabits": "bytes",
+    "percent": "ratio",
+    "percentage": "ratio",
+    "percents": "ratio",
+    "fahrenheit": "celsius",
+    "kelvins": "kelvin",
+    "inches": "meters",
+    "feet": "meters",
+    "yards": "meters",
+    "miles": "meters",
+    "pounds": "grams",
+    "ounces": "grams",
+    "calories": "joules",
+}
+# Abbreviations are only taken for units where a unit stands: the last word of the name (before `_total`).
+UNIT_ABBREVIATIONS = {
+    "ns": "seconds",
+    "us": "seconds",
+    "ms": "seconds",
+    "usec": "seconds",
+    "msec": "seconds",
+    "sec": "seconds",
+    "secs": "seconds",
+    "mins": "seconds",
+    "hrs": "seconds",
+    "kb": "bytes",
+    "mb": "bytes",
+    "gb": "bytes",
+    "tb": "bytes",
+    "kib": "bytes",
+    "mib": "bytes",
+    "gib": "bytes",
+    "tib": "bytes",
+    "pct": "ratio",
+}
+# `unit=` holds nothing but a unit, so single letters and symbols are units there.
+UNIT_VALUE_ABBREVIATIONS = {
+    **UNIT_ABBREVIATIONS,
+    "s": "seconds",
+    "min": "seconds",
+    "h": "seconds",
+    "b": "bytes",
+    "%": "ratio",
+}
