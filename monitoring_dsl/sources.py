@@ -119,6 +119,18 @@ class Sources:
                 return SourceLocation(location.path, number, found.start() + 1), needle
         return location, None
 
+    def find(self, location: SourceLocation, needle: str, last_line: int) -> SourceLocation | None:
+        """Where `needle` first appears, as written, on the lines from `location`'s to `last_line`; None when it
+        does not (or the file cannot be read)."""
+        file = self._file(location.path)
+        if file is None:
+            return None
+        for number in range(location.line, min(last_line, len(file.lines)) + 1):
+            column = file.lines[number - 1].find(needle)
+            if column >= 0:
+                return SourceLocation(location.path, number, column + 1)
+        return None
+
     def keyword(self, location: SourceLocation | None, keyword: str) -> SourceLocation | None:
         """The position of `keyword=` in the call that starts at `location`'s line, read from the syntax tree,
         so that `legend=` of an inner call is never mistaken for the outer call's."""

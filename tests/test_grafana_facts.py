@@ -3,15 +3,15 @@ are found where the user wrote them."""
 
 from __future__ import annotations
 
-from monitoring_dsl.checks.dashboards import _GRAFANA_UNITS, _top_level_arguments, _variable_query_problem
-from monitoring_dsl.checks.grafana_facts import GRAFANA_UNIT_IDS, UNIT_WORDS
+from monitoring_dsl.checks.dashboards import _top_level_arguments, _variable_query_problem
 from monitoring_dsl.config import key_line
+from monitoring_dsl.model.units import GRAFANA_UNIT_IDS, GRAFANA_UNITS, UNIT_WORDS
 from monitoring_dsl.promql import references
 
 
 def test_units_the_unit_checks_know_are_grafana_ids() -> None:
     """Every unit D506 interprets and every suggestion D513 makes is a Grafana unit id."""
-    assert set() == (set(_GRAFANA_UNITS) | set(UNIT_WORDS.values())) - GRAFANA_UNIT_IDS
+    assert set() == (set(GRAFANA_UNITS) | set(UNIT_WORDS.values())) - GRAFANA_UNIT_IDS
 
 
 def test_references_are_found_with_their_offsets() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterator
 
-from monitoring_dsl.checks.alerts import _at  # the alert-field locator the A3xx checks share
 from monitoring_dsl.checks.context import CheckContext, Query, owner_kind
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
@@ -212,7 +211,7 @@ def invalid_runbook_url(ctx: CheckContext) -> Iterator[Diagnostic]:
             f"runbook_url {url!r} of alert {alert.name!r} {problem}",
             help="write the full address, e.g. https://runbooks.example.com/<alert>",
             subject=alert,
-            **_at(ctx, alert, "runbook_url", url),
+            **ctx.place(alert, "runbook_url", url),
         )
 
 
@@ -249,5 +248,5 @@ def invalid_query_in_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"the query in annotation {key!r} of alert {alert.name!r} is not valid PromQL: {problem.message}",
                     help=f"the query was: {value}",
                     subject=alert,
-                    **_at(ctx, alert, key, use.text),
+                    **ctx.place(alert, key, use.text),
                 )

@@ -11,12 +11,13 @@ import attrs
 
 from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.registry import check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
+from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.gotemplate import Template
-from monitoring_dsl.model.base import SourceLocation, nearest
+from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.metrics import LABEL_NAME_RE
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup, parse_duration
-from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses
+from monitoring_dsl.model.units import UNIT_SUFFIX_WORDS
+from monitoring_dsl.promql import Parsed, SeriesUse, output_labels, selectors, series_uses, values
 
 
 @check(code="A301", name="duplicate-alert", severity=Severity.ERROR)
@@ -105,73 +106,6 @@ def _templates(ctx: CheckContext, alert: Alert) -> Iterator[tuple[str, str, Temp
         yield "label", key, ctx.template(text)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _yaml_rule_lines(ctx: CheckContext, location: SourceLocation) -> list[tuple[int, str]]:
-    """The lines of the YAML rule item that starts at `location` (its `- alert:` line)."""
-    first = ctx.sources.line(location.path, location.line)
-    if first is None:
-        return []
-    lines = [(location.line, first)]
-    indent = _indent(first)
-    for number in range(location.line + 1, location.line + 1000):
-        line = ctx.sources.line(location.path, number)
-        if line is None:
-            break
-        if line.strip() and not line.lstrip().startswith("#") and _indent(line) <= indent:
-            break
-        lines.append((number, line))
-    return lines
-
-
-def _at(ctx: CheckContext, alert: Alert, key: str | None, needle: str | None = None) -> Place:
-    """Diagnostic fields pointing at `needle` within the alert's `key` (an annotation, label or keyword such as
-    `for_`), else at the key, else at the alert. Works for spec modules and for plain rule files."""
-    location = alert.location
-    if location is None:
-        return {"location": None, "span": None}
-    needle = needle.split("\n", 1)[0].strip()[:60] if needle else None
-    if location.path.endswith(".py"):
-        start: SourceLocation = location
-        span: str | None = None
-        if key is not None:
-            keyword = ctx.sources.keyword(location, key)
-            if keyword is not None:
-                start, span = keyword, key
-            else:
-                for quoted in (f'"{key}"', f"'{key}'"):
-                    found, found_span = ctx.sources.locate(location, quoted)
-                    if found_span is not None and found is not None:
-                        start, span = found, found_span
-                        break
-        if needle:
-            found, found_span = ctx.sources.locate(start, needle, start_column=start.column or 1)
-            if found_span is not None:
-                return {"location": found, "span": found_span}
-        return {"location": start, "span": span}
-    lines = _yaml_rule_lines(ctx, location)
-    yaml_key = key.rstrip("_") if key else None
-    begin = 0
-    span = None
-    key_at: SourceLocation = location
-    if yaml_key:
-        pattern = re.compile(rf"^\s*(-\s+)?[\"']?{re.escape(yaml_key)}[\"']?\s*:")
-        for index, (number, line) in enumerate(lines):
-            match = pattern.match(line)
-            if match:
-                column = line.index(yaml_key, match.start()) + 1
-                begin, span, key_at = index, yaml_key, SourceLocation(location.path, number, column)
-                break
-    if needle:
-        for number, line in lines[begin:]:
-            column = line.find(needle)
-            if column >= 0:
-                return {"location": SourceLocation(location.path, number, column + 1), "span": needle}
-    return {"location": key_at, "span": span}
-
-
 def _excerpt(template: Template, offset: int, length: int) -> str:
     return template.text[offset : offset + max(length, 1)]
 
@@ -235,7 +169,7 @@ def missing_for(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no `for`: one evaluation where the expression holds fires it",
                 help="wait a few evaluations (for_='5m', `for: 5m`); a `for` of 0s says firing at once is intended",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
             continue
         seconds = parse_duration(alert.for_)
@@ -248,7 +182,7 @@ def missing_for(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"{_format_seconds(interval)}: it waits one interval anyway",
                 help=f"wait {_format_seconds(interval)} or longer, or evaluate the group more often",
                 subject=alert,
-                **_at(ctx, alert, "for_", alert.for_),
+                **ctx.place(alert, "for_", alert.for_),
             )
 
 
@@ -279,7 +213,7 @@ def missing_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no severity label",
                 help=f"add a severity label, one of {', '.join(KNOWN_SEVERITIES)}",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
@@ -314,7 +248,7 @@ def unknown_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
             + (f"; did you mean {hint!r}?" if hint else ""),
             help="Alertmanager routes match the value exactly; use the values the routes expect",
             subject=alert,
-            **_at(ctx, alert, "severity", severity),
+            **ctx.place(alert, "severity", severity),
         )
 
 
@@ -340,7 +274,7 @@ def missing_summary(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"alert {alert.name!r} has no summary annotation",
                 help="add a summary annotation: one line saying what is wrong and where",
                 subject=alert,
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
@@ -374,7 +308,7 @@ def invalid_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                 f"{kind} {key!r} of alert {alert.name!r}: {problem.message}",
                 help=problem.help or "see https://pkg.go.dev/text/template for the syntax",
                 subject=alert,
-                **_at(ctx, alert, key, _excerpt(template, problem.offset, problem.length)),
+                **ctx.place(alert, key, _excerpt(template, problem.offset, problem.length)),
             )
 
 
@@ -408,7 +342,7 @@ def suspicious_template(ctx: CheckContext) -> Iterator[Diagnostic]:
                     f"{kind} {key!r} of alert {alert.name!r}: {problem.message}",
                     help=problem.help,
                     subject=alert,
-                    **_at(ctx, alert, key, _excerpt(template, problem.offset, problem.length)),
+                    **ctx.place(alert, key, _excerpt(template, problem.offset, problem.length)),
                 )
 
 
@@ -500,7 +434,7 @@ def label_not_in_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                         else f"write the value itself, or keep {use.name!r} out of the annotation"
                     ),
                     subject=alert,
-                    **_at(ctx, alert, key, _excerpt(template, use.offset, use.length)),
+                    **ctx.place(alert, key, _excerpt(template, use.offset, use.length)),
                 )
 
 
@@ -536,7 +470,7 @@ def value_in_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "makes a new alert",
                 help="move the value into an annotation such as description",
                 subject=alert,
-                **_at(ctx, alert, key, _excerpt(template, printed.offset, printed.length)),
+                **ctx.place(alert, key, _excerpt(template, printed.offset, printed.length)),
             )
 
 
@@ -579,7 +513,7 @@ def duplicate_alert_across_groups(ctx: CheckContext) -> Iterator[Diagnostic]:
                     help="rename one, or tell them apart by a label (severity, or what the rules differ in)",
                     subject=rule,
                     related=ctx.declared_at("the other declared", first[0]),
-                    **_at(ctx, rule, None),
+                    **ctx.place(rule, None),
                 )
 
 
@@ -615,30 +549,16 @@ def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
                 help="add a runbook_url annotation linking what to check and how to mitigate",
                 subject=alert,
                 related=ctx.declared_at("an alert with a runbook", with_runbook[0]) if with_runbook else (),
-                **_at(ctx, alert, None),
+                **ctx.place(alert, None),
             )
 
 
 _PERCENT_NUMBER_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%")
-_THRESHOLD_RE = re.compile(r"(?:[<>]=?|[=!]=)\s*(?:bool\s+)?\(?\s*(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)(?![\w.])")
-_TIMES_100_RE = re.compile(r"\*\s*100(?:\.0*)?(?![\w.])|(?<![\w.])100(?:\.0*)?\s*\*")
 _NEUTRAL_SUFFIXES = ("_info",)  # info metrics are 1, joined in for their labels
 _RATIO_SUFFIXES = ("_ratio",)
 _PERCENT_SUFFIXES = ("_percent", "_percentage", "_pct")
 _COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 _TIME_SPENT_SUFFIXES = ("_seconds_total", "_seconds_sum", "_time_total")  # rate() of these: a fraction of time
-_UNIT_SUFFIXES = {
-    "_bytes": "bytes",
-    "_seconds": "seconds",
-    "_celsius": "degrees Celsius",
-    "_meters": "meters",
-    "_volts": "volts",
-    "_amperes": "amperes",
-    "_joules": "joules",
-    "_grams": "grams",
-    "_watts": "watts",
-    "_hertz": "hertz",
-}
 _RATE_FUNCTIONS = frozenset({"rate", "irate", "deriv"})
 
 
@@ -671,7 +591,7 @@ def _nature(ctx: CheckContext, name: str, function: str | None) -> tuple[str, st
         if function in ("increase", "delta", "changes", "resets"):
             return "not-ratio", f"{function}({name}), a count{inferred}"
         return "not-ratio", f"{name}, a counter{inferred}"
-    unit = declared_unit or next((text for suffix, text in _UNIT_SUFFIXES.items() if name.endswith(suffix)), None)
+    unit = declared_unit or next((text for suffix, text in UNIT_SUFFIX_WORDS.items() if name.endswith(suffix)), None)
     if unit is not None and function in _RATE_FUNCTIONS:
         return "not-ratio", f"{function}({name}), in {unit} per second"
     if unit is not None:
@@ -710,14 +630,13 @@ def _value_facts(ctx: CheckContext, parsed: Parsed) -> _ValueFacts:
     not_ratio = None
     if kinds == {"not-ratio"} and not ratio:
         not_ratio = next(why for kind, why in natures if kind == "not-ratio")
-    thresholds = tuple(float(number) for number in _THRESHOLD_RE.findall(parsed.text))
     return _ValueFacts(
         ratio,
         "percent" in kinds,
-        _TIMES_100_RE.search(parsed.text) is not None,
+        values.times_100(parsed),
         not_ratio,
         vector_threshold,
-        thresholds,
+        values.thresholds(parsed),
     )
 
 
@@ -786,7 +705,7 @@ def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "percent: it multiplies by 100 again",
                 help='drop the `* 100` from the expression, or print the value with printf "%.1f%%"',
                 subject=alert,
-                **_at(ctx, alert, key, needle),
+                **ctx.place(alert, key, needle),
             )
             continue
         if facts.not_ratio is None or facts.percent_metric or facts.times_100:
@@ -808,5 +727,5 @@ def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
             f"it comes from {facts.not_ratio}",
             help="make the expression a ratio (divide by the total), or describe the value in its own unit",
             subject=alert,
-            **_at(ctx, alert, key, needle),
+            **ctx.place(alert, key, needle),
         )

@@ -18,7 +18,7 @@ from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TA
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Metric, Summary
 from monitoring_dsl.model.project import Project
-from monitoring_dsl.model.rules import Alert, Record, parse_duration
+from monitoring_dsl.model.rules import Alert, KeyMarks, Record, parse_duration
 from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
@@ -391,6 +391,46 @@ class CheckContext:
             refined, span = self.sources.locate(location, needle)
             return {"location": refined, "span": span}
         return {"location": location, "span": None}
+
+    def place(self, obj: object, field: str | None = None, needle: str | None = None) -> Place:
+        """Diagnostic fields pointing at `needle` within `obj`'s `field` (a keyword such as `for_`, or an
+        annotation or label name), else at the field, else at `obj`. In a spec module the field is found in the
+        syntax tree; in an imported rule file, from the field marks recorded at load.
+        """
+        location: SourceLocation | None = getattr(obj, "location", None)
+        if location is None:
+            return {"location": None, "span": None}
+        needle = needle.split("\n", 1)[0].strip()[:60] if needle else None
+        if location.path.endswith(".py"):
+            start: SourceLocation = location
+            span: str | None = None
+            if field is not None:
+                keyword = self.sources.keyword(location, field)
+                if keyword is not None:
+                    start, span = keyword, field
+                else:
+                    for quoted in (f'"{field}"', f"'{field}'"):
+                        found, found_span = self.sources.locate(location, quoted)
+                        if found_span is not None and found is not None:
+                            start, span = found, found_span
+                            break
+            if needle:
+                found, found_span = self.sources.locate(start, needle, start_column=start.column or 1)
+                if found_span is not None:
+                    return {"location": found, "span": found_span}
+            return {"location": start, "span": span}
+        marks: KeyMarks | None = getattr(obj, "marks", None)
+        if marks is None:  # not imported from a YAML rule file: its line is all there is
+            return {"location": location, "span": None}
+        start, span = location, None
+        mark = marks.keys.get(field.rstrip("_")) if field else None
+        if mark is not None and field is not None:
+            start, span = SourceLocation(location.path, *mark), field.rstrip("_")
+        if needle:
+            found = self.sources.find(SourceLocation(location.path, start.line), needle, marks.last_line)
+            if found is not None:
+                return {"location": found, "span": needle}
+        return {"location": start, "span": span}
 
     def in_query(self, query: Query, needle: str | None) -> Place:
         """Diagnostic fields pointing at `needle` inside `query`'s own text in the spec.

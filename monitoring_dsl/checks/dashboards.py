@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import attrs
 
@@ -15,10 +14,7 @@ from monitoring_dsl.checks.context import CheckContext, Query
 from monitoring_dsl.checks.grafana_facts import (
     COLOR_FUNCTION_RE,
     CSS_COLOR_NAMES,
-    CUSTOM_UNIT_RE,
     GRAFANA_COLOR_NAMES,
-    GRAFANA_UNIT_IDS,
-    UNIT_WORDS,
     VARIABLE_QUERY_FUNCTIONS,
 )
 from monitoring_dsl.checks.metrics import HIGH_CARDINALITY_LABELS
@@ -30,6 +26,7 @@ from monitoring_dsl.model.dashboards import (
     UID_RE,
     Dashboard,
     Heatmap,
+    ImportedFacts,
     Link,
     Panel,
     Row,
@@ -41,8 +38,34 @@ from monitoring_dsl.model.dashboards import (
     variable_references,
 )
 from monitoring_dsl.model.rules import Record
-from monitoring_dsl.promql import PLACEHOLDER_PREFIX, groupings, output_labels, references, selectors, substitute
+from monitoring_dsl.model.units import (
+    COUNT,
+    CUSTOM_UNIT_RE,
+    DATA,
+    DECLARED_UNITS,
+    FRACTION,
+    GRAFANA_UNIT_IDS,
+    GRAFANA_UNITS,
+    NUMBER,
+    TIME,
+    UNIT_IN_NAME_RE,
+    UNIT_WORDS,
+    Quantity,
+    merge,
+    unit_from_name,
+)
+from monitoring_dsl.promql import (
+    PLACEHOLDER_PREFIX,
+    Parsed,
+    groupings,
+    output_labels,
+    parse,
+    references,
+    selectors,
+    substitute,
+)
 from monitoring_dsl.promql.prometheus import string_ends
+from monitoring_dsl.promql.values import value_of
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -204,10 +227,10 @@ def _panel_quantity(units: _Units, queries: dict[int, Query], panel: Panel) -> Q
         query = queries.get(id(target))
         if query is None or query.parsed is None or target.format == "heatmap":
             return None
-        quantity = units.of_text(query.text)
+        quantity = units.of(query.parsed)
         if quantity is None or quantity.dimension == NUMBER or (found is not None and not found.same(quantity)):
             return None
-        found = quantity if found is None else _merge(found, quantity)
+        found = quantity if found is None else merge(found, quantity)
     return found
 
 
@@ -297,7 +320,7 @@ def unit_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     queries = _target_queries(ctx)
     for dashboard in ctx.project.dashboards:
         for panel in dashboard.all_panels():
-            expected = _GRAFANA_UNITS.get(panel.unit or "")
+            expected = GRAFANA_UNITS.get(panel.unit or "")
             if expected is None or isinstance(panel, (Text, Heatmap)) or (ctx.plain and isinstance(panel, Table)):
                 continue
             quantity = _panel_quantity(units, queries, panel)
@@ -333,414 +356,8 @@ def _unit_location(ctx: CheckContext, panel: Panel) -> Place:
 #
 # A panel's unit tells Grafana what its numbers are. To check it, we work out what a query returns from the
 # series it reads (the unit= of their declaration, else their name's unit suffix) and what the query does to
-# them. The walk below reads the query text itself, because the facts of monitoring_dsl.promql do not describe
-# operators; it runs only on queries promql_parser accepted, and gives up (no unit) on anything it does not
-# model, so a query it does not understand is never reported.
-
-
-@attrs.frozen
-class Quantity:
-    """What the numbers of a query measure.
-
-    `dimension` is "time" (base: seconds), "data" (bytes), "fraction" (1 = the whole), "count" (events) or
-    "number" (a bare literal). `scale` is the size of one unit of the value in the base unit (0.001 for
-    milliseconds, 0.01 for percent). `per_second` marks rates. `bounds` is the unit of a histogram bucket's `le`.
-    `series` names the series the unit came from and `inferred` says whether it came from a name.
-    """
-
-    dimension: str
-    scale: float = 1.0
-    per_second: bool = False
-    bounds: Quantity | None = attrs.field(default=None, eq=False)
-    series: tuple[str, ...] = attrs.field(default=(), eq=False)
-    inferred: bool = attrs.field(default=False, eq=False)
-    certain: bool = attrs.field(default=True, eq=False)
-
-    def same(self, other: Quantity) -> bool:
-        return (
-            self.dimension == other.dimension
-            and self.per_second == other.per_second
-            and math.isclose(self.scale, other.scale, rel_tol=1e-6)
-        )
-
-    def with_(self, **changes: Any) -> Quantity:
-        return attrs.evolve(self, **changes)
-
-
-TIME, DATA, FRACTION, COUNT, NUMBER = "time", "data", "fraction", "count", "number"
-
-# Unit suffixes of metric names (Prometheus's naming convention: base units, unit before `_total`).
-_NAME_UNITS: tuple[tuple[str, str, float], ...] = (
-    ("_seconds", TIME, 1.0),
-    ("_milliseconds", TIME, 1e-3),
-    ("_microseconds", TIME, 1e-6),
-    ("_nanoseconds", TIME, 1e-9),
-    ("_ms", TIME, 1e-3),
-    ("_bytes", DATA, 1.0),
-    ("_bits", DATA, 0.125),
-    ("_ratio", FRACTION, 1.0),
-)
-# The `unit=` of a declaration.
-_DECLARED_UNITS: dict[str, tuple[str, float]] = {
-    "seconds": (TIME, 1.0),
-    "s": (TIME, 1.0),
-    "milliseconds": (TIME, 1e-3),
-    "ms": (TIME, 1e-3),
-    "microseconds": (TIME, 1e-6),
-    "nanoseconds": (TIME, 1e-9),
-    "bytes": (DATA, 1.0),
-    "bits": (DATA, 0.125),
-    "ratio": (FRACTION, 1.0),
-    "percent": (FRACTION, 0.01),
-}
-# Words that betray a unit hidden in the middle of a counter's name (`bytes_in_total`, `io_time_total`): such a
-# counter is not assumed to count events.
-_UNIT_WORDS = re.compile(
-    r"(^|_)(bytes?|octets|bits|seconds?|ms|milliseconds|microseconds|nanoseconds|time|duration|latency|size|"
-    r"usage|utili[sz]ation|ratio|percent|percentage|celsius|joules|volts|amperes|watts|meters|grams)(_|$)"
-)
-
-# Grafana unit ids and what they expect the numbers to be.
-_GRAFANA_UNITS: dict[str, Quantity] = {
-    **{
-        unit: Quantity(TIME, scale)
-        for unit, scale in (
-            ("ns", 1e-9),
-            ("µs", 1e-6),
-            ("us", 1e-6),
-            ("ms", 1e-3),
-            ("s", 1.0),
-            ("m", 60.0),
-            ("h", 3600.0),
-            ("d", 86400.0),
-            ("dtdurationms", 1e-3),
-            ("dtdurations", 1.0),
-            ("dthms", 1.0),
-            ("dtdhms", 1.0),
-            ("clockms", 1e-3),
-            ("clocks", 1.0),
-        )
-    },
-    **{
-        unit: Quantity(DATA, scale)
-        for unit, scale in (
-            ("bytes", 1.0),
-            ("decbytes", 1.0),
-            ("bits", 0.125),
-            ("decbits", 0.125),
-            ("kbytes", 2.0**10),
-            ("deckbytes", 1e3),
-            ("mbytes", 2.0**20),
-            ("decmbytes", 1e6),
-            ("gbytes", 2.0**30),
-            ("decgbytes", 1e9),
-            ("tbytes", 2.0**40),
-            ("dectbytes", 1e12),
-            ("pbytes", 2.0**50),
-            ("decpbytes", 1e15),
-        )
-    },
-    **{
-        unit: Quantity(DATA, scale, per_second=True)
-        for unit, scale in (
-            ("Bps", 1.0),
-            ("binBps", 1.0),
-            ("bps", 0.125),
-            ("binbps", 0.125),
-            ("KBs", 1e3),
-            ("KiBs", 2.0**10),
-            ("Kbits", 125.0),
-            ("Kibits", 128.0),
-            ("MBs", 1e6),
-            ("MiBs", 2.0**20),
-            ("Mbits", 125e3),
-            ("Mibits", 2.0**17),
-            ("GBs", 1e9),
-            ("GiBs", 2.0**30),
-            ("Gbits", 125e6),
-            ("Gibits", 2.0**27),
-        )
-    },
-    "percent": Quantity(FRACTION, 0.01),
-    "percentunit": Quantity(FRACTION, 1.0),
-    **{
-        unit: Quantity(COUNT, 1.0, per_second=True)
-        for unit in ["reqps", "rps", "wps", "iops", "ops", "cps", "eps", "mps", "recps", "rowsps", "hertz"]
-    },
-    **{
-        unit: Quantity(COUNT, 1 / 60, per_second=True)
-        for unit in ["rpm", "wpm", "opm", "cpm", "epm", "mpm", "recpm", "rowspm"]
-    },
-}
-
-
-class _GiveUp(Exception):
-    """The query holds something the unit walk does not model."""
-
-
-_TOKEN_RE = re.compile(
-    r"""(?P<space>\s+|\#[^\n]*)
-    |(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
-    |(?P<duration>(?:\d+(?:ms|[smhdwy]))+(?![\w.]))
-    |(?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-    |(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)
-    |(?P<op>==|!=|>=|<=|[-+*/%^<>(),@])
-    |(?P<open>[{\[])""",
-    re.VERBOSE,
-)
-_CLOSER = {"{": "}", "[": "]"}
-# Binary operators by precedence, loosest first.
-_PRECEDENCE = {
-    op: level
-    for level, ops in enumerate(["or", "and unless", "== != <= < >= >", "+ -", "* / % atan2", "^"], start=1)
-    for op in ops.split()
-}
-_COMPARISONS = {"==", "!=", "<=", "<", ">=", ">"}
-_AGGREGATIONS = set(
-    [
-        "sum",
-        "avg",
-        "min",
-        "max",
-        "count",
-        "group",
-        "stddev",
-        "stdvar",
-        "topk",
-        "bottomk",
-        "quantile",
-        "count_values",
-        "limitk",
-        "limit_ratio",
-    ]
-)
-_KEYWORDS = {
-    *["and", "or", "unless", "atan2", "bool", "on", "ignoring", "group_left", "group_right", "by", "without", "offset"],
-    *_AGGREGATIONS,
-}
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    """(kind, text) tokens; a `{...}` matcher list or `[...]` range is one token of kind "{" or "["."""
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN_RE.match(text, position)
-        if match is None:
-            raise _GiveUp
-        kind = match.lastgroup or ""
-        if kind == "open":
-            end = _closing(text, position)
-            tokens.append((text[position], text[position + 1 : end]))
-            position = end + 1
-            continue
-        if kind == "name" and match.group().lower() in _KEYWORDS:
-            tokens.append((kind, match.group().lower()))  # PromQL's keywords are case-insensitive
-        elif kind != "space":
-            tokens.append((kind, match.group()))
-        position = match.end()
-    return tokens
-
-
-def _closing(text: str, start: int) -> int:
-    """The offset of the bracket that closes the one at `start`, skipping strings."""
-    closer = _CLOSER[text[start]]
-    quote = None
-    index = start + 1
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\" and quote != "`":
-                index += 1
-            elif char == quote:
-                quote = None
-        elif char in "\"'`":
-            quote = char
-        elif char == closer:
-            return index
-        index += 1
-    raise _GiveUp
-
-
-# The tree the walk builds: ("number", value), ("string",), ("selector", name, is_range),
-# ("call", name, args), ("aggregate", name, args), ("binary", op, lhs, rhs, bool_modifier), ("negate", expr),
-# ("subquery", expr).
-_Node = tuple[Any, ...]
-
-
-class _Reader:
-    def __init__(self, text: str):
-        self.tokens = _tokens(text)
-        self.index = 0
-
-    def peek(self, offset: int = 0) -> tuple[str, str]:
-        index = self.index + offset
-        return self.tokens[index] if index < len(self.tokens) else ("end", "")
-
-    def take(self, text: str | None = None) -> tuple[str, str]:
-        token = self.peek()
-        if token[0] == "end" or (text is not None and token[1] != text):
-            raise _GiveUp
-        self.index += 1
-        return token
-
-    def parse(self) -> _Node:
-        node = self.expression(0)
-        if self.peek()[0] != "end":
-            raise _GiveUp
-        return node
-
-    def expression(self, lowest: int) -> _Node:
-        lhs = self.unary()
-        while True:
-            kind, text = self.peek()
-            precedence = _PRECEDENCE.get(text) if kind in ("op", "name") else None
-            if precedence is None or precedence < lowest:
-                return lhs
-            self.take()
-            with_bool = self.peek() == ("name", "bool")
-            if with_bool:
-                self.take()
-            if self.peek()[1] in ("on", "ignoring"):
-                self.take()
-                self.skip_group()
-            if self.peek()[1] in ("group_left", "group_right"):
-                self.take()
-                if self.peek()[1] == "(":
-                    self.skip_group()
-            rhs = self.expression(precedence if text == "^" else precedence + 1)
-            lhs = ("binary", text, lhs, rhs, with_bool)
-
-    def unary(self) -> _Node:
-        if self.peek()[1] in ("-", "+") and self.peek()[0] == "op":
-            sign = self.take()[1]
-            operand = self.expression(_PRECEDENCE["^"])
-            if sign == "+":
-                return operand
-            return ("number", -operand[1]) if operand[0] == "number" else ("negate", operand)
-        return self.postfix(self.primary())
-
-    def primary(self) -> _Node:
-        kind, text = self.take()
-        if kind == "op" and text == "(":
-            node = self.expression(0)
-            self.take(")")
-            return node
-        if kind == "number":
-            return (
-                "number",
-                float.fromhex(text) if text.lower().startswith("0x") else float(text),
-            )
-        if kind == "string":
-            return ("string",)
-        if kind == "{":
-            return ("selector", None, False)
-        if kind != "name":
-            raise _GiveUp
-        if text.lower() in ("inf", "nan"):
-            return ("number", float(text))
-        if text in _AGGREGATIONS and (self.peek()[1] == "(" or self.peek()[1] in ("by", "without")):
-            if self.peek()[1] in ("by", "without"):
-                self.take()
-                self.skip_group()
-            args = self.arguments()
-            if self.peek()[1] in ("by", "without"):
-                self.take()
-                self.skip_group()
-            return ("aggregate", text, args)
-        if self.peek()[1] == "(":
-            return ("call", text, self.arguments())
-        if self.peek()[0] == "{":
-            self.take()
-        return ("selector", text, False)
-
-    def postfix(self, node: _Node) -> _Node:
-        while True:
-            kind, text = self.peek()
-            if kind == "[":
-                self.take()
-                if ":" in text:
-                    node = ("subquery", node)
-                elif node[0] == "selector" and not node[2]:
-                    node = ("selector", node[1], True)
-                else:
-                    raise _GiveUp
-            elif (kind, text) == ("name", "offset"):
-                self.take()
-                if self.peek()[1] == "-":
-                    self.take()
-                if self.take()[0] != "duration":
-                    raise _GiveUp
-            elif (kind, text) == ("op", "@"):
-                self.take()
-                if self.peek()[0] == "number":
-                    self.take()
-                elif self.peek()[1] in ("start", "end"):
-                    self.take()
-                    self.take("(")
-                    self.take(")")
-                else:
-                    raise _GiveUp
-            else:
-                return node
-
-    def arguments(self) -> list[_Node]:
-        self.take("(")
-        args: list[_Node] = []
-        if self.peek()[1] == ")":
-            self.take()
-            return args
-        while True:
-            args.append(self.expression(0))
-            separator = self.take()[1]
-            if separator == ")":
-                return args
-            if separator != ",":
-                raise _GiveUp
-
-    def skip_group(self) -> None:
-        self.take("(")
-        while self.take()[1] != ")":
-            pass
-
-
-_KEEPS_UNIT = {
-    "abs",
-    "ceil",
-    "floor",
-    "round",
-    "clamp",
-    "clamp_min",
-    "clamp_max",
-    "sort",
-    "sort_desc",
-    "sort_by_label",
-    "sort_by_label_desc",
-    "label_replace",
-    "label_join",
-    "last_over_time",
-    "min_over_time",
-    "max_over_time",
-    "avg_over_time",
-    "quantile_over_time",
-    "mad_over_time",
-    "stddev_over_time",
-    "delta",
-    "idelta",
-    "scalar",
-}
-_KEEPS_UNIT_AGGREGATIONS = {
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "topk",
-    "bottomk",
-    "limitk",
-    "limit_ratio",
-    "quantile",
-    "stddev",
-}
+# them. That walk is promql's value fact (monitoring_dsl.promql.values); the catalog's part, what each series
+# measures, is here. A query the walk does not model gives no unit, so it is never reported.
 
 
 class _Units:
@@ -750,118 +367,12 @@ class _Units:
         self.ctx = ctx
         self._records: set[str] = set()
 
-    def of_text(self, text: str) -> Quantity | None:
-        try:
-            node = _Reader(text).parse()
-        except (_GiveUp, ValueError, IndexError):
-            return None
-        return self.of(node)
+    def of(self, parsed: Parsed) -> Quantity | None:
+        """What the numbers of `parsed` measure: promql's value fact, given the catalog's series."""
+        return value_of(parsed, self.series, self._is_counter)
 
-    def of(self, node: _Node) -> Quantity | None:
-        kind = node[0]
-        if kind == "number":
-            return Quantity(NUMBER)
-        if kind == "selector":
-            return self.series(node[1]) if node[1] else None
-        if kind == "subquery" or kind == "negate":
-            return self.of(node[1])
-        if kind == "call":
-            return self.call(node[1], node[2])
-        if kind == "aggregate":
-            name, args = node[1], node[2]
-            if name == "count":
-                return Quantity(COUNT)
-            if name in _KEEPS_UNIT_AGGREGATIONS and args:
-                inner = self.of(args[-1])
-                return inner if inner is not None and inner.dimension != NUMBER else None
-            return None
-        if kind == "binary":
-            return self.binary(node[1], self.of(node[2]), self.of(node[3]), node[4], node[2], node[3])
-        return None
-
-    def call(self, name: str, args: list[_Node]) -> Quantity | None:
-        if name == "time":
-            return Quantity(TIME)
-        if name == "vector":
-            return Quantity(NUMBER)
-        if name == "histogram_quantile" and len(args) == 2:
-            inner = self.of(args[1])
-            return inner.bounds if inner is not None else None
-        if not args:
-            return None
-        first = next((arg for arg in args if arg[0] not in ("number", "string")), None)
-        if first is None:
-            return None
-        inner = self.of(first)
-        if inner is None or inner.dimension == NUMBER:
-            return None
-        if name in ("rate", "irate", "increase"):
-            if first[0] != "selector" or not first[1] or inner.per_second or inner.dimension == FRACTION:
-                return None
-            if self.ctx.catalog.describe(first[1]).series_type != "counter":
-                return None
-            return inner.with_(per_second=True) if name != "increase" else inner
-        if name == "deriv":
-            return None if inner.per_second else inner.with_(per_second=True)
-        if name == "sum_over_time":
-            return inner if inner.dimension != FRACTION else None
-        if name in _KEEPS_UNIT:
-            return inner
-        return None
-
-    @staticmethod
-    def binary(
-        op: str,
-        lhs: Quantity | None,
-        rhs: Quantity | None,
-        with_bool: bool,
-        lhs_node: _Node,
-        rhs_node: _Node,
-    ) -> Quantity | None:
-        if op in _COMPARISONS:
-            if with_bool:
-                return None
-            return rhs if lhs is not None and lhs.dimension == NUMBER else lhs
-        if op in ("and", "unless"):
-            return lhs
-        if lhs is None or rhs is None:
-            return None
-        if op == "or":
-            if lhs.dimension == NUMBER:
-                return rhs
-            if rhs.dimension == NUMBER or lhs.same(rhs):
-                return lhs
-            return None
-        if op in ("+", "-"):
-            if lhs.dimension == NUMBER:
-                return rhs
-            if rhs.dimension == NUMBER or lhs.same(rhs):
-                return _merge(lhs, rhs)
-            return None
-        if op == "*":
-            if lhs.dimension == NUMBER and rhs.dimension == NUMBER:
-                return Quantity(NUMBER)
-            # a factor changes the scale (`* 1000`: seconds to milliseconds); its sign changes nothing
-            if lhs.dimension == NUMBER and lhs_node[0] == "number" and lhs_node[1]:
-                return rhs.with_(scale=rhs.scale / abs(lhs_node[1]))
-            if rhs.dimension == NUMBER and rhs_node[0] == "number" and rhs_node[1]:
-                return lhs.with_(scale=lhs.scale / abs(rhs_node[1]))
-            return None
-        if op == "/":
-            if rhs.dimension == NUMBER:
-                if lhs.dimension == NUMBER:
-                    return Quantity(NUMBER)
-                if rhs_node[0] == "number" and rhs_node[1]:
-                    return lhs.with_(scale=lhs.scale * abs(rhs_node[1]))
-                return None
-            if lhs.dimension == NUMBER:
-                return None
-            if lhs.dimension == rhs.dimension and lhs.per_second == rhs.per_second:
-                return _merge(Quantity(FRACTION, lhs.scale / rhs.scale), lhs, rhs)
-            if rhs.dimension == COUNT and lhs.per_second == rhs.per_second and lhs.dimension in (TIME, DATA):
-                return _merge(lhs.with_(scale=lhs.scale / rhs.scale, per_second=False), lhs, rhs)
-            return None
-        return None
+    def _is_counter(self, name: str) -> bool:
+        return self.ctx.catalog.describe(name).series_type == "counter"
 
     def series(self, name: str) -> Quantity | None:
         """The Quantity of one series: from its declaration's unit=, else its name."""
@@ -877,15 +388,15 @@ class _Units:
                 base = base[: -len(suffix)]
                 break
         if declared is not None:
-            found = _DECLARED_UNITS.get(declared.lower())
+            found = DECLARED_UNITS.get(declared.lower())
             unit = Quantity(found[0], found[1], series=(name,)) if found else None
         else:
-            unit = _unit_from_name(base, name)
+            unit = unit_from_name(base, name)
         if name.endswith("_bucket"):
             return Quantity(COUNT, bounds=unit, series=(name,), inferred=True) if unit is not None else None
         if name.endswith("_count") and info.series_type == "counter":
             return Quantity(COUNT, series=(name,), inferred=declared is None)
-        if unit is None and name.endswith("_total") and ":" not in name and not _UNIT_WORDS.search(base):
+        if unit is None and name.endswith("_total") and ":" not in name and not UNIT_IN_NAME_RE.search(base):
             return Quantity(COUNT, series=(name,), inferred=True, certain=False)
         return unit
 
@@ -894,27 +405,10 @@ class _Units:
             return None
         self._records.add(record.name)
         try:
-            return self.of_text(record.expr)
+            parsed = parse(record.expr)
+            return self.of(parsed) if isinstance(parsed, Parsed) else None
         finally:
             self._records.discard(record.name)
-
-
-def _unit_from_name(base: str, name: str) -> Quantity | None:
-    if ":" in base:
-        return None  # a recording rule's name: `job:latency_seconds:p99_ratio` is no promise about units
-    for suffix, dimension, scale in _NAME_UNITS:
-        if base.endswith(suffix):
-            return Quantity(dimension, scale, series=(name,), inferred=True)
-    return None
-
-
-def _merge(result: Quantity, *parts: Quantity) -> Quantity:
-    series = tuple(dict.fromkeys(name for part in (result, *parts) for name in part.series))
-    return result.with_(
-        series=series,
-        inferred=any(part.inferred for part in (result, *parts)),
-        certain=all(part.certain for part in (result, *parts)),
-    )
 
 
 def _comparable(query: Quantity) -> Quantity:
@@ -1014,7 +508,7 @@ _PREFERRED = (
 
 def _suggest(query: Quantity) -> str | None:
     comparable = _comparable(query)
-    return next((unit for unit in _PREFERRED if _GRAFANA_UNITS[unit].same(comparable)), None)
+    return next((unit for unit in _PREFERRED if GRAFANA_UNITS[unit].same(comparable)), None)
 
 
 def _in_query(ctx: CheckContext, query: Query, needle: str) -> Place:
@@ -1141,8 +635,6 @@ def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
 # Grafana's global variables that do not start with `__` (those that do are Grafana's own by definition), and
 # the datasource variable monitoring-dsl adds to every dashboard.
 _GLOBAL_VARIABLES = frozenset({"datasource", "timeFilter"})
-_REPEAT_RE = re.compile(r'"repeat"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
-_DECLARED_NAME_RE = re.compile(r'"name"\s*:\s*"(?P<name>[A-Za-z_]\w*)"')
 
 
 def _link_texts(link: Link) -> Iterator[str]:
@@ -1177,16 +669,6 @@ def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
                     yield target, text
 
 
-def _file_text(ctx: CheckContext, location: SourceLocation | None) -> str:
-    """The whole text of the file `location` is in ("" when it cannot be read)."""
-    if location is None:
-        return ""
-    lines: list[str] = []
-    while (line := ctx.sources.line(location.path, len(lines) + 1)) is not None:
-        lines.append(line)
-    return "\n".join(lines)
-
-
 @check(code="D508", name="unused-variable", severity=Severity.INFO)
 def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A dashboard variable that no panel query, title, link, row or other variable uses.
@@ -1215,10 +697,9 @@ def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
         for holder, text in _texts(dashboard):
             own = holder.name if isinstance(holder, Variable) else None
             used.update(name for name in variable_references(text) if name != own)
-        if ctx.plain:
-            raw = _file_text(ctx, dashboard.location)
-            used.update(variable_references(raw))
-            used.update(match.group("name") for match in _REPEAT_RE.finditer(raw))
+        if dashboard.imported is not None:
+            used.update(dashboard.imported.references)
+            used.update(name for name, _ in dashboard.imported.repeats)
         for variable in dashboard.variables:
             if variable.name in used:
                 continue
@@ -1269,9 +750,8 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     queries = _target_queries(ctx)
     for dashboard in ctx.project.dashboards:
         defined = {variable.name for variable in dashboard.variables} | _GLOBAL_VARIABLES
-        if ctx.plain:
-            raw = _file_text(ctx, dashboard.location)
-            defined.update(match.group("name") for match in _DECLARED_NAME_RE.finditer(raw))
+        if dashboard.imported is not None:
+            defined.update(dashboard.imported.names)
         places: list[tuple[object, str, str]] = [
             (variable, variable.definition, "the query of variable")
             for variable in dashboard.variables
@@ -1311,8 +791,6 @@ def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 # --- titles and groupings -------------------------------------------------------------------------------------
 
-_ROWS_IN_JSON_RE = re.compile(r'"type"\s*:\s*"row"|"rows"\s*:\s*\[\s*\{')
-
 
 def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]]:
     """The groups of panels a reader sees together: each row's, or all of a dashboard without rows.
@@ -1322,7 +800,7 @@ def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]
     """
     if dashboard.rows:
         return [section for section in (dashboard.panels, *(row.panels for row in dashboard.rows)) if section]
-    if ctx.plain and _ROWS_IN_JSON_RE.search(_file_text(ctx, dashboard.location)):
+    if dashboard.imported is not None and dashboard.imported.has_rows:
         return []
     return [dashboard.panels]
 
@@ -1440,8 +918,8 @@ def _repeated_by(ctx: CheckContext) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for dashboard in ctx.project.dashboards:
         everywhere: set[str] = set()
-        if ctx.plain:
-            everywhere = {m.group("name") for m in _REPEAT_RE.finditer(_file_text(ctx, dashboard.location))}
+        if dashboard.imported is not None:
+            everywhere = {name for name, _ in dashboard.imported.repeats}
         for row in dashboard.rows:
             for panel in row.panels:
                 for target in panel.targets:
@@ -1543,19 +1021,18 @@ def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
                 subject=obj,
                 **ctx.at(obj.location, obj.repeat),
             )
-        if ctx.plain and dashboard.location is not None:
-            yield from _undefined_json_repeats(ctx, dashboard, defined)
+        if dashboard.imported is not None and dashboard.location is not None:
+            yield from _undefined_json_repeats(ctx, dashboard, dashboard.imported, defined)
 
 
-def _undefined_json_repeats(ctx: CheckContext, dashboard: Dashboard, defined: set[str]) -> Iterator[Diagnostic]:
+def _undefined_json_repeats(
+    ctx: CheckContext, dashboard: Dashboard, facts: ImportedFacts, defined: set[str]
+) -> Iterator[Diagnostic]:
     """D514 for the `"repeat": "name"` keys of a plain dashboard JSON, whose rows and repeats are not imported."""
-    raw = _file_text(ctx, dashboard.location)
-    for match in _REPEAT_RE.finditer(raw):
-        name = match.group("name")
+    for name, line in facts.repeats:
         if name in defined:
             continue
         hint = nearest(name, defined)
-        line = raw.count("\n", 0, match.start()) + 1
         yield diagnostic(
             "D514",
             f"a row or panel of dashboard {dashboard.title!r} is repeated by variable {name!r}, which it does not"

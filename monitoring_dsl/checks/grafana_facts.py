@@ -1,99 +1,10 @@
-"""Facts about Grafana that dashboard checks compare specs with: its unit ids, its colour names and the
-functions of its Prometheus variable queries. Plain data, written from Grafana's documentation and its
-`valueFormats/categories.ts`; no code of Grafana's."""
+"""Facts about Grafana that dashboard checks compare specs with: its colour names and the functions of its
+Prometheus variable queries (its unit ids are in `monitoring_dsl.model.units`). Plain data, written from
+Grafana's documentation; no code of Grafana's."""
 
 from __future__ import annotations
 
 import re
-
-# Every unit id Grafana 10/11 offers in its unit picker.
-GRAFANA_UNIT_IDS = frozenset(
-    """
-    none string short sishort percent percentunit humidity dB candela hex0x hex sci locale pixel
-    accMS2 accFS2 accG degree radian grad arcmin arcsec areaM2 areaF2 areaMI2 acres hectares
-    flops mflops gflops tflops pflops eflops zflops yflops
-    ppm conppb conngm3 conngNm3 conμgm3 conμgNm3 conmgm3 conmgNm3 congm3 congNm3 conmgdL conmmolL
-    currencyUSD currencyGBP currencyEUR currencyJPY currencyRUB currencyUAH currencyBRL currencyDKK currencyISK
-    currencyNOK currencySEK currencyCZK currencyCHF currencyPLN currencyBTC currencymBTC currencyμBTC currencyZAR
-    currencyINR currencyKRW currencyIDR currencyPHP currencyVND
-    bits bytes kbytes mbytes gbytes tbytes pbytes decbits decbytes deckbytes decmbytes decgbytes dectbytes decpbytes
-    pps bps Bps binbps binBps KBs Kbits KiBs Kibits MBs Mbits MiBs Mibits GBs Gbits GiBs Gibits TBs Tbits TiBs
-    Tibits PBs Pbits PiBs Pibits
-    dateTimeAsIso dateTimeAsIsoNoDateIfToday dateTimeAsUS dateTimeAsUSNoDateIfToday dateTimeAsLocal
-    dateTimeAsLocalNoDateIfToday dateTimeAsSystem dateTimeFromNow
-    watt kwatt megwatt gwatt mwatt Wm2 voltamp kvoltamp voltampreact kvoltampreact watth watthperkg kwatth kwattm
-    mwatth amph kamph mamph joule ev amp kamp mamp volt kvolt mvolt dBm mohm ohm kohm Mohm farad µfarad nfarad
-    pfarad ffarad henry mhenry µhenry lumens
-    flowgpm flowcms flowcfs flowcfm litreh flowlpm flowmlpm lux
-    forceNm forcekNm forceN forcekN
-    Hs KHs MHs GHs THs PHs EHs
-    massmg massg masslb masskg masst
-    lengthmm lengthin lengthft lengthm lengthkm lengthmi
-    pressurembar pressurebar pressurekbar pressurepa pressurehpa pressurekpa pressurehg pressurepsi
-    radbq radci radgy radrad radsv radmsv radusv radrem radexpckg radr radsvh radmsvh radusvh
-    rotrpm rothz rotrads rotdegs
-    celsius fahrenheit kelvin
-    hertz ns µs us ms s m h d dtdurationms dtdurations dthms dtdhms timeticks clockms clocks
-    cps ops reqps rps wps iops eps mps recps rowsps cpm opm rpm wpm epm mpm recpm rowspm
-    velocityms velocitykmh velocitymph velocityknot
-    mlitre litre m3 Nm3 dm3 gallons
-    bool bool_yes_no bool_on_off
-    """.split()  # noqa: SIM905 - a list of words reads better as words
-)
-
-# Custom units Grafana formats itself: `suffix:req`, `si:B`, `currency:CHF`, `time:YYYY-MM-DD`...
-CUSTOM_UNIT_RE = re.compile(r"^(prefix|suffix|si|count|currency|time|bool):")
-
-# Words people write for a unit (often the metric's own unit word), and the Grafana unit id they mean.
-UNIT_WORDS: dict[str, str] = {
-    "seconds": "s",
-    "second": "s",
-    "sec": "s",
-    "secs": "s",
-    "milliseconds": "ms",
-    "millisecond": "ms",
-    "microseconds": "µs",
-    "nanoseconds": "ns",
-    "minutes": "m",
-    "minute": "m",
-    "min": "m",
-    "hours": "h",
-    "hour": "h",
-    "days": "d",
-    "day": "d",
-    "byte": "bytes",
-    "b": "bytes",
-    "bit": "bits",
-    "kilobytes": "deckbytes",
-    "megabytes": "decmbytes",
-    "gigabytes": "decgbytes",
-    "kib": "kbytes",
-    "mib": "mbytes",
-    "gib": "gbytes",
-    "%": "percent",
-    "percentage": "percent",
-    "pct": "percent",
-    "ratio": "percentunit",
-    "fraction": "percentunit",
-    "requests/s": "reqps",
-    "req/s": "reqps",
-    "requests": "reqps",
-    "bytes/s": "Bps",
-    "bytes_per_second": "Bps",
-    "bits/s": "bps",
-    "ops/s": "ops",
-    "count": "short",
-    "number": "short",
-    "celcius": "celsius",
-    "degrees": "celsius",
-    "volts": "volt",
-    "watts": "watt",
-    "joules": "joule",
-    "amperes": "amp",
-    "meters": "lengthm",
-    "metres": "lengthm",
-    "grams": "massg",
-}
 
 # Grafana's named palette: a hue with an optional shade, and two specials.
 _HUES = ("red", "orange", "yellow", "green", "blue", "purple")

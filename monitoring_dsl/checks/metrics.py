@@ -13,6 +13,13 @@ from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Place, Severity
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.model.metrics import Counter, Metric
+from monitoring_dsl.model.units import (
+    BASE_UNITS,
+    OTHER_UNITS,
+    UNIT_ABBREVIATIONS,
+    UNIT_PREFIXES,
+    UNIT_VALUE_ABBREVIATIONS,
+)
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, selectors
 
 
@@ -120,78 +127,15 @@ def total_on_non_counter(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-# Prometheus names quantities in base units: seconds, bytes, meters, grams, joules, volts, amperes, celsius,
-# and ratios for fractions. A prefixed or other unit is converted in the query, never in the name.
-_BASE_UNITS = ("seconds", "bytes", "meters", "metres", "grams", "joules", "volts", "amperes", "watts")
-_PREFIXES = (
-    "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto",
-    "kilo", "kibi", "mega", "mebi", "mibi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
-)  # fmt: skip
-_OTHER_UNITS = {
-    "minutes": "seconds",
-    "hours": "seconds",
-    "days": "seconds",
-    "weeks": "seconds",
-    "millis": "seconds",
-    "micros": "seconds",
-    "nanos": "seconds",
-    "kilobits": "bytes",
-    "megabits": "bytes",
-    "gigabits": "bytes",
-    "percent": "ratio",
-    "percentage": "ratio",
-    "percents": "ratio",
-    "fahrenheit": "celsius",
-    "kelvins": "kelvin",
-    "inches": "meters",
-    "feet": "meters",
-    "yards": "meters",
-    "miles": "meters",
-    "pounds": "grams",
-    "ounces": "grams",
-    "calories": "joules",
-}
-# Abbreviations are only taken for units where a unit stands: the last word of the name (before `_total`).
-_ABBREVIATIONS = {
-    "ns": "seconds",
-    "us": "seconds",
-    "ms": "seconds",
-    "usec": "seconds",
-    "msec": "seconds",
-    "sec": "seconds",
-    "secs": "seconds",
-    "mins": "seconds",
-    "hrs": "seconds",
-    "kb": "bytes",
-    "mb": "bytes",
-    "gb": "bytes",
-    "tb": "bytes",
-    "kib": "bytes",
-    "mib": "bytes",
-    "gib": "bytes",
-    "tib": "bytes",
-    "pct": "ratio",
-}
-# `unit=` holds nothing but a unit, so single letters and symbols are units there.
-_UNIT_VALUE_ABBREVIATIONS = {
-    **_ABBREVIATIONS,
-    "s": "seconds",
-    "min": "seconds",
-    "h": "seconds",
-    "b": "bytes",
-    "%": "ratio",
-}
-
-
 def _non_base_word(word: str, abbreviations: dict[str, str]) -> str | None:
     """The base unit to use instead of `word`, when `word` is a unit that is not a base unit."""
     word = word.lower()
-    if word in _OTHER_UNITS:
-        return _OTHER_UNITS[word]
+    if word in OTHER_UNITS:
+        return OTHER_UNITS[word]
     if word in abbreviations:
         return abbreviations[word]
-    for base in _BASE_UNITS:
-        if word.endswith(base) and word[: -len(base)] in _PREFIXES:
+    for base in BASE_UNITS:
+        if word.endswith(base) and word[: -len(base)] in UNIT_PREFIXES:
             return base
     return None
 
@@ -202,7 +146,7 @@ def _non_base_units_in_name(name: str) -> list[tuple[str, str]]:
     unit_position = len(words) - 2 if len(words) > 2 and words[-1] == "total" else len(words) - 1
     found = []
     for index, word in enumerate(words):
-        base = _non_base_word(word, _ABBREVIATIONS if index == unit_position else {})
+        base = _non_base_word(word, UNIT_ABBREVIATIONS if index == unit_position else {})
         if base is not None:
             found.append((word, base))
     return found
@@ -240,7 +184,7 @@ def non_base_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
                 **_quoted(ctx, metric.location, metric.name),
             )
         unit = metric.unit
-        unit_base = _non_base_word(unit.strip(), _UNIT_VALUE_ABBREVIATIONS) if unit else None
+        unit_base = _non_base_word(unit.strip(), UNIT_VALUE_ABBREVIATIONS) if unit else None
         if unit and unit_base is not None:
             yield diagnostic(
                 "M104",
@@ -598,7 +542,7 @@ def unit_not_in_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """
     for metric in _metrics(ctx):
         unit = (metric.unit or "").strip()
-        if not _UNIT_WORD_RE.match(unit) or _non_base_word(unit, _UNIT_VALUE_ABBREVIATIONS) is not None:
+        if not _UNIT_WORD_RE.match(unit) or _non_base_word(unit, UNIT_VALUE_ABBREVIATIONS) is not None:
             continue  # no unit, or one that M104 reports: naming the metric after it would be wrong too
         total = isinstance(metric, Counter) and metric.name.endswith("_total")
         core = metric.name[: -len("_total")] if total else metric.name

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
-from monitoring_dsl.checks.alerts import _at as rule_fields  # the YAML-aware locator of rule fields
 from monitoring_dsl.checks.context import CheckContext, Query, SeriesInfo, owner_kind, variable_query
 from monitoring_dsl.checks.registry import check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
@@ -133,7 +132,7 @@ def grafana_variable_in_rule(ctx: CheckContext) -> Iterator[Diagnostic]:
             help_ = _rule_reference_help(reference)
             plain_file = query.location is not None and not query.location.path.endswith(".py")
             if fields["span"] is None and plain_file:
-                fields = rule_fields(ctx, query.owner, "expr", reference.text)  # type: ignore[arg-type]
+                fields = ctx.place(query.owner, "expr", reference.text)
             elif fields["span"] is None:
                 # built by a helper: the reference is in an argument of the statement, such as endpoint="$x"
                 found = ctx.at(query.location, reference.text)

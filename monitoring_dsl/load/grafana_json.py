@@ -6,6 +6,7 @@ only the mapping from Grafana's dashboard model to ours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from monitoring_dsl.model.dashboards import (
     Dashboard,
     GaugePanel,
     Heatmap,
+    ImportedFacts,
     Link,
     Panel,
     PieChart,
@@ -29,6 +31,7 @@ from monitoring_dsl.model.dashboards import (
     Threshold,
     TimeSeries,
     Variable,
+    variable_references,
     whole_reference,
 )
 
@@ -109,8 +112,9 @@ class _Datasources:
         return kind in (None, _MIXED, "prometheus")
 
 
-def import_dashboard(board: JsonObject, out: Importing) -> None:
-    """The dashboard `board`, with its panels flattened out of rows, into `out`."""
+def import_dashboard(board: JsonObject, out: Importing, file: object = None) -> None:
+    """The dashboard `board`, with its panels flattened out of rows, into `out`; `file` is the whole JSON value
+    the board was found in (the board itself when None), whose facts the dashboard records."""
     sources = _Datasources.of(board)
     panels = [panel for raw in _raw_panels(board) if (panel := _panel(raw, sources, out)) is not None]
     templating = _objects(_get(board, "templating", "list"))
@@ -126,7 +130,41 @@ def import_dashboard(board: JsonObject, out: Importing) -> None:
         **_dashboard_options(board),
     )
     if dashboard is not None:
+        object.__setattr__(dashboard, "imported", imported_facts(board if file is None else file))
         out.declare(dashboard)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def imported_facts(data: object) -> ImportedFacts:
+    """The facts of a whole dashboard file the model does not hold, in one walk over every object of `data`."""
+    repeats: list[tuple[str, int]] = []
+    names: set[str] = set()
+    references: set[str] = set()
+    has_rows = False
+    stack: list[object] = [data]
+    while stack:  # depth first in document order, on an explicit stack: no file exhausts the recursion limit
+        value = stack.pop()
+        if isinstance(value, str):
+            references.update(variable_references(value))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+        elif isinstance(value, JsonObject):
+            for key, item in value.items():
+                references.update(variable_references(key))
+                if isinstance(item, str) and key in ("repeat", "name") and _IDENTIFIER.fullmatch(item):
+                    if key == "repeat":
+                        repeats.append((item, value.key_lines.get(key, value.line)))
+                    else:
+                        names.add(item)
+            has_rows = has_rows or value.get("type") == "row" or _lists_objects(value.get("rows"))
+            stack.extend(reversed(value.values()))
+    return ImportedFacts(tuple(repeats), frozenset(names), frozenset(references), has_rows)
+
+
+def _lists_objects(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 def _dashboard_options(board: JsonObject) -> dict[str, Any]:

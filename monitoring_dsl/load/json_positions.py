@@ -17,14 +17,15 @@ _LITERALS: dict[str, object] = {"true": True, "false": False, "null": None}
 
 
 class JsonObject(dict[str, Any]):
-    """A JSON object that remembers the 1-based line and column of its opening brace."""
+    """A JSON object that remembers the 1-based line and column of its opening brace, and the line of each key."""
 
-    __slots__ = ("column", "line")
+    __slots__ = ("column", "key_lines", "line")
 
     def __init__(self, line: int, column: int = 0):
         super().__init__()
         self.line = line
         self.column = column
+        self.key_lines: dict[str, int] = {}  # key -> 1-based line of its opening quote (the first, if repeated)
 
     @property
     def where(self) -> tuple[int, int]:
@@ -62,8 +63,8 @@ class _Parser:
             value, pos, opened = self._value(pos)
             if opened:
                 containers.append(value)
-                if isinstance(value, dict):
-                    key, pos = self._key(pos)
+                if isinstance(value, JsonObject):
+                    key, pos = self._key(pos, value)
                     keys.append(key)
                 else:
                     keys.append("")
@@ -81,8 +82,8 @@ class _Parser:
                     parent.append(value)
                 if self.text.startswith(",", pos):
                     pos = self._skip(pos + 1)
-                    if isinstance(parent, dict):
-                        keys[-1], pos = self._key(pos)
+                    if isinstance(parent, JsonObject):
+                        keys[-1], pos = self._key(pos, parent)
                     break
                 closer = "}" if isinstance(parent, dict) else "]"
                 if not self.text.startswith(closer, pos):
@@ -119,11 +120,14 @@ class _Parser:
         except ValueError:  # more digits than Python converts
             raise self.error("number too long", match.start()) from None
 
-    def _key(self, pos: int) -> tuple[str, int]:
-        """An object's key at `pos`, and the position of its value after the colon."""
+    def _key(self, pos: int, owner: JsonObject) -> tuple[str, int]:
+        """An object's key at `pos`, recorded with its line in `owner`, and the position of its value after the
+        colon."""
         if not self.text.startswith('"', pos):
             raise self.error("expected a property name in double quotes", pos)
+        line = self._position(pos)[0]
         key, pos = self._string(pos)
+        owner.key_lines.setdefault(key, line)
         pos = self._skip(pos)
         if not self.text.startswith(":", pos):
             raise self.error("expected ':' after the property name", pos)

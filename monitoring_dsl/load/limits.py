@@ -95,7 +95,7 @@ def _too_large(owner: object, message: str, help: str) -> Diagnostic:
 
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(a.name for a in attrs.fields(kind) if a.name != "location")
+    return tuple(a.name for a in attrs.fields(kind) if a.name not in ("location", "imported", "marks"))
 
 
 def _escaped(text: str) -> str:

@@ -226,7 +226,7 @@ def _import_text(text: str, suffix: str, out: Importing) -> None:
         return
     board = grafana_json.find_dashboard(data)
     if board is not None:
-        grafana_json.import_dashboard(board, out)
+        grafana_json.import_dashboard(board, out, data)
     elif isinstance(data, dict) and "groups" in data:
         rules_yaml.import_rules(text, out)  # a rule file written as JSON, which is YAML too
     else:

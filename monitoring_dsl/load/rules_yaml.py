@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from monitoring_dsl.load import rules_strict
-from monitoring_dsl.model.rules import Alert, Record, RuleGroup
+from monitoring_dsl.model.rules import Alert, KeyMarks, Record, RuleGroup
 
 if TYPE_CHECKING:
     from monitoring_dsl.load.plain import Importing
@@ -192,10 +192,42 @@ def _import_rule(node: yaml.Node, out: Importing) -> Alert | Record | None:
         return None
     pairs = mapping(node)
     try:
-        return _build_rule(pairs, line, out)
+        rule = _build_rule(pairs, line, out)
     except _NotText as error:
         out.invalid(f"{_describe(pairs)}: {error.message}", line_of(error.node), "Prometheus reads it as a string")
         return None
+    if rule is not None:
+        object.__setattr__(rule, "marks", key_marks(node))
+    return rule
+
+
+def key_marks(item: yaml.MappingNode) -> KeyMarks:
+    """Where each key written at the start of a line of the rule `item` first appears, and the item's last line,
+    from the node marks (keys of flow mappings, `{a: 1}`, do not start a line; merged keys written elsewhere in
+    the file are left out)."""
+    first = line_of(item)
+    last = max(first, int(item.end_mark.line))  # a block ends at the next token: its 0-based line is our last
+    keys: dict[str, tuple[int, int]] = {}
+    seen: set[int] = set()
+    stack: list[yaml.Node] = [item]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or line_of(node) < first:
+            continue
+        seen.add(id(node))
+        last = max(last, line_of(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append(value)
+                if node.flow_style or not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+                    continue
+                quoted = 1 if key.style in ('"', "'") else 0
+                where = (line_of(key), int(key.start_mark.column) + 1 + quoted)
+                if key.value not in keys or where < keys[key.value]:
+                    keys[key.value] = where
+    return KeyMarks(keys, min(last, first + 999))  # as far as a finding in a rule is looked for
 
 
 def _describe(pairs: Pairs) -> str:

@@ -887,6 +887,20 @@ def _is_row(item: object) -> bool:
     return isinstance(item, Row)
 
 
+@attrs.frozen
+class ImportedFacts:
+    """What a plain dashboard JSON file says beyond what the model holds, recorded when it is imported.
+
+    The import flattens rows and leaves `repeat` and `__inputs` out, so the checks that need them read these
+    facts, gathered from every object of the file (the HTTP API's wrapping included), never the file's text.
+    """
+
+    repeats: tuple[tuple[str, int], ...] = ()  # (variable, line of the key) of each `"repeat": "name"`
+    names: frozenset[str] = frozenset()  # every `"name": "identifier"` (variables, `__inputs` constants)
+    references: frozenset[str] = frozenset()  # every variable a key or string value of the file refers to
+    has_rows: bool = False  # a `"type": "row"` object, or a legacy non-empty `"rows"` list of objects
+
+
 @spec
 class Dashboard:
     """A Grafana dashboard: rows of panels (or a flat list of panels, or both: `panels=` sit above the
@@ -929,6 +943,8 @@ class Dashboard:
     extra: dict[str, Any] = extra_field()
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
+    # Set by the JSON import, like `location`; None for a spec dashboard.
+    imported: ImportedFacts | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def all_panels(self) -> tuple[Panel, ...]:
         """Every panel: those above the rows (`panels=`), then the rows' first to last."""

@@ -66,6 +66,19 @@ def check_duration(instance: object, attribute: attrs.Attribute[Any], value: obj
         )
 
 
+@attrs.frozen
+class KeyMarks:
+    """Where the keys of a rule imported from a YAML file are, recorded from the parser's node marks.
+
+    `keys` holds, for each key name written at the start of a line of the rule's item (the rule's own keys and
+    those of its `labels:` and `annotations:`), the 1-based line and column of its first appearance; `last_line`
+    is the item's last line, comments and blank lines before the next item included.
+    """
+
+    keys: dict[str, tuple[int, int]] = attrs.field(factory=dict)
+    last_line: int = 0
+
+
 @spec
 class Alert:
     """An alerting rule: fires when `expr` has results for `for_`.
@@ -95,6 +108,7 @@ class Alert:
     boundary_tests: bool = attrs.field(default=False, validator=check_bool, kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
+    marks: KeyMarks | None = attrs.field(default=None, init=False, eq=False, repr=False)  # set by the YAML import
 
     def all_labels(self) -> dict[str, str]:
         """The rule's labels as Prometheus sees them: `severity` first, then the others sorted."""
@@ -126,6 +140,7 @@ class Record:
     labels: dict[str, str] = attrs.field(factory=dict, converter=to_mapping, validator=check_str_mapping, kw_only=True)
     allow: dict[str, str] = allow_field()
     location: Any = location_field()
+    marks: KeyMarks | None = attrs.field(default=None, init=False, eq=False, repr=False)  # set by the YAML import
 
 
 def _is_rule(item: object) -> bool:
