@@ -112,7 +112,13 @@ def build(
     recorder = buildcache.Recorder()
     with recorder.recording():
         result = compile_specs(
-            paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
+            paths,
+            config.root,
+            sources,
+            settings=config.settings,
+            select=config.select,
+            ignore=config.ignore,
+            infos=False,  # build shows no info; `lint` runs those checks
         )
     inputs = buildcache.inputs(command, paths, recorder) if use_cache else None
     spec_text = _spec_output_text(result.spec_output)
