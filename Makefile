@@ -67,8 +67,8 @@ fmt: $(STAMP) ## Rewrite code to the project's style
 	$(BIN)/ruff check --fix monitoring_dsl tests benchmarks
 	$(BIN)/ruff format monitoring_dsl tests benchmarks
 
-bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules
-	$(BIN)/python benchmarks/run.py
+bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules (medians in benchmarks/results/latest.json)
+	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
 
 bench-middleware: $(STAMP) ## Measure the runtime middleware's overhead per request against the bare app
 	$(BIN)/python benchmarks/middleware.py

@@ -1,18 +1,22 @@
 """Benchmark a build of workload L against `promtool check rules`, as DESIGN.md's performance budgets say.
 
-Generates the workload into a temporary directory, then measures in this one invocation, wall-clock, best of
-N runs:
+Generates the workload into a temporary directory, then measures in this one invocation, wall-clock, the
+median of N runs:
 
   build      `monitoring-dsl build specs --out OUT`, into a fresh output directory each run
   promtool   `promtool check rules OUT/prometheus/rules/*.yml`, the reference every ratio divides by
-  rebuild    the same build again into the same OUT, nothing changed
+  rebuild    the same build again into the same OUT, nothing changed (served by the build cache)
   lint       `monitoring-dsl lint specs`, when `monitoring-dsl --help` lists a `lint` command
-  memory     peak resident memory of one build, measured in a child process of its own
+  memory     peak resident memory of a build, measured in a child process of its own (median of N)
 
 It reports whether each budget is met; it does not assert them. The exit status is non-zero only when a
 command fails (the build reports errors, promtool rejects the rules, ...).
 
     python benchmarks/run.py [--size L|S] [--repeat N] [--json FILE] [--keep]
+
+`--json` writes, besides every run, the headline figures `build_ratio`, `lint_ratio`, `noop_ratio` (medians
+divided by promtool's median in the same invocation) and `peak_rss_mb`; `make bench` writes them to
+benchmarks/results/latest.json.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,7 @@ from workload import generate  # benchmarks/ is sys.path[0] when this file runs 
 # DESIGN.md, "Performance budgets": ratios to `promtool check rules` of the emitted rules, and a memory cap.
 BUDGETS = {"build": 1.0, "rebuild": 0.1, "lint": 0.5}
 MEMORY_BUDGET_MB = 500.0
+NAMES = {"build": "build", "lint": "lint", "rebuild": "noop"}  # the keys of the headline ratios in --json
 
 # Runs the command given in argv as its only child, then reports that child's peak RSS. RUSAGE_CHILDREN is
 # the maximum over all waited-for children of the calling process, so the wrapper must have no other child.
@@ -120,13 +126,15 @@ class Bench:
         progress(f"  {what} run {len(self.runs[what])}/{self.repeat}: {seconds:.3f} s")
         return seconds
 
-    def best(self, what: str) -> float:
-        return min(self.runs[what])
+    def median(self, what: str) -> float:
+        return statistics.median(self.runs[what])
 
     def build(self, out: str) -> list[str]:
         return [self.tool, "build", "specs", "--out", out]
 
     def measure(self, lint: bool) -> tuple[Path, float, subprocess.CompletedProcess[str]]:
+        """Run every measurement; returns the output directory, the median peak memory in MB, and the last
+        memory run's result."""
         out = ""
         for index in range(self.repeat):
             out = f"out-{index}"
@@ -143,19 +151,25 @@ class Bench:
         if lint:
             for _ in range(self.repeat):
                 self.run("lint", [self.tool, "lint", "specs"], ok_codes=(0, 1))  # 1: findings, still a run
-        shutil.rmtree(self.work / "out-memory", ignore_errors=True)
-        command = [sys.executable, "-c", MEMORY_WRAPPER, *self.build("out-memory")]
-        _, proc = timed(command, self.work, self.timeout)
-        report = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else None
-        if report is None or report["returncode"] != 0:
-            if report is not None:
-                proc = subprocess.CompletedProcess(command, report["returncode"], report["stdout"], report["stderr"])
-            raise CommandFailed("build (memory)", command, proc)
-        # ru_maxrss is in kilobytes on Linux, bytes on macOS
-        maxrss_bytes = report["maxrss"] * (1 if sys.platform == "darwin" else 1024)
-        peak_mb = maxrss_bytes / 1e6
-        progress(f"  peak memory of one build: {peak_mb:.0f} MB")
-        return built, peak_mb, proc
+        peaks = []
+        proc = subprocess.CompletedProcess([], 0)
+        for index in range(self.repeat):
+            shutil.rmtree(self.work / "out-memory", ignore_errors=True)  # a fresh directory: a full build
+            command = [sys.executable, "-c", MEMORY_WRAPPER, *self.build("out-memory")]
+            _, proc = timed(command, self.work, self.timeout)
+            report = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else None
+            if report is None or report["returncode"] != 0:
+                if report is not None:
+                    proc = subprocess.CompletedProcess(
+                        command, report["returncode"], report["stdout"], report["stderr"]
+                    )
+                raise CommandFailed("build (memory)", command, proc)
+            # ru_maxrss is in kilobytes on Linux, bytes on macOS
+            maxrss_bytes = report["maxrss"] * (1 if sys.platform == "darwin" else 1024)
+            peaks.append(maxrss_bytes / 1e6)
+            progress(f"  peak memory of a build, run {index + 1}/{self.repeat}: {peaks[-1]:.0f} MB")
+        self.runs["peak_memory_mb"] = peaks
+        return built, statistics.median(peaks), proc
 
 
 def verdict(ok: bool) -> str:
@@ -174,7 +188,7 @@ def describe(counts: dict[str, int | str]) -> str:
 
 
 def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: bool) -> tuple[str, dict[str, object]]:
-    reference = bench.best("promtool")
+    reference = bench.median("promtool")
     rows = [("measurement", "seconds", "x promtool", "budget", "verdict")]
     rows.append(("promtool check rules (reference)", f"{reference:.3f}", "1.00x", "", ""))
     budgets: dict[str, dict[str, object]] = {}
@@ -183,7 +197,7 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
         if what == "lint" and not lint:
             rows.append(("lint", "not available", "", f"<= {BUDGETS['lint']}x", "n/a"))
             continue
-        seconds = bench.best(what)
+        seconds = bench.median(what)
         ratio = seconds / reference
         ok = ratio <= BUDGETS[what]
         budgets[what] = {"seconds": seconds, "ratio": ratio, "budget_ratio": BUDGETS[what], "meets": ok}
@@ -192,7 +206,7 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
     budgets["peak_memory"] = {"mb": peak_mb, "budget_mb": MEMORY_BUDGET_MB, "meets": memory_ok}
     rows.append(
         (
-            "peak memory of one build",
+            "peak memory of a build",
             f"{peak_mb:.0f} MB",
             "",
             f"< {MEMORY_BUDGET_MB:.0f} MB",
@@ -200,7 +214,7 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
         )
     )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = [describe(counts) + f"; best of {bench.repeat} run(s)", ""]
+    lines = [describe(counts) + f"; median of {bench.repeat} run(s)", ""]
     for index, row in enumerate(rows):
         cells = [
             row[0].ljust(widths[0]),
@@ -214,10 +228,14 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
         lines.append("lint: not available (`monitoring-dsl --help` lists no `lint` command)")
     lines.append(f"build said: {bench.notes.get('build', '')}")
     lines.append(f"rebuild said: {bench.notes.get('rebuild', '')}")
+    ratios = {f"{name}_ratio": budgets[what]["ratio"] for what, name in NAMES.items() if what in budgets}
     data: dict[str, object] = {
+        **ratios,
+        "peak_rss_mb": peak_mb,
+        "statistic": "median",
         "workload": counts,
         "repeat": bench.repeat,
-        "seconds": {what: min(times) for what, times in bench.runs.items()},
+        "seconds": {what: statistics.median(times) for what, times in bench.runs.items() if what != "peak_memory_mb"},
         "runs": bench.runs,
         "peak_memory_mb": peak_mb,
         "budgets": budgets,
@@ -236,7 +254,7 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=["L", "S"], default="L", help="workload size (default: L; S is 1/20)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, best counts (default: 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, the median counts (default: 3)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers to FILE as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the working directory and print its path")
     parser.add_argument(
@@ -280,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         table, data = report(bench, counts, peak_mb, lint)
         print(table)
         if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(data, indent=2) + "\n")
             progress(f"wrote {args.json}")
         return 0

@@ -15,17 +15,13 @@ import attrs
 import click
 
 from monitoring_dsl import _EARLY_SIGNALS, __version__, codes, interrupts
-from monitoring_dsl.checks import REGISTRY, selected
-from monitoring_dsl.checks.docs import page
-from monitoring_dsl.compiler import compile_specs, lint
 from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
 from monitoring_dsl.load.discovery import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
 from monitoring_dsl.sources import Sources
-from monitoring_dsl.testrun import render_reported, run_tests
-from monitoring_dsl.writer import WriteError, stale_files, write_tree
+from monitoring_dsl.writer import WriteError, stale_files, write_cache, write_tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 INCOMPLETE = {"E045"}  # an internal error: some object was not fully checked, so the run did not do its job
@@ -73,23 +69,60 @@ def main() -> None:
     help="How to print diagnostics.",
 )
 @click.option("--debug", is_flag=True, help="Print tracebacks of specs that failed to import.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Load, check and emit even when no input changed since the last build (and record no cache).",
+)
 @click.pass_context
 def build(
-    ctx: click.Context, specs: tuple[Path, ...], out: Path | None, check_only: bool, fmt: str, debug: bool
+    ctx: click.Context,
+    specs: tuple[Path, ...],
+    out: Path | None,
+    check_only: bool,
+    fmt: str,
+    debug: bool,
+    no_cache: bool,
 ) -> None:
     """Check SPECS (files or directories) and write everything they declare into the output directory.
 
-    Errors stop the build and leave the previous output untouched; warnings are printed and do not.
+    Errors stop the build and leave the previous output untouched; warnings are printed and do not. A build
+    whose inputs (spec files, files they import or read, pyproject.toml, the tool itself) did not change since
+    the last one prints what that one printed and writes nothing; --no-cache builds anyway.
     """
+    from monitoring_dsl import buildcache
+
     config = _config(ctx)
     paths = list(specs) or list(config.specs)
     # absolute before any spec runs: a spec calling os.chdir() must not move the output
     out_dir = Path(os.path.abspath(out or config.out))
+    use_cache = not no_cache and not check_only
+    command = buildcache.command_key(paths, fmt, config.root)
+    cache = buildcache.cache_file(config.root, out_dir)
+    if use_cache:
+        printed = buildcache.lookup(cache, out_dir, command, paths)
+        if printed is not None:
+            if printed["stderr"]:
+                click.echo(printed["stderr"], err=True, nl=False)
+            click.echo(printed["stdout"])
+            return
+    from monitoring_dsl.compiler import compile_specs
+
     sources = Sources()
-    result = compile_specs(
-        paths, config.root, sources, settings=config.settings, select=config.select, ignore=config.ignore
-    )
-    _show_spec_output(result.spec_output)
+    recorder = buildcache.Recorder()
+    with recorder.recording():
+        result = compile_specs(
+            paths,
+            config.root,
+            sources,
+            settings=config.settings,
+            select=config.select,
+            ignore=config.ignore,
+            infos=False,  # build shows no info; `lint` runs those checks
+        )
+    inputs = buildcache.inputs(command, paths, recorder) if use_cache else None
+    spec_text = _spec_output_text(result.spec_output)
+    click.echo(spec_text, err=True, nl=False)
     if debug:
         for trace in result.tracebacks:
             click.echo(trace, err=True)
@@ -98,8 +131,8 @@ def build(
     if has_errors(result.diagnostics) or result.artifacts is None:
         _fail(shown, fmt, sources)
         return
-    if shown:
-        click.echo(render(shown, fmt, sources) + "\n", err=True)
+    shown_text = render(shown, fmt, sources) + "\n\n" if shown else ""
+    click.echo(shown_text, err=True, nl=False)
     artifacts = result.artifacts
     if check_only:
         stale = stale_files(out_dir, artifacts)
@@ -116,8 +149,14 @@ def build(
         diagnostic = codes.OUTPUT_NOT_WRITABLE(error.message, help=error.help)
         _fail([*result.diagnostics, diagnostic], fmt, sources)
         return
-    state = "wrote" if changed else "unchanged,"
-    click.echo(f"{state} {_files(len(artifacts))} in {display_path(out_dir)} ({summary(shown)})")
+    said = f"{_files(len(artifacts))} in {display_path(out_dir)} ({summary(shown)})"
+    click.echo(f"{'wrote' if changed else 'unchanged,'} {said}")
+    if inputs is not None:
+        printed = {"stderr": spec_text + shown_text, "stdout": f"unchanged, {said}"}
+        data = buildcache.record(out_dir, list(artifacts), inputs, printed)
+        if data is not None:
+            with contextlib.suppress(WriteError):  # the cache only saves time: a build that wrote succeeded
+                write_cache(cache, data)
 
 
 @main.command("test")
@@ -135,6 +174,8 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
     files (or directories holding them). Exit 0 all pass, 1 a test failed (or, with --require-tests, a rule
     has no test), 2 promtool is missing or the specs have errors.
     """
+    from monitoring_dsl.testrun import render_reported, run_tests
+
     started = time.monotonic()
     config = _config(ctx)
     sources = Sources()
@@ -168,11 +209,16 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
 
 def _show_spec_output(output: tuple[tuple[str, str], ...]) -> None:
     """What spec modules printed while they were imported, on stderr, each under the spec's path."""
+    click.echo(_spec_output_text(output), err=True, nl=False)
+
+
+def _spec_output_text(output: tuple[tuple[str, str], ...]) -> str:
+    lines = []
     for path, text in output:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates, shown escaped
-        click.echo(f"{path}: the spec printed while it was imported:", err=True)
-        for line in text.rstrip("\n").split("\n"):
-            click.echo(f"  | {line}", err=True)
+        lines.append(f"{path}: the spec printed while it was imported:")
+        lines.extend(f"  | {line}" for line in text.rstrip("\n").split("\n"))
+    return "".join(line + "\n" for line in lines)
 
 
 def _files(count: int) -> str:
@@ -190,6 +236,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
     The binaries come from PATH (`prometheus`, and `alertmanager` or Debian's `prometheus-alertmanager`); ports
     are free ones; their data lives in <out>/.run and is removed when they stop.
     """
+    from monitoring_dsl.compiler import compile_specs
     from monitoring_dsl.up import UpError, running
 
     config = _config(ctx)
@@ -264,6 +311,9 @@ def lint_command(
     [tool.monitoring-dsl]. Exit 0 clean, 1 findings at or above --fail-on, 2 nothing could be checked or
     a check failed on some object (E045: the run is incomplete).
     """
+    from monitoring_dsl.checks import selected
+    from monitoring_dsl.compiler import lint
+
     config = _config(ctx)
     chosen = _codes(select, config.select, "--select")
     skipped = _codes(ignore, config.ignore, "--ignore")
@@ -297,6 +347,8 @@ def _codes(option: str | None, configured: tuple[str, ...], flag: str) -> tuple[
 
 
 def _rule_table() -> dict[str, tuple[str, Severity, str, str]]:
+    from monitoring_dsl.checks import REGISTRY
+
     return {code: (info.name, info.severity, info.summary, info.doc) for code, info in REGISTRY.items()}
 
 
@@ -385,6 +437,7 @@ def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | No
 
     The pages need no network: open OUT/index.html in a browser, or upload OUT as a CI artefact.
     """
+    from monitoring_dsl.compiler import compile_specs
     from monitoring_dsl.review.live import fetch_series
     from monitoring_dsl.review.preview import dashboards, preview_pages
     from monitoring_dsl.verify.api import PrometheusAPI, Unreachable
@@ -431,6 +484,8 @@ def preview_command(specs: tuple[Path, ...], out: Path, prometheus_url: str | No
 @main.command("checks")
 def checks_command() -> None:
     """List every check: code, name, default severity and what it finds."""
+    from monitoring_dsl.checks import REGISTRY
+
     for code, info in sorted(REGISTRY.items()):
         click.echo(f"{code}  {info.name:<28} {info.severity.value:<8} {info.summary}")
 
@@ -439,6 +494,9 @@ def checks_command() -> None:
 @click.argument("code")
 def explain_command(code: str) -> None:
     """Print the documentation of check CODE (e.g. Q210)."""
+    from monitoring_dsl.checks import REGISTRY
+    from monitoring_dsl.checks.docs import page
+
     info = REGISTRY.get(code.upper())
     if info is None:
         hint = nearest(code.upper(), REGISTRY)
@@ -489,6 +547,7 @@ def verify_command(
     Each query is reported at its spec line as ok, empty (with the selector or label at fault when it can be
     told) or failing. Exit 0 all ok, 1 something empty or failing (unless allowed), 2 could not verify.
     """
+    from monitoring_dsl.compiler import compile_specs
     from monitoring_dsl.model.rules import parse_duration
     from monitoring_dsl.verify import Options, PrometheusAPI, Unreachable, verify
     from monitoring_dsl.verify.report import render_report

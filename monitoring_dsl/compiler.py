@@ -40,9 +40,11 @@ def compile_specs(
     settings: Settings | None = None,
     select: Collection[str] = (),
     ignore: Collection[str] = (),
+    infos: bool = True,
 ) -> CompileResult:
     """Load, check and (when `emit` and error-free) emit. Load errors stop before the checks, which would
-    otherwise report every use of whatever the broken module declared."""
+    otherwise report every use of whatever the broken module declared. Without `infos`, the checks whose
+    findings are infos do not run (see run_checks): `build` shows warnings and errors only."""
     loaded = load(paths, root)
     diagnostics = list(loaded.diagnostics)
     diagnostics.extend(unencodable_text(loaded.project))
@@ -52,7 +54,7 @@ def compile_specs(
     project = expand_slos(loaded.project)  # SLO rules and dashboards are checked and emitted like written ones
     context = CheckContext(project, sources, settings)
     generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
-    diagnostics.extend(_once_per_place(run_checks(context, select, ignore), generated))
+    diagnostics.extend(_once_per_place(run_checks(context, select, ignore, infos), generated))
     diagnostics = sort_diagnostics(diagnostics)
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, project, loaded.tracebacks, loaded.output)

@@ -108,15 +108,13 @@ class Sources:
         if max_lines is not None:
             last = min(last, location.line + max_lines)
         # an identifier must match whole: `queue_dept` is not found inside `queue_depth`
-        pattern = re.compile(
-            rf"(?<![\w:]){re.escape(needle)}(?![\w:])" if _IDENTIFIER.match(needle) else re.escape(needle)
-        )
+        whole = _IDENTIFIER.match(needle) is not None
         first_column = max(start_column, location.column)
         for number in range(location.line, last + 1):
             offset = first_column - 1 if number == location.line else 0
-            found = pattern.search(file.lines[number - 1], offset, offset + window + len(needle))
-            if found is not None:
-                return SourceLocation(location.path, number, found.start() + 1), needle
+            found = find_text(file.lines[number - 1], needle, offset, offset + window + len(needle), whole)
+            if found >= 0:
+                return SourceLocation(location.path, number, found + 1), needle
         return location, None
 
     def find(self, location: SourceLocation, needle: str, last_line: int) -> SourceLocation | None:
@@ -145,3 +143,25 @@ class Sources:
                     if item.arg == keyword:
                         return SourceLocation(location.path, item.lineno, item.col_offset + 1)
         return None
+
+
+def _is_word(char: str) -> bool:
+    """What `[\\w:]` matches in a str pattern: a Unicode letter or digit, `_` or `:` (a metric name's parts)."""
+    return char.isalnum() or char in "_:"
+
+
+def find_text(line: str, needle: str, start: int, end: int, whole: bool) -> int:
+    """The first index from `start` where `needle` fits before `end`, or -1; with `whole`, only where neither
+    the character before it nor the one after (before `end`) continues a name. The same as searching
+    `(?<![\\w:])needle(?![\\w:])` with `pattern.search(line, start, end)`, without compiling a pattern per
+    needle (a big project locates tens of thousands of distinct names)."""
+    stop = min(end, len(line))
+    index = line.find(needle, start, stop)
+    while index >= 0:
+        after = index + len(needle)
+        if not whole or (
+            (index == 0 or not _is_word(line[index - 1])) and (after >= stop or not _is_word(line[after]))
+        ):
+            return index
+        index = line.find(needle, index + 1, stop)
+    return -1

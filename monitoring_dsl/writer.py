@@ -293,6 +293,25 @@ def write_tree(out: Path, artifacts: Mapping[str, bytes], lock_timeout: float = 
             ) from None
 
 
+def write_cache(path: Path, data: bytes) -> None:
+    """Replace the build cache file `path` (see buildcache.py) atomically, creating its directory with a
+    `.gitignore` that keeps it out of version control. The cache lives outside the output directory, whose
+    bytes stay exactly what the specs produce."""
+    try:
+        directory = path.parent
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            _replace(ignore, b"# written by monitoring-dsl build: a cache, never commit it\n*\n", 0o666 & ~_umask())
+        _replace(path, data, 0o666 & ~_umask())
+    except OSError as error:
+        raise WriteError(
+            f"cannot write the build cache {path}: {error.strerror or error}",
+            help="check free space and permissions, or build with --no-cache",
+        ) from None
+
+
 def _recover_swap_leftovers(out: Path) -> None:
     """Repair what an interrupted build of the previous, swapping writer left beside `out`.
 

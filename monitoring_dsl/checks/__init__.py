@@ -23,7 +23,7 @@ from monitoring_dsl.checks import (  # noqa: F401 - registers
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.isolation import run_isolated, set_aside_unanalysable
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
-from monitoring_dsl.diagnostics import Diagnostic
+from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.metrics import METRIC_NAME_RE
 from monitoring_dsl.model.slo import SLO
 
@@ -35,13 +35,21 @@ def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = 
     return not any(code.startswith(prefix) for prefix in ignore)
 
 
-def run_checks(ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = ()) -> list[Diagnostic]:
-    """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions."""
+def run_checks(
+    ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = (), infos: bool = True
+) -> list[Diagnostic]:
+    """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions.
+
+    Without `infos`, checks of severity info are skipped (`build` shows none of their findings), except those
+    an `allow=` names: whether that suppression is used (E010, a warning) depends on them."""
     found: list[Diagnostic] = list(set_aside_unanalysable(ctx))
     ran: set[str] = set()
+    allowed = set() if infos else {code for obj in _objects_with_allow(ctx) for code in getattr(obj, "allow", {})}
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
         if info.function is None or not selected(code, select, ignore):
+            continue
+        if not infos and info.severity is Severity.INFO and code not in allowed:
             continue
         if ctx.plain and info.needs_catalog:
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from monitoring_dsl.emit.alertmanager import alertmanager_config
 from monitoring_dsl.emit.compose import compose
-from monitoring_dsl.emit.grafana import dashboard_json
 from monitoring_dsl.emit.instrumentation import instrumentation_module
 from monitoring_dsl.emit.prometheus_config import prometheus_config
 from monitoring_dsl.emit.provisioning import dashboard_providers, datasources
@@ -40,6 +39,9 @@ def emit_all(project: Project, settings: Settings | None = None) -> Artifacts:
     artifacts: Artifacts = {}
     owners: dict[str, object] = {}
     for module, dashboards in project.dashboards_by_module().items():
+        # grafanalib takes a tenth of a second to import: only a build that emits a dashboard pays for it
+        from monitoring_dsl.emit.grafana import dashboard_json
+
         for dashboard in dashboards:
             uid = dashboard_uid(dashboard)
             path = f"grafana/dashboards/{uid}.json"

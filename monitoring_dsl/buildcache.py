@@ -1,0 +1,242 @@
+"""The build cache: a rebuild whose inputs did not change hashes them, compares, and is done.
+
+After a successful build that wrote its output, a cache file records the build's inputs and what it printed:
+`.monitoring-dsl-cache/build-<hash of the output directory's path>.json` beside pyproject.toml (written by
+`writer.py`; the directory ignores itself in git). The output directory holds only what the specs produce.
+The next `build` with the same command first hashes those inputs again; when every one is unchanged and every
+output file is as the build left it, it prints what the recorded build printed (warnings included) and skips
+load, checks, emit and write.
+
+The inputs, precisely:
+
+- the command: the spec paths as given, the output format, the working directory, the Python version;
+- every file under the spec paths, by name and bytes (an added, removed or renamed file is a change);
+- pyproject.toml's bytes (settings, select/ignore, the spec and output directories);
+- every file the build opened while it ran, found by an audit hook on `open`: the spec modules, helper modules
+  they import from anywhere (inside or outside the spec directories), data files they read, and a file that
+  was absent then and exists now;
+- every Python module loaded when the build finished (monitoring-dsl itself and every dependency), by bytes:
+  an upgrade or a local edit of the tool is a change;
+- every directory listed while the build ran (`os.listdir`, `os.scandir`, `glob`), by the names in it.
+
+Not inputs, so a spec depending on them needs `--no-cache`: environment variables, the clock, the network, and
+checks that only stat a path (`os.path.exists`). A build that opened anything under /dev, /proc or /sys, or
+opened a file for writing (other than Python's own bytecode cache), records no cache: its result may depend on
+more than files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from monitoring_dsl import __version__
+
+FORMAT = 1
+_UNCACHEABLE_ROOTS = ("/dev/", "/proc/", "/sys/")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def _digest(path: str) -> str | None:
+    """sha256 of a regular file's bytes; None when it is absent or not a regular file."""
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _listing(path: str) -> list[str] | None:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return None
+
+
+def _tree(paths: Sequence[Path]) -> dict[str, str | None]:
+    """Every file under the spec paths (a file path stands for itself), by absolute path."""
+    found: dict[str, str | None] = {}
+    for given in paths:
+        top = os.path.abspath(given)
+        if not os.path.isdir(top):
+            found[top] = _digest(top)
+            continue
+        for directory, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                found[os.path.join(directory, name)] = _digest(os.path.join(directory, name))
+    return found
+
+
+def command_key(paths: Sequence[Path], fmt: str, root: Path) -> dict[str, Any]:
+    """The part of the key that is not a file: what was asked, from where, by which tool and Python."""
+    return {
+        "format": FORMAT,
+        "tool": __version__,
+        "python": sys.version,
+        "paths": [str(p) for p in paths],
+        "output_format": fmt,
+        "cwd": os.getcwd(),
+        "pyproject": _digest(str(root / "pyproject.toml")),
+    }
+
+
+class Recorder:
+    """Which files and directories a build read, seen through an audit hook (hooks cannot be removed, so one
+    hook is installed per process and does nothing unless a recording is under way)."""
+
+    _active: Recorder | None = None
+    _installed = False
+
+    def __init__(self) -> None:
+        self.opened: set[str] = set()
+        self.listed: set[str] = set()
+        self.uncacheable: str | None = None
+
+    @classmethod
+    def _hook(cls, event: str, args: tuple[Any, ...]) -> None:
+        recorder = cls._active
+        if recorder is None:
+            return
+        if event == "open":
+            path, mode, flags = args
+            if not isinstance(path, (str, bytes)):
+                return  # an already-open descriptor
+            name = os.path.abspath(os.fsdecode(path))
+            if name.startswith(_UNCACHEABLE_ROOTS):
+                recorder.uncacheable = recorder.uncacheable or f"read {name}"
+                return
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writing:
+                if "__pycache__" not in name:
+                    recorder.uncacheable = recorder.uncacheable or f"wrote {name}"
+                return
+            recorder.opened.add(name)
+        elif event in ("os.listdir", "os.scandir"):
+            (path,) = args
+            if isinstance(path, (str, bytes)):
+                recorder.listed.add(os.path.abspath(os.fsdecode(path)))
+            elif path is None:
+                recorder.listed.add(os.getcwd())
+
+    @contextmanager
+    def recording(self) -> Iterator[Recorder]:
+        if not Recorder._installed:
+            sys.addaudithook(Recorder._hook)
+            Recorder._installed = True
+        Recorder._active = self
+        try:
+            yield self
+        finally:
+            Recorder._active = None
+
+
+def _module_files() -> set[str]:
+    files = set()
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__file__", None)
+        if isinstance(name, str) and os.path.isabs(name):
+            files.add(name)
+    return files
+
+
+def inputs(command: Mapping[str, Any], paths: Sequence[Path], recorder: Recorder) -> dict[str, Any] | None:
+    """The full record of a finished build's inputs, or None when the build cannot be cached."""
+    if recorder.uncacheable is not None:
+        return None
+    files = _tree(paths)
+    for name in sorted((recorder.opened | _module_files()) - set(files)):
+        if "__pycache__" in name:
+            continue
+        files[name] = _digest(name)
+    listed = {name: _listing(name) for name in sorted(recorder.listed)}
+    return {"command": dict(command), "files": files, "listed": listed}
+
+
+def _output_stats(out: Path, written: Sequence[str]) -> dict[str, list[int]] | None:
+    """Size, mtime and inode of each written file, when the output directory holds exactly those (and the
+    writer's lock and cache files); None when anything was added, removed or is not a regular file."""
+    from monitoring_dsl.writer import LOCK
+
+    present = set()
+    for directory, dirs, files in os.walk(out):
+        relative = os.path.relpath(directory, out)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
+            present.add(name if relative == "." else f"{relative}/{name}")
+        if not dirs and not files and relative != ".":
+            return None  # an empty directory: the writer would refuse it as foreign
+    if present - {LOCK} != set(written):
+        return None
+    found = {}
+    for path in written:
+        try:
+            info = os.lstat(out / path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        found[path] = [info.st_size, info.st_mtime_ns, info.st_ino]
+    return found
+
+
+def record(
+    out: Path, written: Sequence[str], recorded_inputs: Mapping[str, Any], printed: Mapping[str, str]
+) -> bytes | None:
+    """The cache file's bytes for a build that just wrote `written` into `out`; None when out changed under
+    it."""
+    from monitoring_dsl.writer import MANIFEST
+
+    outputs = _output_stats(out, [*written, MANIFEST])
+    if outputs is None:
+        return None
+    entry = {**recorded_inputs, "outputs": outputs, "printed": dict(printed)}
+    return (json.dumps(entry, sort_keys=True, indent=0) + "\n").encode()
+
+
+CACHE_DIR = ".monitoring-dsl-cache"
+
+
+def cache_file(root: Path, out: Path) -> Path:
+    """Where the cache of builds into `out` lives: one file per output directory, in the project's cache."""
+    name = hashlib.sha256(os.fsencode(os.path.abspath(out))).hexdigest()[:20]
+    return root / CACHE_DIR / f"build-{name}.json"
+
+
+def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[Path]) -> dict[str, str] | None:
+    """What the recorded build printed, when its inputs and outputs are unchanged; None otherwise."""
+    try:
+        with open(cache, "rb") as handle:
+            entry = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("command") != dict(command):
+        return None
+    try:
+        files: dict[str, str | None] = entry["files"]
+        listed: dict[str, list[str] | None] = entry["listed"]
+        outputs: dict[str, list[int]] = entry["outputs"]
+        printed: dict[str, str] = entry["printed"]
+    except (KeyError, TypeError):
+        return None
+    if _output_stats(out, list(outputs)) != outputs:
+        return None
+    tree = _tree(paths)
+    if any(files.get(name, "absent") != digest for name, digest in tree.items()):
+        return None  # a spec file was changed or added
+    for name, digest in files.items():
+        if name not in tree and _digest(name) != digest:
+            return None  # a spec file was removed, or an imported or read file changed
+    if any(_listing(name) != names for name, names in listed.items()):
+        return None
+    return printed
