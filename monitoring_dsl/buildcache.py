@@ -45,9 +45,16 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
 def _digest(path: str) -> str | None:
-    """sha256 of a regular file's bytes; None when it is absent or not a regular file."""
+    """sha256 of a regular file's bytes; None when it is absent or not a regular file.
+
+    Opened non-blocking: opening a FIFO for reading would otherwise wait for a writer forever (the loader
+    reports such a spec as E004; the cache must not hang before it gets there)."""
     try:
-        with open(path, "rb") as handle:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        with open(descriptor, "rb", closefd=True) as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 return None
             return hashlib.sha256(handle.read()).hexdigest()
