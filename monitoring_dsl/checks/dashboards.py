@@ -57,6 +57,7 @@ from monitoring_dsl.model.units import (
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     Parsed,
+    aggregation_operators,
     groupings,
     output_labels,
     parse,
@@ -867,7 +868,7 @@ def unbounded_grouping(ctx: CheckContext) -> Iterator[Diagnostic]:
     for query in ctx.queries:
         if not isinstance(query.owner, Target) or query.parsed is None:
             continue
-        if _LIMITED_RE.search(query.text):
+        if _LIMITING.intersection(aggregation_operators(query.parsed)):
             continue
         output = output_labels(query.parsed, ctx.catalog.labels_of)
         if not output:
@@ -898,7 +899,7 @@ def unbounded_grouping(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-_LIMITED_RE = re.compile(r"(?<![\w:])(?:topk|bottomk|limitk|limit_ratio)\s*\(", re.IGNORECASE)
+_LIMITING = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
 # A regex matcher that lists values (`a|b|c`) rather than matching a pattern.
 _BOUNDED_REGEX_RE = re.compile(r"[\w:/.-]+(?:\|[\w:/.-]+)*")
 

@@ -535,6 +535,12 @@ def range_arguments(parsed: Parsed) -> list[RangeArgument]:
     return found
 
 
+@_per_query
+def aggregation_operators(parsed: Parsed) -> list[str]:
+    """Every aggregation operator anywhere in the query, lower case, in walk order (`topk`, `sum`, ...)."""
+    return [str(node.op).lower() for node, _ in _walk(parsed.ast) if isinstance(node, pp.AggregateExpr)]
+
+
 def top_aggregation(parsed: Parsed) -> str | None:
     """The aggregation operator that produces the query's result, e.g. "sum" for `sum by (a) (x) * 2`."""
     operators = _value_aggregations(parsed.ast)
