@@ -65,8 +65,8 @@ from monitoring_dsl.promql import (
     selectors,
     substitute,
 )
-from monitoring_dsl.promql.prometheus import string_ends
 from monitoring_dsl.promql.values import value_of
+from monitoring_dsl.promql.written import exact_matchers, fixed_rate_windows
 
 
 @check(code="D501", name="duplicate-dashboard-uid", severity=Severity.ERROR)
@@ -523,8 +523,6 @@ def _in_query(ctx: CheckContext, query: Query, needle: str) -> Place:
 
 # --- rate windows ---------------------------------------------------------------------------------------------
 
-_RATE_CALL_RE = re.compile(r"(?<![\w:])rate\s*\(")
-_LITERAL_WINDOW_RE = re.compile(r"\s*(?:\d+(?:ms|[smhdwy]))+\s*")
 _WINDOW_WORDS = {
     "ms": ("ms", "millisecond"),
     "s": ("s", "sec", "second"),
@@ -536,41 +534,6 @@ _WINDOW_WORDS = {
 }
 
 _PERIODIC = {"h": "hourly", "d": "daily", "w": "weekly", "y": "yearly"}
-
-
-def _fixed_rate_windows(query: str) -> Iterator[str]:
-    """The range ("[5m]") of each rate() in `query` over a literal range (not a subquery)."""
-    index = 0
-    strings = string_ends(query)
-    while True:
-        match = _RATE_CALL_RE.search(query, index)
-        if match is None:
-            return
-        index = match.end()
-        if _inside_string(query, match.start()):
-            continue
-        depth, position = 1, match.end()
-        while position < len(query) and depth > 0:
-            char = query[position]
-            if position in strings:
-                position = strings[position]
-                continue
-            if char in "({":
-                depth += 1
-            elif char in ")}":
-                depth -= 1
-            elif char == "[" and depth == 1:
-                end = query.find("]", position)
-                if end < 0:
-                    return
-                if _LITERAL_WINDOW_RE.fullmatch(query[position + 1 : end]):
-                    yield query[position : end + 1]
-                position = end
-            position += 1
-
-
-def _inside_string(text: str, position: int) -> bool:
-    return any(start < position < end for start, end in string_ends(text).items())
 
 
 def _names_window(window: str, *texts: str | None) -> bool:
@@ -618,7 +581,7 @@ def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
         panel = ctx.panels_by_target.get(id(target))
         title = panel.title if panel is not None else None
         description = panel.description if panel is not None else None
-        for window in dict.fromkeys(_fixed_rate_windows(query.original)):
+        for window in dict.fromkeys(fixed_rate_windows(query.original)):
             if _names_window(window, title, description, target.legend):
                 continue
             yield diagnostic(
@@ -906,10 +869,6 @@ _BOUNDED_REGEX_RE = re.compile(r"[\w:/.-]+(?:\|[\w:/.-]+)*")
 
 # --- variables used as they can be -------------------------------------------------------------------------
 
-_EXACT_MATCHER_RE = re.compile(
-    r"""(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>!=|=)(?!~)\s*(?:"(?P<d>(?:[^"\\]|\\.)*)"|'(?P<s>(?:[^'\\]|\\.)*)')"""
-)
-
 
 def _repeated_by(ctx: CheckContext) -> dict[int, set[str]]:
     """id(target) -> the variables its panel is repeated by, which hold one value in each repetition.
@@ -961,23 +920,22 @@ def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnosti
         if not several:
             continue
         seen: set[tuple[str, str]] = set()
-        for match in _EXACT_MATCHER_RE.finditer(query.original):
-            value = match.group("d") if match.group("d") is not None else match.group("s") or ""
-            for reference in references(value):
+        for matcher in exact_matchers(query.original):
+            for reference in references(matcher.value):
                 variable = several.get(reference.name)
-                if variable is None or (match.group("label"), reference.name) in seen:
+                if variable is None or (matcher.label, reference.name) in seen:
                     continue
-                seen.add((match.group("label"), reference.name))
+                seen.add((matcher.label, reference.name))
                 why = "several values" if variable.multi else "All"
-                regex_op = "=~" if match.group("op") == "=" else "!~"
-                fields = _in_query(ctx, query, match.group())
+                regex_op = "=~" if matcher.op == "=" else "!~"
+                fields = _in_query(ctx, query, matcher.text)
                 if fields["span"] is None:
                     fields = _in_query(ctx, query, reference.text)
                 yield diagnostic(
                     "D512",
-                    f"`{match.group('label')}{match.group('op')}` with variable {reference.text}, which can hold {why}:"
+                    f"`{matcher.label}{matcher.op}` with variable {reference.text}, which can hold {why}:"
                     " Grafana then sends a regex, and an exact matcher matches no series",
-                    help=f'write `{match.group("label")}{regex_op}"{reference.text}"`'
+                    help=f'write `{matcher.label}{regex_op}"{reference.text}"`'
                     + (", or make the variable single-valued" if variable.multi else ""),
                     related=ctx.declared_at("variable declared", variable),
                     subject=query.owner,

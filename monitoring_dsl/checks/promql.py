@@ -3,7 +3,6 @@ what it seems to: rates over counters, quantiles over bucket rates, operands who
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import attrs
@@ -14,7 +13,7 @@ from monitoring_dsl.diagnostics import Diagnostic, Related, Severity
 from monitoring_dsl.model.base import nearest
 from monitoring_dsl.model.dashboards import Target, Variable
 from monitoring_dsl.model.metrics import Histogram, Summary
-from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_duration
+from monitoring_dsl.model.rules import Alert, Record, format_duration
 from monitoring_dsl.promql import (
     PLACEHOLDER_PREFIX,
     FeatureUse,
@@ -35,6 +34,7 @@ from monitoring_dsl.promql import (
     top_aggregation,
 )
 from monitoring_dsl.promql.functions import AGGREGATIONS, SYNTAX, Feature, function_feature
+from monitoring_dsl.promql.written import literal_ranges, regex_matchers
 
 
 def _excerpt(query: Query, offset: int) -> str:
@@ -782,17 +782,6 @@ _TWO_SAMPLES = {
 }
 _RATE_LIKE = {"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear", "changes", "resets"}
 _ONE_SAMPLE = {"last_over_time", "first_over_time", "present_over_time", "absent_over_time"}
-_LITERAL_RANGE_RE = re.compile(r"\[\s*([0-9][0-9a-z]*)\s*[\]:]")
-
-
-def _literal_ranges(query: Query) -> dict[float, str]:
-    """Ranges written as durations in the query as the user wrote it (not Grafana macros), by seconds."""
-    found: dict[float, str] = {}
-    for match in _LITERAL_RANGE_RE.finditer(query.original):
-        seconds = parse_duration(match.group(1))
-        if seconds is not None:
-            found.setdefault(seconds, match.group(0).rstrip(":]").strip())
-    return found
 
 
 @check(code="Q206", name="range-too-short", severity=Severity.WARNING)
@@ -823,7 +812,7 @@ def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
     for query in ctx.queries:
         if query.parsed is None:
             continue
-        literal = _literal_ranges(query)
+        literal = literal_ranges(query.original)
         substituted = query.text != query.original
         seen: set[tuple[str, float]] = set()
         for argument in range_arguments(query.parsed):
@@ -1020,9 +1009,6 @@ def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 _REGEX_META = set("\\.+*?()[]{}|^$")
 _MATCH_ALL = {".*", "(.*)", "(?s:.*)", ".*?", "(?:.*)"}
-_MATCHER_RE = re.compile(
-    r"""([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~)\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`]*)`)"""
-)
 
 
 def _templated_matchers(query: Query) -> set[str]:
@@ -1030,10 +1016,9 @@ def _templated_matchers(query: Query) -> set[str]:
     if query.text == query.original:
         return set()
     templated = set()
-    for match in _MATCHER_RE.finditer(query.original):
-        value = match.group(3) or match.group(4) or match.group(5) or ""
-        if "$" in value or "[[" in value:
-            templated.add(match.group(1))
+    for matcher in regex_matchers(query.original):
+        if "$" in matcher.value or "[[" in matcher.value:
+            templated.add(matcher.label)
     return templated
 
 
