@@ -19,8 +19,12 @@ The inputs, precisely:
   an upgrade or a local edit of the tool is a change;
 - every directory listed while the build ran (`os.listdir`, `os.scandir`, `glob`), by the names in it.
 
-Not inputs, so a spec depending on them needs `--no-cache`: environment variables, the clock, the network, and
-checks that only stat a path (`os.path.exists`). A build that opened anything under /dev, /proc or /sys, or
+- every environment variable the build read (`os.environ[...]`, `os.getenv`, `in os.environ`), by name and
+  value, absent ones included; a build that went through the whole environment (`os.environ.copy()`,
+  iterating it) records all of it.
+
+Not inputs, so a spec depending on them needs `--no-cache`: the clock, the network, `os.environb`, and checks
+that only stat a path (`os.path.exists`). A build that opened anything under /dev, /proc or /sys, or
 opened a file for writing (other than Python's own bytecode cache), records no cache: its result may depend on
 more than files.
 """
@@ -32,14 +36,14 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from monitoring_dsl import __version__
 
-FORMAT = 1
+FORMAT = 2
 _UNCACHEABLE_ROOTS = ("/dev/", "/proc/", "/sys/")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
@@ -97,6 +101,61 @@ def command_key(paths: Sequence[Path], fmt: str, root: Path) -> dict[str, Any]:
     }
 
 
+_WHOLE = "\0whole environment"  # the key that stands for "the build read every variable"
+
+
+class _RecordingEnviron(MutableMapping[str, str]):
+    """`os.environ` while a build runs: the real mapping underneath, every variable read noted in `read`."""
+
+    def __init__(self, real: MutableMapping[str, str], read: dict[str, str | None]) -> None:
+        self._real = real
+        self._read = read
+
+    def _note(self, key: object) -> None:
+        if isinstance(key, str):
+            self._read.setdefault(key, self._real.get(key))
+
+    def __getitem__(self, key: str) -> str:
+        self._note(key)
+        return self._real[key]
+
+    def __contains__(self, key: object) -> bool:
+        self._note(key)
+        return key in self._real
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._note(key)
+        return self._real.get(key, default)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._note(key)
+        self._real[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self._note(key)
+        del self._real[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self._read[_WHOLE] = None
+        return iter(self._real)
+
+    def __len__(self) -> int:
+        self._read[_WHOLE] = None
+        return len(self._real)
+
+    def copy(self) -> dict[str, str]:
+        self._read[_WHOLE] = None
+        return dict(self._real)
+
+
+def _environment(read: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The recorded part of the environment: the variables read (with the values they had before the build
+    changed any), or all of it when the build went through the whole environment."""
+    if _WHOLE in read:
+        return {_WHOLE: None, **{name: os.environ[name] for name in sorted(os.environ)}}
+    return {name: read[name] for name in sorted(read)}
+
+
 class Recorder:
     """Which files and directories a build read, seen through an audit hook (hooks cannot be removed, so one
     hook is installed per process and does nothing unless a recording is under way)."""
@@ -107,6 +166,7 @@ class Recorder:
     def __init__(self) -> None:
         self.opened: set[str] = set()
         self.listed: set[str] = set()
+        self.environment: dict[str, str | None] = {}
         self.uncacheable: str | None = None
 
     @classmethod
@@ -143,9 +203,14 @@ class Recorder:
             sys.addaudithook(Recorder._hook)
             Recorder._installed = True
         Recorder._active = self
+        real = os.environ
+        # B003 warns that rebinding os.environ does not change the process's environment: that is the point,
+        # the proxy only notes reads and passes everything through to the real mapping (os.getenv included)
+        os.environ = _RecordingEnviron(real, self.environment)  # type: ignore[assignment]  # noqa: B003
         try:
             yield self
         finally:
+            os.environ = real  # noqa: B003
             Recorder._active = None
 
 
@@ -168,7 +233,8 @@ def inputs(command: Mapping[str, Any], paths: Sequence[Path], recorder: Recorder
             continue
         files[name] = _digest(name)
     listed = {name: _listing(name) for name in sorted(recorder.listed)}
-    return {"command": dict(command), "files": files, "listed": listed}
+    environment = _environment(recorder.environment)
+    return {"command": dict(command), "files": files, "listed": listed, "environment": environment}
 
 
 def _output_stats(out: Path, written: Sequence[str]) -> dict[str, list[int]] | None:
@@ -234,8 +300,14 @@ def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[P
         listed: dict[str, list[str] | None] = entry["listed"]
         outputs: dict[str, list[int]] = entry["outputs"]
         printed: dict[str, str] = entry["printed"]
+        environment: dict[str, str | None] = entry["environment"]
     except (KeyError, TypeError):
         return None
+    if _WHOLE in environment:
+        if {_WHOLE: None, **os.environ} != environment:
+            return None
+    elif any(os.environ.get(name) != value for name, value in environment.items()):
+        return None  # an environment variable the build read has another value now
     if _output_stats(out, list(outputs)) != outputs:
         return None
     tree = _tree(paths)

@@ -156,3 +156,41 @@ def test_a_spec_writing_a_file_is_never_cached(tmp_path: Path, monkeypatch: pyte
     assert 0 == run_cli("build", cwd=root).code
     _no_compile(monkeypatch)
     assert 2 == run_cli("build", cwd=root).code  # compile_specs was called again
+
+
+ENV_SPEC = """\
+import os
+
+from monitoring_dsl import Alert, Counter
+
+requests = Counter("http_requests_total", "Requests")
+busy = Alert("Busy", "sum(rate(http_requests_total[5m])) > " + os.environ.get("BUSY_THRESHOLD", "10"),
+             for_="5m", severity="warning", summary="API busy")
+"""
+
+
+@pytest.mark.parametrize(
+    "read", ['os.environ.get("BUSY_THRESHOLD", "10")', 'dict(os.environ).get("BUSY_THRESHOLD", "10")']
+)
+def test_an_environment_variable_the_specs_read_is_an_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str
+) -> None:
+    """A variable read by name, or the whole environment copied: set, changed or unset, the build runs again."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "api.py").write_text(ENV_SPEC.replace('os.environ.get("BUSY_THRESHOLD", "10")', read))
+    rules = tmp_path / "build" / "prometheus" / "rules" / "api.yml"
+    monkeypatch.delenv("BUSY_THRESHOLD", raising=False)
+    assert 0 == run_cli("build", cwd=tmp_path).code
+    assert "> 10" in rules.read_text()
+    for value in ("42", "43", None):
+        if value is None:
+            monkeypatch.delenv("BUSY_THRESHOLD")
+        else:
+            monkeypatch.setenv("BUSY_THRESHOLD", value)
+        rebuilt = run_cli("build", cwd=tmp_path)
+        assert 0 == rebuilt.code, rebuilt.stderr
+        assert f"> {value or 10}" in rules.read_text()
+        with pytest.MonkeyPatch.context() as patch:
+            _no_compile(patch)
+            again = run_cli("build", cwd=tmp_path)  # unchanged environment: served from the cache
+        assert (0, "unchanged, ") == (again.code, again.stdout[: len("unchanged, ")])
