@@ -22,12 +22,11 @@ from monitoring_dsl.promql import functions as _functions  # noqa: F401 - regist
 from monitoring_dsl.promql import prometheus
 from monitoring_dsl.promql.parser import Parsed
 from monitoring_dsl.promql.parser import children as _children
+from monitoring_dsl.promql.prometheus import QUERY_CACHE_SIZE
 
 LabelSet = frozenset[str] | None
 LabelsOf = Callable[[str], LabelSet]
 T = TypeVar("T")
-
-_CACHE_SIZE = 65536
 
 
 def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
@@ -38,7 +37,7 @@ def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list
     def cached(parsed: Parsed) -> list[T]:
         found = cache.get(parsed.text)
         if found is None:
-            if len(cache) >= _CACHE_SIZE:
+            if len(cache) >= QUERY_CACHE_SIZE:
                 cache.clear()
             found = cache[parsed.text] = tuple(function(parsed))
         return list(found)

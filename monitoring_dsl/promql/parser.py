@@ -15,6 +15,7 @@ import attrs
 import promql_parser
 
 from monitoring_dsl.promql import prometheus
+from monitoring_dsl.promql.prometheus import QUERY_CACHE_SIZE
 
 _OPENERS = {"(": ")", "{": "}", "[": "]"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -158,7 +159,7 @@ def _durations_readable(ast: Any) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def parse(text: str) -> Parsed | SyntaxProblem:
     """Parse `text` as PromQL. Never raises, and never hands the native parser a query that could crash it."""
     refused = _too_complex(text)
