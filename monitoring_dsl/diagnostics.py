@@ -99,3 +99,35 @@ def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+# A diagnostic as tuples and strings (its subject left out), for sending to another process: pickling these
+# runs in C code alone, where each attrs instance would call back into Python.
+_PlainLocation = tuple[str, int, int] | None
+PlainDiagnostic = tuple[
+    str, str, str, str, _PlainLocation, str | None, tuple[tuple[tuple[str, int, int], str], ...], str | None
+]
+
+
+def _plain_location(location: SourceLocation | None) -> _PlainLocation:
+    return None if location is None else (location.path, location.line, location.column)
+
+
+def to_plain(diagnostic: Diagnostic) -> PlainDiagnostic:
+    d = diagnostic
+    related = tuple(((r.location.path, r.location.line, r.location.column), r.message) for r in d.related)
+    return (d.code, d.name, d.severity.value, d.message, _plain_location(d.location), d.span, related, d.help)
+
+
+def from_plain(plain: PlainDiagnostic) -> Diagnostic:
+    code, name, severity, message, location, span, related, help = plain
+    return Diagnostic(
+        code,
+        name,
+        Severity(severity),
+        message,
+        None if location is None else SourceLocation(*location),
+        span,
+        tuple(Related(SourceLocation(*where), text) for where, text in related),
+        help,
+    )

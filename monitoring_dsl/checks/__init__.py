@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
+
+import attrs
 
 from monitoring_dsl.checks import (  # noqa: F401 - registers
     alert_conditions,
@@ -36,15 +38,29 @@ def selected(code: str, select: Collection[str] = (), ignore: Collection[str] = 
 
 
 def run_checks(
-    ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = (), infos: bool = True
+    ctx: CheckContext,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    infos: bool = True,
+    generated: Collection[int] = frozenset(),
 ) -> list[Diagnostic]:
     """Every selected check over the project, minus what `allow={...}` suppresses, plus unused suppressions.
 
     Without `infos`, checks of severity info are skipped (`build` shows none of their findings), except those
-    an `allow=` names: whether that suppression is used (E010, a warning) depends on them."""
-    found: list[Diagnostic] = list(set_aside_unanalysable(ctx))
-    ran: set[str] = set()
+    an `allow=` names: whether that suppression is used (E010, a warning) depends on them. `generated` holds
+    the ids of objects the tool made from others (an SLO's records): see `run_part`."""
+    found = list(set_aside_unanalysable(ctx))
+    planned = plan(ctx, select, ignore, infos)
+    part = run_part(ctx, planned, generated, found)
+    return finish(ctx, [part], planned, select, ignore)
+
+
+def plan(
+    ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = (), infos: bool = True
+) -> list[str]:
+    """The codes `run_checks` runs, in code order."""
     allowed = set() if infos else {code for obj in _objects_with_allow(ctx) for code in getattr(obj, "allow", {})}
+    codes = []
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
         if info.function is None or not selected(code, select, ignore):
@@ -53,12 +69,58 @@ def run_checks(
             continue
         if ctx.plain and info.needs_catalog:
             continue
-        ran.add(code)
-        found.extend(run_isolated(ctx, info))
-    found = _without_follow_ons(ctx, found)
-    kept, used = _suppress(ctx, found)
+        codes.append(code)
+    return codes
+
+
+@attrs.frozen
+class Part:
+    """What running some of the checks found: the findings kept, and which `allow=` entries suppressed one
+    (`(id(holder), code)`). Findings carry no subject, so a part can come back from another process."""
+
+    kept: list[Diagnostic]
+    used: set[tuple[int, str]]
+
+
+def run_part(
+    ctx: CheckContext, codes: Sequence[str], generated: Collection[int] = frozenset(), found: Sequence[Diagnostic] = ()
+) -> Part:
+    """Run the checks `codes` (after the findings `found` already made), drop follow-on findings and what
+    `allow=` suppresses, and report each finding about objects in `generated` once per place. Each of these
+    steps looks at one code at a time, so the parts of a split run add up to the whole run."""
+    everything = list(found)
+    for code in codes:
+        everything.extend(run_isolated(ctx, REGISTRY[code]))
+    kept, used = _suppress(ctx, _without_follow_ons(ctx, everything))
+    kept = _once_per_place(kept, generated)
+    return Part([attrs.evolve(d, subject=None) for d in kept], used)
+
+
+def finish(
+    ctx: CheckContext, parts: Sequence[Part], ran: Collection[str], select: Collection[str], ignore: Collection[str]
+) -> list[Diagnostic]:
+    """The parts' findings, in the order of `parts`, and E010 for each `allow=` no part used."""
+    kept = [d for part in parts for d in part.kept]
     if selected("E010", select, ignore):
-        kept.extend(_unused_suppressions(ctx, used, ran))
+        used = set().union(*(part.used for part in parts))
+        kept.extend(_unused_suppressions(ctx, used, set(ran)))
+    return kept
+
+
+def _once_per_place(diagnostics: list[Diagnostic], generated: Collection[int]) -> list[Diagnostic]:
+    """An SLO's eight error-ratio records share its indicator's selectors, and its line: a finding about them
+    (an unknown metric, say) is reported once, not once per window."""
+    if not generated:
+        return diagnostics
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for diagnostic_ in diagnostics:
+        if id(diagnostic_.subject) in generated:
+            key = (diagnostic_.code, diagnostic_.location, diagnostic_.span, diagnostic_.help)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(diagnostic_)
     return kept
 
 
@@ -153,4 +215,16 @@ def _unused_suppressions(ctx: CheckContext, used: set[tuple[int, str]], ran: set
                 )
 
 
-__all__ = ["REGISTRY", "CheckContext", "CheckInfo", "check", "diagnostic", "run_checks", "selected"]
+__all__ = [
+    "REGISTRY",
+    "CheckContext",
+    "CheckInfo",
+    "Part",
+    "check",
+    "diagnostic",
+    "finish",
+    "plan",
+    "run_checks",
+    "run_part",
+    "selected",
+]
