@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dashboards check test test-corpus tools lint fmt bench bench-middleware docs oracle clean
+.PHONY: help venv dashboards check test test-corpus tools lint fmt bench bench-scaling bench-middleware docs oracle clean
 
 # The public corpus of real-world rules and dashboards; not part of this repository (make test-corpus only).
 MONITORING_DSL_CORPUS ?= ../shared/realworld
@@ -69,6 +69,10 @@ fmt: $(STAMP) ## Rewrite code to the project's style
 
 bench: $(STAMP) tools ## Benchmark a build of workload L against promtool check rules (medians in benchmarks/results/latest.json)
 	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
+
+# 4x L takes minutes per build and lint on a 2-core machine: one run there, the median of 3 at 0.1x and 1x.
+bench-scaling: $(STAMP) tools ## Build, promtool and lint at 0.1x, 1x and 4x L: seconds per 1,000 rules (benchmarks/results/scaling.json)
+	$(BIN)/python benchmarks/run.py --scaling --repeat-largest 1 --json benchmarks/results/scaling.json
 
 bench-middleware: $(STAMP) ## Measure the runtime middleware's overhead per request against the bare app
 	$(BIN)/python benchmarks/middleware.py

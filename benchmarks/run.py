@@ -12,16 +12,27 @@ median of N runs:
 It reports whether each budget is met; it does not assert them. The exit status is non-zero only when a
 command fails (the build reports errors, promtool rejects the rules, ...).
 
-    python benchmarks/run.py [--size L|S] [--repeat N] [--json FILE] [--keep]
+    python benchmarks/run.py [--size L|S] [--scale F] [--repeat N] [--json FILE] [--keep]
 
 `--json` writes, besides every run, the headline figures `build_ratio`, `lint_ratio`, `noop_ratio` (medians
 divided by promtool's median in the same invocation) and `peak_rss_mb`; `make bench` writes them to
 benchmarks/results/latest.json.
+
+`--scaling` measures instead build, promtool and lint at several multiples of the workload (`--scales`,
+default 0.1, 1 and 4 x L), each in a directory of its own, and prints per size the medians, the ratios to
+promtool and the seconds per 1,000 rules: when cost grows linearly, that last figure stays flat. `make
+bench-scaling` writes it to benchmarks/results/scaling.json.
+
+    python benchmarks/run.py --scaling [--scales 0.1,1,4] [--repeat N] [--repeat-largest N] [--json FILE]
+
+The code measured is the monitoring_dsl package of the checkout this file is in (its directory goes first on
+PYTHONPATH), whichever checkout the interpreter's environment has installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -34,7 +45,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from workload import generate  # benchmarks/ is sys.path[0] when this file runs as a script
+from workload import generate, label, scaled  # benchmarks/ is sys.path[0] when this file runs as a script
+
+# The checkout this file is in: its monitoring_dsl package is the code measured, not whichever checkout the
+# venv's console script was installed (editable) from.
+ROOT = Path(__file__).resolve().parent.parent
+# `monitoring-dsl ARGS` as the console script runs it; -P keeps the working directory off sys.path.
+ENTRY = "import sys; from monitoring_dsl.cli import entry; sys.argv[0] = 'monitoring-dsl'; sys.exit(entry())"
 
 # DESIGN.md, "Performance budgets": ratios to `promtool check rules` of the emitted rules, and a memory cap.
 BUDGETS = {"build": 1.0, "rebuild": 0.1, "lint": 0.5}
@@ -64,27 +81,59 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def timed(command: Sequence[str], cwd: Path, timeout: float | None) -> tuple[float, subprocess.CompletedProcess[str]]:
+def timed(
+    command: Sequence[str], cwd: Path, timeout: float | None, env: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Wall-clock seconds of one run of `command`, and its result."""
     start = time.perf_counter()
-    proc = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(list(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return time.perf_counter() - start, proc
 
 
-def monitoring_dsl() -> str:
-    """The console script installed next to this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "monitoring-dsl"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("monitoring-dsl")
-    if found is None:
-        sys.exit("monitoring-dsl is not installed next to this Python or on PATH; run `make venv`")
-    return found
+def tool_environment() -> dict[str, str]:
+    """This environment with the checkout first on PYTHONPATH, so that its monitoring_dsl is imported."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
 
 
-def has_command(tool: str, name: str) -> bool:
+def monitoring_dsl() -> list[str]:
+    """The command that runs `monitoring-dsl` with this interpreter (run it with tool_environment())."""
+    return [sys.executable, "-P", "-c", ENTRY]
+
+
+def shown(command: Sequence[str] | str) -> str:
+    """A command as a person would type it: `monitoring-dsl build ...`, the first few arguments."""
+    words = [command] if isinstance(command, str) else [str(word) for word in command]
+    tool = monitoring_dsl()
+    if words[: len(tool)] == tool:
+        words = ["monitoring-dsl", *words[len(tool) :]]
+    return " ".join(words[:6]) + (" ..." if len(words) > 6 else "")
+
+
+def measured_package(env: dict[str, str]) -> str:
+    """The directory of the monitoring_dsl package that the measured commands import."""
+    command = [sys.executable, "-P", "-c", "import monitoring_dsl; print(monitoring_dsl.__file__)"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"monitoring_dsl cannot be imported by {sys.executable}: {last_line(proc.stderr)}; run `make venv`")
+    return str(Path(proc.stdout.strip()).parent)
+
+
+def revision() -> str:
+    """The checkout's commit, with `+changes` when its working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        return "unknown"
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "monitoring_dsl"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return head.stdout.strip() + ("+changes" if status.stdout.strip() else "")
+
+
+def has_command(tool: Sequence[str], name: str, env: dict[str, str] | None = None) -> bool:
     """Whether `tool --help` lists the subcommand `name` under "Commands:"."""
-    proc = subprocess.run([tool, "--help"], capture_output=True, text=True, check=False)
+    proc = subprocess.run([*tool, "--help"], env=env, capture_output=True, text=True, check=False)
     in_commands = False
     for line in proc.stdout.splitlines():
         if line.strip().lower().startswith("commands"):
@@ -113,16 +162,19 @@ class Bench:
         self.repeat = repeat
         self.timeout = timeout
         self.tool = monitoring_dsl()
+        self.env = tool_environment()
         self.promtool = shutil.which("promtool") or "/usr/bin/promtool"
         self.runs: dict[str, list[float]] = {}
         self.notes: dict[str, str] = {}
 
     def run(self, what: str, command: Sequence[str], ok_codes: Sequence[int] = (0,)) -> float:
-        seconds, proc = timed(command, self.work, self.timeout)
+        seconds, proc = timed(command, self.work, self.timeout, self.env)
         if proc.returncode not in ok_codes:
             raise CommandFailed(what, command, proc)
         self.runs.setdefault(what, []).append(seconds)
-        self.notes[what] = last_line(proc.stdout) or last_line(proc.stderr)
+        # lint prints its findings on stdout and its summary ("1000 infos in 6 files") on stderr
+        summary = proc.stderr if what == "lint" else proc.stdout
+        self.notes[what] = last_line(summary) or last_line(proc.stdout) or last_line(proc.stderr)
         progress(f"  {what} run {len(self.runs[what])}/{self.repeat}: {seconds:.3f} s")
         return seconds
 
@@ -130,11 +182,11 @@ class Bench:
         return statistics.median(self.runs[what])
 
     def build(self, out: str) -> list[str]:
-        return [self.tool, "build", "specs", "--out", out]
+        return [*self.tool, "build", "specs", "--out", out]
 
-    def measure(self, lint: bool) -> tuple[Path, float, subprocess.CompletedProcess[str]]:
-        """Run every measurement; returns the output directory, the median peak memory in MB, and the last
-        memory run's result."""
+    def builds_and_promtool(self) -> str:
+        """Time the builds, each into a fresh output directory, then promtool on the last one's rule files;
+        returns that output directory."""
         out = ""
         for index in range(self.repeat):
             out = f"out-{index}"
@@ -146,17 +198,27 @@ class Bench:
             sys.exit(f"the build wrote no rule files under {built / 'prometheus' / 'rules'}")
         for _ in range(self.repeat):
             self.run("promtool", [self.promtool, "check", "rules", *rule_files])
+        return out
+
+    def lints(self) -> None:
+        for _ in range(self.repeat):
+            self.run("lint", [*self.tool, "lint", "specs"], ok_codes=(0, 1))  # 1: findings, still a run
+
+    def measure(self, lint: bool) -> tuple[Path, float, subprocess.CompletedProcess[str]]:
+        """Run every measurement; returns the output directory, the median peak memory in MB, and the last
+        memory run's result."""
+        out = self.builds_and_promtool()
+        built = self.work / out
         for _ in range(self.repeat):
             self.run("rebuild", self.build(out))
         if lint:
-            for _ in range(self.repeat):
-                self.run("lint", [self.tool, "lint", "specs"], ok_codes=(0, 1))  # 1: findings, still a run
+            self.lints()
         peaks = []
         proc = subprocess.CompletedProcess([], 0)
         for index in range(self.repeat):
             shutil.rmtree(self.work / "out-memory", ignore_errors=True)  # a fresh directory: a full build
             command = [sys.executable, "-c", MEMORY_WRAPPER, *self.build("out-memory")]
-            _, proc = timed(command, self.work, self.timeout)
+            _, proc = timed(command, self.work, self.timeout, self.env)
             report = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else None
             if report is None or report["returncode"] != 0:
                 if report is not None:
@@ -228,6 +290,8 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
         lines.append("lint: not available (`monitoring-dsl --help` lists no `lint` command)")
     lines.append(f"build said: {bench.notes.get('build', '')}")
     lines.append(f"rebuild said: {bench.notes.get('rebuild', '')}")
+    if lint:
+        lines.append(f"lint said: {bench.notes.get('lint', '')}")
     ratios = {f"{name}_ratio": budgets[what]["ratio"] for what, name in NAMES.items() if what in budgets}
     data: dict[str, object] = {
         **ratios,
@@ -241,19 +305,177 @@ def report(bench: Bench, counts: dict[str, int | str], peak_mb: float, lint: boo
         "budgets": budgets,
         "lint_available": lint,
         "notes": bench.notes,
-        "environment": {
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-            "promtool": promtool_version(bench.promtool),
-        },
+        "environment": environment(bench),
     }
     return "\n".join(lines), data
+
+
+def environment(bench: Bench) -> dict[str, object]:
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "promtool": promtool_version(bench.promtool),
+        "monitoring_dsl": measured_package(bench.env),
+        "revision": revision(),
+    }
+
+
+# --- --scaling ----------------------------------------------------------------------------------------------
+
+SCALES = (0.1, 1.0, 4.0)
+SCALED = ("build", "promtool", "lint")  # what --scaling measures at each size
+
+
+def measure_scale(
+    work: Path, size: str, scale: float, repeat: int, timeout: float | None, lint: bool
+) -> dict[str, object]:
+    """Generate `scale` x `size` into `work` and time its builds, promtool and lints there."""
+    name = label(size, scale)
+    progress(f"generating workload {name} in {work}")
+    counts = generate(work / "specs", size, scale)
+    progress("  " + describe(counts))
+    bench = Bench(work, repeat, timeout)
+    bench.builds_and_promtool()
+    if lint:
+        bench.lints()
+    seconds = {what: bench.median(what) for what in SCALED if what in bench.runs}
+    rules = int(counts["rules"])
+    return {
+        "scale": scale,
+        "workload": counts,
+        "repeat": repeat,
+        "seconds": seconds,
+        "ratio_to_promtool": {what: seconds[what] / seconds["promtool"] for what in seconds if what != "promtool"},
+        "seconds_per_1000_rules": {what: value * 1000 / rules for what, value in seconds.items()},
+        "runs": bench.runs,
+        "notes": bench.notes,
+    }
+
+
+def scaling_report(points: list[dict[str, object]], lint: bool) -> str:
+    """One row per workload and measurement, then how the seconds grew from each size to the next."""
+
+    def get(point: dict[str, object], key: str, what: str) -> float:
+        table = point[key]
+        assert isinstance(table, dict)
+        return float(table[what])
+
+    measured = [what for what in SCALED if lint or what != "lint"]
+    rows = [("workload", "rules", "measurement", "seconds", "x promtool", "s/1k rules", "marginal s/1k", "runs")]
+    for point in points:
+        counts = point["workload"]
+        assert isinstance(counts, dict)
+        for index, what in enumerate(measured):
+            marginal = point["marginal_seconds_per_1000_rules"]
+            rows.append(
+                (
+                    str(counts["size"]) if index == 0 else "",
+                    f"{int(counts['rules']):,}" if index == 0 else "",
+                    what,
+                    f"{get(point, 'seconds', what):.3f}",
+                    "1.00x" if what == "promtool" else f"{get(point, 'ratio_to_promtool', what):.2f}x",
+                    f"{get(point, 'seconds_per_1000_rules', what):.3f}",
+                    f"{get(point, 'marginal_seconds_per_1000_rules', what):.3f}" if marginal else "",
+                    str(point["repeat"]),
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "wall-clock medians of `runs` runs; x promtool divides by promtool's median on the same workload;",
+        "s/1k rules is seconds per 1,000 rules, marginal s/1k the extra seconds per 1,000 extra rules over the",
+        "workload above (flat when cost grows linearly; the first workload carries the fixed start-up cost)",
+        "",
+    ]
+    for index, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2])]
+        cells += [cell.rjust(widths[i]) for i, cell in enumerate(row[3:], 3)]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    for before, after in itertools.pairwise(points):
+        names = [str(point["workload"]["size"]) for point in (before, after)]  # type: ignore[index]
+        span = get(after, "workload", "rules") / get(before, "workload", "rules")
+        growth = ", ".join(
+            f"{what} {get(after, 'seconds', what) / get(before, 'seconds', what):.1f}x" for what in measured
+        )
+        lines.append(f"{names[0]} -> {names[1]}: {span:.3g}x the rules, the seconds grow {growth}")
+    if not lint:
+        lines.append("lint: not available (`monitoring-dsl --help` lists no `lint` command)")
+    for point in points:
+        notes = point["notes"]
+        assert isinstance(notes, dict)
+        size = point["workload"]["size"]  # type: ignore[index]
+        lines.append(
+            f"{size}: build said: {notes.get('build', '')}" + (f"; lint said: {notes['lint']}" if lint else "")
+        )
+    return "\n".join(lines)
+
+
+def add_marginal(points: list[dict[str, object]]) -> None:
+    """Give each point the extra seconds per 1,000 extra rules over the point before it (None for the first)."""
+    previous: dict[str, object] | None = None
+    for point in points:
+        marginal = None
+        if previous is not None:
+            rules = int(point["workload"]["rules"]) - int(previous["workload"]["rules"])  # type: ignore[index]
+            seconds, before = point["seconds"], previous["seconds"]
+            assert isinstance(seconds, dict) and isinstance(before, dict)
+            marginal = {what: (seconds[what] - before[what]) * 1000 / rules for what in seconds}
+        point["marginal_seconds_per_1000_rules"] = marginal
+        previous = point
+
+
+def run_scaling(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    probe = Bench(work, args.repeat, args.timeout)
+    lint = has_command(probe.tool, "lint", probe.env)
+    progress(f"measuring the monitoring_dsl in {measured_package(probe.env)}")
+    points = []
+    largest = max(args.scales)
+    for scale in args.scales:
+        repeat = args.repeat_largest if scale == largest and args.repeat_largest else args.repeat
+        directory = work / f"scale-{label(args.size, scale)}"
+        points.append(measure_scale(directory, args.size, scale, repeat, args.timeout, lint))
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)  # 4 x L writes hundreds of MB
+    add_marginal(points)
+    print(scaling_report(points, lint))
+    return {
+        "statistic": "median",
+        "size": args.size,
+        "scales": list(args.scales),
+        "lint_available": lint,
+        "scaling": points,
+        "environment": environment(probe),
+    }
+
+
+def report_failure(failure: CommandFailed, work: Path) -> None:
+    print(f"benchmark stopped: {failure.what} failed (exit {failure.proc.returncode})", file=sys.stderr)
+    print(f"command: {shown(failure.command)}", file=sys.stderr)
+    print(f"in: {work}", file=sys.stderr)
+    if failure.proc.stdout:
+        print(failure.proc.stdout[-5000:], file=sys.stderr)
+    print(failure.proc.stderr[-20000:], file=sys.stderr)
+
+
+def scales(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if not values or values[0] <= 0:
+        raise argparse.ArgumentTypeError("scales must be positive numbers")
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=["L", "S"], default="L", help="workload size (default: L; S is 1/20)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="measure this multiple of the size's workload (default: 1)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, the median counts (default: 3)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the numbers to FILE as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the working directory and print its path")
@@ -264,39 +486,54 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="give up on any single command after this long (default: no limit)",
     )
+    scaling = parser.add_argument_group("scaling", "build, promtool and lint at several multiples of the workload")
+    scaling.add_argument("--scaling", action="store_true", help="measure how cost grows with the workload's size")
+    scaling.add_argument(
+        "--scales",
+        type=scales,
+        default=SCALES,
+        metavar="F,F,...",
+        help="the multiples of --size to measure (default: 0.1,1,4)",
+    )
+    scaling.add_argument(
+        "--repeat-largest",
+        type=int,
+        default=None,
+        metavar="N",
+        help="runs per measurement at the largest scale (default: --repeat)",
+    )
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.repeat < 1 or (args.repeat_largest is not None and args.repeat_largest < 1):
+        parser.error("--repeat and --repeat-largest must be at least 1")
+    try:
+        for scale in args.scales if args.scaling else (args.scale,):
+            scaled(args.size, scale)
+    except ValueError as error:
+        parser.error(str(error))
 
     work = Path(tempfile.mkdtemp(prefix="monitoring-dsl-bench-"))
     try:
-        progress(f"generating workload {args.size} in {work}")
-        counts = generate(work / "specs", args.size)
-        progress("  " + describe(counts))
-        bench = Bench(work, args.repeat, args.timeout)
-        lint = has_command(bench.tool, "lint")
         try:
-            _, peak_mb, _ = bench.measure(lint)
+            if args.scaling:
+                data = run_scaling(args, work)
+            else:
+                name = label(args.size, args.scale)
+                progress(f"generating workload {name} in {work}")
+                counts = generate(work / "specs", args.size, args.scale)
+                progress("  " + describe(counts))
+                bench = Bench(work, args.repeat, args.timeout)
+                lint = has_command(bench.tool, "lint", bench.env)
+                progress(f"measuring the monitoring_dsl in {measured_package(bench.env)}")
+                _, peak_mb, _ = bench.measure(lint)
+                table, data = report(bench, counts, peak_mb, lint)
+                print(table)
         except CommandFailed as failure:
-            print(f"benchmark stopped: {failure.what} failed (exit {failure.proc.returncode})", file=sys.stderr)
-            print(
-                "command: " + " ".join(failure.command[:6]) + (" ..." if len(failure.command) > 6 else ""),
-                file=sys.stderr,
-            )
-            print(f"in: {work}", file=sys.stderr)
-            if failure.proc.stdout:
-                print(failure.proc.stdout[-5000:], file=sys.stderr)
-            print(failure.proc.stderr[-20000:], file=sys.stderr)
+            report_failure(failure, work)
             args.keep = True
             return 1
         except subprocess.TimeoutExpired as expired:
-            print(
-                f"benchmark stopped: {' '.join(map(str, expired.cmd[:3]))} ran over {args.timeout} s",
-                file=sys.stderr,
-            )
+            print(f"benchmark stopped: {shown(expired.cmd)} ran over {args.timeout} s", file=sys.stderr)
             return 1
-        table, data = report(bench, counts, peak_mb, lint)
-        print(table)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(data, indent=2) + "\n")

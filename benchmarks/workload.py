@@ -4,10 +4,16 @@ Workload L (DESIGN.md, "Performance budgets"): 1,000 metrics, 200 dashboards of 
 2,000 rule groups, spread over 50 service spec modules plus the shared `catalog.py` that declares every
 metric. Workload S is the same shape at 1/20 of the size, for quick runs.
 
-Every query names declared metrics (or recording rules of the workload) and only their declared labels, so
-the spec set builds with no errors. Generation is deterministic: the same size gives the same bytes.
+`--scale F` multiplies the number of service modules of a size by F, so every count but the one catalog
+module scales with it: 0.1 x L is 5 services (100 metrics, 20 dashboards, 2,000 rules), 4 x L is 200
+services (4,000 metrics, 800 dashboards, 80,000 rules). Past the fifty services of L, the same services come
+again in further product lines (`ads_payments`, `travel_payments`, ...), as a company running several
+businesses on one platform has them; every module, metric, rule and uid stays unique.
 
-    python benchmarks/workload.py DIR [--size L|S]
+Every query names declared metrics (or recording rules of the workload) and only their declared labels, so
+the spec set builds with no errors. Generation is deterministic: the same size and scale give the same bytes.
+
+    python benchmarks/workload.py DIR [--size L|S] [--scale F]
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # --- sizes --------------------------------------------------------------------------------------------------
@@ -52,6 +58,26 @@ SIZES = {
         groups_per_metric=2,
     ),
 }
+
+
+def scaled(size: str, scale: float = 1.0) -> Size:
+    """Workload `size` with `scale` times its service modules; the product must be a whole number of them."""
+    if size not in SIZES:
+        raise ValueError(f"unknown workload size {size!r}; choose one of {', '.join(SIZES)}")
+    base = SIZES[size]
+    modules = round(base.modules * scale)
+    if modules < 1 or abs(modules - base.modules * scale) > 1e-9:
+        raise ValueError(f"scale {scale:g} of workload {size} is not a whole number of its {base.modules} services")
+    if modules > len(SERVICES) * len(PRODUCT_LINES):
+        limit = len(SERVICES) * len(PRODUCT_LINES) / base.modules
+        raise ValueError(f"scale {scale:g} of workload {size} needs {modules} services; at most {limit:g} x {size}")
+    return replace(base, modules=modules)
+
+
+def label(size: str, scale: float = 1.0) -> str:
+    """How reports name a workload: `L`, `0.1xL`, `4xL`."""
+    return size if scale == 1 else f"{scale:g}x{size}"
+
 
 # --- vocabulary ---------------------------------------------------------------------------------------------
 
@@ -108,6 +134,19 @@ SERVICES = (
     "geo_lookup",
     "audit_log",
 )
+
+# Workloads past fifty services repeat them in further product lines, each a prefix of the service name:
+# `ads_payments`, `travel_payments`, ... None is a word that starts a metric stem, so `ads_payments` metrics
+# never collide with metrics of another service, and the longest dashboard uid (`grocery-recommendations-
+# dependencies`) stays within Grafana's 40 characters.
+PRODUCT_LINES = ("", "ads_", "travel_", "grocery_", "games_", "music_", "fleet_", "energy_")
+
+
+def services(count: int) -> list[str]:
+    """The first `count` services: the fifty of SERVICES, then the same in each further product line."""
+    every = [line + service for line in PRODUCT_LINES for service in SERVICES]
+    return every[:count]
+
 
 # A label, a value that a regex matcher can select, and the unit its per-second rate is shown in.
 LABEL_VALUES = {
@@ -388,7 +427,7 @@ def _num(value: float) -> str:
 def _metrics(size: Size) -> list[list[MetricRef]]:
     return [
         [MetricRef(service, template) for template in TEMPLATES[: size.metrics_per_module]]
-        for service in SERVICES[: size.modules]
+        for service in services(size.modules)
     ]
 
 
@@ -862,18 +901,17 @@ def service_source(metrics: list[MetricRef], size: Size) -> tuple[str, dict[str,
     return "\n".join(body) + "\n", counts
 
 
-def generate(directory: Path, size: str = "L") -> dict[str, int | str]:
-    """Write workload `size` ("L" or "S") into `directory` (created if missing) and return its counts."""
-    if size not in SIZES:
-        raise ValueError(f"unknown workload size {size!r}; choose one of {', '.join(SIZES)}")
-    spec = SIZES[size]
-    clash = [s for s in SERVICES if s in sys.stdlib_module_names]
+def generate(directory: Path, size: str = "L", scale: float = 1.0) -> dict[str, int | str]:
+    """Write workload `size` ("L" or "S") times `scale` into `directory` (created if missing) and return its
+    counts."""
+    spec = scaled(size, scale)
+    clash = [s for s in services(spec.modules) if s in sys.stdlib_module_names]
     assert not clash, f"service names shadow standard modules: {clash}"
     directory.mkdir(parents=True, exist_ok=True)
     modules = _metrics(spec)
     files = {"catalog.py": catalog_source(modules)}
     totals: dict[str, int | str] = {
-        "size": size,
+        "size": label(size, scale),
         "spec_modules": 0,
         "metrics": sum(len(m) for m in modules),
         "dashboards": 0,
@@ -902,8 +940,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path, help="where to write the spec modules")
     parser.add_argument("--size", choices=sorted(SIZES), default="L", help="workload size (default: L)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the size's service modules by this (default: 1)"
+    )
     args = parser.parse_args(argv)
-    counts = generate(args.directory, args.size)
+    try:
+        counts = generate(args.directory, args.size, args.scale)
+    except ValueError as error:
+        parser.error(str(error))
     print(json.dumps(counts, indent=2))
     return 0
 
