@@ -50,6 +50,17 @@ def _config(ctx: click.Context) -> Config:
         raise AssertionError("unreachable") from None
 
 
+# build and lint: how many processes share the checks (compiler.check_and_emit)
+CHECK_JOBS = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that check (and emit) at once; the output is the same for any value "
+    "(default: 2 for a large project on a machine with 2 cores or more, else 1).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitoring-dsl")
 def main() -> None:
@@ -74,14 +85,7 @@ def main() -> None:
     is_flag=True,
     help="Load, check and emit even when no input changed since the last build (and record no cache).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that check (and emit) at once; the output is the same for any value "
-    "(default: 2 for a large project on a machine with 2 cores or more, else 1).",
-)
+@CHECK_JOBS
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -310,14 +314,7 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
 )
 @click.option("--select", "select", default=None, help="Comma-separated codes or prefixes to run (e.g. Q2,A301).")
 @click.option("--ignore", "ignore", default=None, help="Comma-separated codes or prefixes to skip.")
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes that check (and emit) at once; the output is the same for any value "
-    "(default: 2 for a large project on a machine with 2 cores or more, else 1).",
-)
+@CHECK_JOBS
 @click.pass_context
 def lint_command(
     ctx: click.Context,
