@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
-from monitoring_dsl.promql.written import exact_matchers, fixed_rate_windows, literal_ranges, regex_matchers
+from monitoring_dsl.promql.written import (
+    exact_matchers,
+    fixed_rate_windows,
+    literal_ranges,
+    regex_matchers,
+    trailing_comparison,
+)
 
 
 def test_fixed_rate_windows_skip_strings_subqueries_and_macros() -> None:
@@ -26,3 +32,9 @@ def test_matchers_as_written() -> None:
     assert [("path", "=~", "/api/$v"), ("x", "!~", "y.*")] == [
         (m.label, m.op, m.value) for m in regex_matchers(written)
     ]
+
+
+def test_trailing_comparison_splits_body_operator_and_number_as_written() -> None:
+    assert ("sum(rate(x[5m]))", ">", "0.5") == trailing_comparison("sum(rate(x[5m])) > 0.5")
+    assert ("up", "==", "0") == trailing_comparison("up == 0")
+    assert trailing_comparison("a > b") is None

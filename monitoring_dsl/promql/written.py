@@ -22,6 +22,7 @@ _LITERAL_RANGE_RE = re.compile(r"\[\s*([0-9][0-9a-z]*)\s*[\]:]")
 _EXACT_MATCHER_RE = re.compile(
     r"""(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>!=|=)(?!~)\s*(?:"(?P<d>(?:[^"\\]|\\.)*)"|'(?P<s>(?:[^'\\]|\\.)*)')"""
 )
+_TRAILING_COMPARISON_RE = re.compile(r"^(?P<body>.*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<value>[-+]?[0-9.eE+]+)$", re.S)
 _REGEX_MATCHER_RE = re.compile(
     r"""([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~)\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`]*)`)"""
 )
@@ -90,3 +91,10 @@ def regex_matchers(written: str) -> Iterator[WrittenMatcher]:
     for match in _REGEX_MATCHER_RE.finditer(written):
         value = match.group(3) or match.group(4) or match.group(5) or ""
         yield WrittenMatcher(match.group(1), match.group(2), value, match.group())
+
+
+def trailing_comparison(written: str) -> tuple[str, str, str] | None:
+    """`(body, op, number)` of a query written as `body OP number` (`up == 0`, `x > 0.5`), the number as
+    written; None for any other shape. For showing a changed threshold as one, not for deciding anything."""
+    match = _TRAILING_COMPARISON_RE.match(written)
+    return None if match is None else (match["body"], match["op"], match["value"])

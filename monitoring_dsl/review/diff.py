@@ -12,6 +12,7 @@ import attrs
 
 from monitoring_dsl.promql import parse, selectors, substitute
 from monitoring_dsl.promql.parser import Parsed
+from monitoring_dsl.promql.written import trailing_comparison
 from monitoring_dsl.review.snapshot import DashboardView, PanelView, RuleView, Snapshot
 
 SECTIONS = ("dashboard", "alert", "record", "file")
@@ -151,8 +152,6 @@ def _panel_fields(old: PanelView, new: PanelView) -> tuple[Field, ...]:
 
 # --- rules -------------------------------------------------------------------------------------------------
 
-_THRESHOLD_RE = re.compile(r"^(?P<body>.*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<value>[-+]?[0-9.eE+]+)$", re.S)
-
 
 def _rules(base: Snapshot, head: Snapshot) -> Iterator[Change]:
     old_rules = {(r.kind, r.key): r for r in base.rules}
@@ -190,9 +189,9 @@ def _rule_name(rule: RuleView) -> str:
 
 def _rule_fields(old: RuleView, new: RuleView) -> tuple[Field, ...]:
     specs: list[tuple[str, str | None, str | None]] = []
-    old_t, new_t = _THRESHOLD_RE.match(old.expr), _THRESHOLD_RE.match(new.expr)
-    if old_t and new_t and old_t["body"] == new_t["body"] and old.expr != new.expr:
-        specs.append(("threshold", f"{old_t['op']} {old_t['value']}", f"{new_t['op']} {new_t['value']}"))
+    old_t, new_t = trailing_comparison(old.expr), trailing_comparison(new.expr)
+    if old_t and new_t and old_t[0] == new_t[0] and old.expr != new.expr:
+        specs.append(("threshold", f"{old_t[1]} {old_t[2]}", f"{new_t[1]} {new_t[2]}"))
     else:
         specs.append(("expr", old.expr, new.expr))
     specs.append(("for", old.for_, new.for_))
