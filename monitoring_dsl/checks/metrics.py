@@ -21,6 +21,7 @@ from monitoring_dsl.model.units import (
     UNIT_VALUE_ABBREVIATIONS,
 )
 from monitoring_dsl.promql import PLACEHOLDER_PREFIX, selectors
+from monitoring_dsl.promql.written import names_in
 
 
 @check(code="M101", name="conflicting-metric", severity=Severity.ERROR, needs_catalog=True)
@@ -472,7 +473,7 @@ def _used_names(ctx: CheckContext) -> tuple[set[str], list[re.Pattern[str]]]:
     for query in ctx.queries:
         if query.parsed is None:
             # Q200 reports the query; whatever it names may be meant, so it counts as used
-            used.update(_WORD_RE.findall(query.text))
+            used.update(names_in(query.text))
             continue
         for selector in selectors(query.parsed):
             if selector.name is None:
@@ -496,9 +497,6 @@ def _used_names(ctx: CheckContext) -> tuple[set[str], list[re.Pattern[str]]]:
                 # Grafana filters the names with an unanchored regex
                 patterns.append(_pattern(".*(?:" + (match.group("regex").strip("\"'") or ".*") + ").*"))
     return used, patterns
-
-
-_WORD_RE = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 
 
 def _declared_metric(ctx: CheckContext, name: str) -> str | None:

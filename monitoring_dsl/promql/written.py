@@ -23,6 +23,7 @@ _EXACT_MATCHER_RE = re.compile(
     r"""(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>!=|=)(?!~)\s*(?:"(?P<d>(?:[^"\\]|\\.)*)"|'(?P<s>(?:[^'\\]|\\.)*)')"""
 )
 _TRAILING_COMPARISON_RE = re.compile(r"^(?P<body>.*?)\s*(?P<op>>=|<=|==|!=|>|<)\s*(?P<value>[-+]?[0-9.eE+]+)$", re.S)
+_NAME_RE = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _REGEX_MATCHER_RE = re.compile(
     r"""([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~)\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`]*)`)"""
 )
@@ -98,3 +99,9 @@ def trailing_comparison(written: str) -> tuple[str, str, str] | None:
     written; None for any other shape. For showing a changed threshold as one, not for deciding anything."""
     match = _TRAILING_COMPARISON_RE.match(written)
     return None if match is None else (match["body"], match["op"], match["value"])
+
+
+def names_in(written: str) -> list[str]:
+    """Every word that could be a metric or label name, strings and all: what a query that does not parse
+    might refer to."""
+    return _NAME_RE.findall(written)
