@@ -45,10 +45,12 @@ class Child(Generic[T]):
         try:
             while chunk := os.read(self._pipe, 1 << 20):
                 chunks.append(chunk)
-        finally:
-            os.close(self._pipe)
-            _, status = os.waitpid(self._pid, 0)
-            self._done = True
+        except BaseException:  # interrupted while waiting: the child's result is no longer wanted
+            self.stop()
+            raise
+        os.close(self._pipe)
+        _, status = os.waitpid(self._pid, 0)
+        self._done = True
         if status != 0 or not chunks:
             raise ChildFailed(f"child process {self._pid} ended with status {status}")
         try:

@@ -5,6 +5,7 @@ order, and the same output bytes. A child that fails costs time, never a finding
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ def test_forked_child_returns_its_value_and_reports_failure() -> None:
 
 
 def test_a_stopped_child_is_killed_and_reaped() -> None:
-    child = forked.start(lambda: __import__("time").sleep(60))
+    child = forked.start(lambda: time.sleep(60))
     pid = child._pid
     child.stop()
     with pytest.raises(ChildProcessError):
@@ -146,3 +147,20 @@ def test_build_output_and_messages_are_the_same_for_any_jobs(tmp_path: Path) -> 
         for j in (1, 2)
     ]
     assert trees[0] == trees[1]
+
+
+def test_an_interrupted_wait_kills_the_child_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal that stops the parent while it waits must not leave it waiting for the child to finish."""
+    child = forked.start(lambda: time.sleep(60))
+    pid = child._pid
+
+    def interrupted(fd: int, size: int) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "read", interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        child.result()
+    assert time.monotonic() - started < 30  # killed, not waited for (the child sleeps 60 s)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
