@@ -21,7 +21,7 @@ The inputs, precisely:
 
 - every environment variable the build read (`os.environ[...]`, `os.getenv`, `in os.environ`), by name and
   value, absent ones included; a build that went through the whole environment (`os.environ.copy()`,
-  iterating it) records all of it.
+  iterating it) records all of it. Values are kept as sha256 digests, never in clear.
 
 Not inputs, so a spec depending on them needs `--no-cache`: the clock, the network, `os.environb`, and checks
 that only stat a path (`os.path.exists`). A build that opened anything under /dev, /proc or /sys, or
@@ -148,12 +148,22 @@ class _RecordingEnviron(MutableMapping[str, str]):
         return dict(self._real)
 
 
+def _value_digest(value: str | None) -> str | None:
+    """What the cache file keeps of a variable's value: a digest, so no secret is written to disk."""
+    return None if value is None else hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _whole_environment() -> str:
+    items = sorted(os.environ.items())
+    return hashlib.sha256(json.dumps(items, ensure_ascii=True).encode()).hexdigest()
+
+
 def _environment(read: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The recorded part of the environment: the variables read (with the values they had before the build
-    changed any), or all of it when the build went through the whole environment."""
+    """The recorded part of the environment, by digest: each variable read (with the value it had before the
+    build changed any), or the whole of it when the build went through all of it."""
     if _WHOLE in read:
-        return {_WHOLE: None, **{name: os.environ[name] for name in sorted(os.environ)}}
-    return {name: read[name] for name in sorted(read)}
+        return {_WHOLE: _whole_environment()}
+    return {name: _value_digest(read[name]) for name in sorted(read)}
 
 
 class Recorder:
@@ -304,9 +314,9 @@ def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[P
     except (KeyError, TypeError):
         return None
     if _WHOLE in environment:
-        if {_WHOLE: None, **os.environ} != environment:
+        if environment != {_WHOLE: _whole_environment()}:
             return None
-    elif any(os.environ.get(name) != value for name, value in environment.items()):
+    elif any(_value_digest(os.environ.get(name)) != digest for name, digest in environment.items()):
         return None  # an environment variable the build read has another value now
     if _output_stats(out, list(outputs)) != outputs:
         return None

@@ -182,7 +182,7 @@ def test_an_environment_variable_the_specs_read_is_an_input(
     monkeypatch.delenv("BUSY_THRESHOLD", raising=False)
     assert 0 == run_cli("build", cwd=tmp_path).code
     assert "> 10" in rules.read_text()
-    for value in ("42", "43", None):
+    for value in ("4242424242", "43", None):
         if value is None:
             monkeypatch.delenv("BUSY_THRESHOLD")
         else:
@@ -190,6 +190,9 @@ def test_an_environment_variable_the_specs_read_is_an_input(
         rebuilt = run_cli("build", cwd=tmp_path)
         assert 0 == rebuilt.code, rebuilt.stderr
         assert f"> {value or 10}" in rules.read_text()
+        if value == "4242424242":  # the cache keeps a digest of the value, never the value (it may be a secret)
+            cached = b"".join(p.read_bytes() for p in (tmp_path / CACHE_DIR).glob("build-*.json"))
+            assert cached and value.encode() not in cached
         with pytest.MonkeyPatch.context() as patch:
             _no_compile(patch)
             again = run_cli("build", cwd=tmp_path)  # unchanged environment: served from the cache
