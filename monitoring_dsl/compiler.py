@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
@@ -117,10 +118,12 @@ _COLLISION = "output collision"  # what a child sends instead of an OutputCollis
 
 def jobs_for(ctx: CheckContext, requested: int | None) -> int:
     """How many processes: `requested` when given, else two on a machine with two cores or more for a project
-    of PARALLEL_MIN_QUERIES queries or more, else one."""
+    of PARALLEL_MIN_QUERIES queries or more, else one. Never by default in a process running other threads (a
+    program embedding the compiler): a fork copies only the calling thread, and a lock another thread held
+    at that moment would stay held in the child for ever."""
     if requested is not None:
         return max(1, requested) if forked.available() else 1
-    if not forked.available() or (os.cpu_count() or 1) < 2:
+    if not forked.available() or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
         return 1
     return 2 if len(ctx.queries) >= PARALLEL_MIN_QUERIES else 1
 

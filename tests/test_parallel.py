@@ -5,6 +5,7 @@ order, and the same output bytes. A child that fails costs time, never a finding
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_a_failed_child_costs_time_not_findings(tmp_path: Path, monkeypatch: pyt
     def dying(*args: object, **kwargs: object) -> object:
         if os.getpid() != parent:
             os._exit(3)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(compiler, "run_part", dying)
     assert expected == _compiled(root, 2)
@@ -164,3 +165,22 @@ def test_an_interrupted_wait_kills_the_child_at_once(monkeypatch: pytest.MonkeyP
     assert time.monotonic() - started < 30  # killed, not waited for (the child sleeps 60 s)
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_by_default_large_projects_fork_only_from_a_single_threaded_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Context:
+        queries = [object()] * compiler.PARALLEL_MIN_QUERIES
+
+    ctx = Context()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert 2 == compiler.jobs_for(ctx, None)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # a program embedding the compiler
+    assert 1 == compiler.jobs_for(ctx, None)
+    assert 2 == compiler.jobs_for(ctx, 2)  # asked for: the caller's decision
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    ctx.queries = ctx.queries[:-1]
+    assert 1 == compiler.jobs_for(ctx, None)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    ctx.queries = [object()] * compiler.PARALLEL_MIN_QUERIES
+    assert 1 == compiler.jobs_for(ctx, None)
