@@ -76,7 +76,8 @@ def plan(
 @attrs.frozen
 class Part:
     """What running some of the checks found: the findings kept, and which `allow=` entries suppressed one
-    (`(id(holder), code)`). Findings carry no subject, so a part can come back from another process."""
+    (`(id(holder), code)`). Nothing after this step looks at a finding's subject, so a part that comes back
+    from another process (as `diagnostics.to_plain` tuples) need not carry it."""
 
     kept: list[Diagnostic]
     used: set[tuple[int, str]]
@@ -93,7 +94,7 @@ def run_part(
         everything.extend(run_isolated(ctx, REGISTRY[code]))
     kept, used = _suppress(ctx, _without_follow_ons(ctx, everything))
     kept = _once_per_place(kept, generated)
-    return Part([attrs.evolve(d, subject=None) for d in kept], used)
+    return Part(kept, used)
 
 
 def finish(
