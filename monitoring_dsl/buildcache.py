@@ -149,7 +149,7 @@ class _RecordingEnviron(MutableMapping[str, str]):
 
 
 def _value_digest(value: str | None) -> str | None:
-    """What the cache file keeps of a variable's value: a digest, so no secret is written to disk."""
+    """What the cache file keeps of a variable's value: its digest, never the value (it may be a token)."""
     return None if value is None else hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
 
