@@ -23,6 +23,11 @@ The inputs, precisely:
   value, absent ones included; a build that went through the whole environment (`os.environ.copy()`,
   iterating it) records all of it. Values are kept as sha256 digests, never in clear.
 
+`lint` keeps a cache of its own: with unchanged inputs it prints what the last lint with the same command
+printed and exits as it did. Its inputs are the same but for the spec tree: lint reads only the spec modules
+and rule and dashboard files it finds, and the files it opened and the directories it listed (to find them)
+stand for that tree, so a file in the tree that lint ignores (a README, the build output) is no input.
+
 Not inputs, so a spec depending on them needs `--no-cache`: the clock, the network, `os.environb`, and checks
 that only stat a path (`os.path.exists`). A build that opened anything under /dev, /proc or /sys, or
 opened a file for writing (other than Python's own bytecode cache), records no cache: its result may depend on
@@ -44,6 +49,7 @@ from typing import Any
 from monitoring_dsl import __version__
 
 FORMAT = 2
+CACHE_DIR = ".monitoring-dsl-cache"
 _UNCACHEABLE_ROOTS = ("/dev/", "/proc/", "/sys/")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
@@ -67,8 +73,9 @@ def _digest(path: str) -> str | None:
 
 
 def _listing(path: str) -> list[str] | None:
+    """The names in a directory, but the cache's own directory: writing the cache changes no input."""
     try:
-        return sorted(os.listdir(path))
+        return sorted(name for name in os.listdir(path) if name != CACHE_DIR)
     except OSError:
         return None
 
@@ -82,7 +89,7 @@ def _tree(paths: Sequence[Path]) -> dict[str, str | None]:
             found[top] = _digest(top)
             continue
         for directory, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", CACHE_DIR))
             for name in sorted(files):
                 found[os.path.join(directory, name)] = _digest(os.path.join(directory, name))
     return found
@@ -203,9 +210,13 @@ class Recorder:
         elif event in ("os.listdir", "os.scandir"):
             (path,) = args
             if isinstance(path, (str, bytes)):
-                recorder.listed.add(os.path.abspath(os.fsdecode(path)))
+                name = os.path.abspath(os.fsdecode(path))
             elif path is None:
-                recorder.listed.add(os.getcwd())
+                name = os.getcwd()
+            else:
+                return
+            if os.path.basename(name) != CACHE_DIR:  # the cache's own files change with every run
+                recorder.listed.add(name)
 
     @contextmanager
     def recording(self) -> Iterator[Recorder]:
@@ -274,7 +285,7 @@ def _output_stats(out: Path, written: Sequence[str]) -> dict[str, list[int]] | N
 
 
 def record(
-    out: Path, written: Sequence[str], recorded_inputs: Mapping[str, Any], printed: Mapping[str, str]
+    out: Path, written: Sequence[str], recorded_inputs: Mapping[str, Any], printed: Mapping[str, Any]
 ) -> bytes | None:
     """The cache file's bytes for a build that just wrote `written` into `out`; None when out changed under
     it."""
@@ -283,11 +294,16 @@ def record(
     outputs = _output_stats(out, [*written, MANIFEST])
     if outputs is None:
         return None
-    entry = {**recorded_inputs, "outputs": outputs, "printed": dict(printed)}
+    return _entry({**recorded_inputs, "outputs": outputs, "printed": dict(printed)})
+
+
+def record_lint(recorded_inputs: Mapping[str, Any], printed: Mapping[str, Any]) -> bytes:
+    """The cache file's bytes for a lint: its inputs and what it printed (`printed["exit"]`: its exit code)."""
+    return _entry({**recorded_inputs, "outputs": {}, "printed": dict(printed)})
+
+
+def _entry(entry: Mapping[str, Any]) -> bytes:
     return (json.dumps(entry, sort_keys=True, indent=0) + "\n").encode()
-
-
-CACHE_DIR = ".monitoring-dsl-cache"
 
 
 def cache_file(root: Path, out: Path) -> Path:
@@ -296,8 +312,16 @@ def cache_file(root: Path, out: Path) -> Path:
     return root / CACHE_DIR / f"build-{name}.json"
 
 
-def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[Path]) -> dict[str, str] | None:
-    """What the recorded build printed, when its inputs and outputs are unchanged; None otherwise."""
+def lint_cache_file(root: Path, command: Mapping[str, Any]) -> Path:
+    """Where the cache of lints run as `command` lives: one file per command (paths, format, codes chosen),
+    so that `lint` and `lint --format sarif` in turn both stay cached."""
+    name = hashlib.sha256(json.dumps(command, sort_keys=True).encode()).hexdigest()[:20]
+    return root / CACHE_DIR / f"lint-{name}.json"
+
+
+def lookup(cache: Path, out: Path | None, command: Mapping[str, Any], paths: Sequence[Path]) -> dict[str, Any] | None:
+    """What the recorded run printed, when its inputs and (for a build into `out`) its outputs are unchanged;
+    None otherwise."""
     try:
         with open(cache, "rb") as handle:
             entry = json.loads(handle.read())
@@ -309,7 +333,7 @@ def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[P
         files: dict[str, str | None] = entry["files"]
         listed: dict[str, list[str] | None] = entry["listed"]
         outputs: dict[str, list[int]] = entry["outputs"]
-        printed: dict[str, str] = entry["printed"]
+        printed: dict[str, Any] = entry["printed"]
         environment: dict[str, str | None] = entry["environment"]
     except (KeyError, TypeError):
         return None
@@ -318,7 +342,7 @@ def lookup(cache: Path, out: Path, command: Mapping[str, Any], paths: Sequence[P
             return None
     elif any(_value_digest(os.environ.get(name)) != digest for name, digest in environment.items()):
         return None  # an environment variable the build read has another value now
-    if _output_stats(out, list(outputs)) != outputs:
+    if out is not None and _output_stats(out, list(outputs)) != outputs:
         return None
     tree = _tree(paths)
     if any(files.get(name, "absent") != digest for name, digest in tree.items()):

@@ -221,12 +221,8 @@ def test_command(ctx: click.Context, paths: tuple[Path, ...], require_tests: boo
         sys.exit(EXIT_FINDINGS)
 
 
-def _show_spec_output(output: tuple[tuple[str, str], ...]) -> None:
-    """What spec modules printed while they were imported, on stderr, each under the spec's path."""
-    click.echo(_spec_output_text(output), err=True, nl=False)
-
-
 def _spec_output_text(output: tuple[tuple[str, str], ...]) -> str:
+    """What spec modules printed while they were imported (shown on stderr), each under the spec's path."""
     lines = []
     for path, text in output:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates, shown escaped
@@ -314,6 +310,11 @@ def up_command(ctx: click.Context, out: Path | None, check_only: bool, timeout: 
 )
 @click.option("--select", "select", default=None, help="Comma-separated codes or prefixes to run (e.g. Q2,A301).")
 @click.option("--ignore", "ignore", default=None, help="Comma-separated codes or prefixes to skip.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Check even when no input changed since the last lint with the same options (and record no cache).",
+)
 @CHECK_JOBS
 @click.pass_context
 def lint_command(
@@ -323,45 +324,88 @@ def lint_command(
     fail_on: str | None,
     select: str | None,
     ignore: str | None,
+    no_cache: bool,
     jobs: int | None,
 ) -> None:
-    """Run every check over PATHS and report all findings; write nothing.
+    """Run every check over PATHS and report all findings; write nothing but its cache.
 
     PATHS are spec directories or files, Prometheus rule files (YAML with `groups:`) and Grafana dashboard
     JSON; a directory contributes its spec modules and every .yml/.yaml/.json below it. Default: the specs of
     [tool.monitoring-dsl]. Exit 0 clean, 1 findings at or above --fail-on, 2 nothing could be checked or
-    a check failed on some object (E045: the run is incomplete).
+    a check failed on some object (E045: the run is incomplete). A lint whose inputs (the files it read,
+    pyproject.toml, the tool itself) did not change since the last one with the same options prints what
+    that one printed and exits as it did; --no-cache checks anyway.
     """
-    from monitoring_dsl.checks import selected
-    from monitoring_dsl.compiler import lint
+    from monitoring_dsl import buildcache
 
     config = _config(ctx)
     chosen = _codes(select, config.select, "--select")
     skipped = _codes(ignore, config.ignore, "--ignore")
     threshold = Severity(fail_on or config.fail_on)
+    given = list(paths) or list(config.specs)
+    command = {
+        **buildcache.command_key(given, fmt, config.root),
+        "lint": {"select": list(chosen), "ignore": list(skipped), "fail_on": threshold.value, "out": str(config.out)},
+    }
+    cache = buildcache.lint_cache_file(config.root, command)
+    if not no_cache:
+        printed = buildcache.lookup(cache, None, command, ())
+        if printed is not None and _replay(printed):
+            sys.exit(printed["exit"])
+    recorder = buildcache.Recorder()
+    with recorder.recording():
+        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs)
+    for to_stderr, text in said:
+        click.echo(text, err=to_stderr, nl=False)
+    if not no_cache:
+        inputs = buildcache.inputs(command, (), recorder)
+        if inputs is not None:
+            data = buildcache.record_lint(inputs, {"said": said, "exit": code})
+            with contextlib.suppress(WriteError):  # the cache only saves time: a read-only checkout still lints
+                write_cache(cache, data)
+    sys.exit(code)
+
+
+def _lint(
+    config: Config,
+    paths: list[Path],
+    fmt: str,
+    chosen: tuple[str, ...],
+    skipped: tuple[str, ...],
+    threshold: Severity,
+    jobs: int | None,
+) -> tuple[list[tuple[bool, str]], int]:
+    """What `lint` prints, in order, as (on stderr?, text), and its exit code."""
+    from monitoring_dsl.checks import selected
+    from monitoring_dsl.compiler import lint
+
     sources = Sources()
-    result = lint(
-        list(paths) or list(config.specs),
-        config.root,
-        sources,
-        config.settings,
-        chosen,
-        skipped,
-        skip=[config.out],
-        jobs=jobs,
-    )
+    result = lint(paths, config.root, sources, config.settings, chosen, skipped, skip=[config.out], jobs=jobs)
     diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
-    _show_spec_output(result.spec_output)  # on stderr: never mixed into json or sarif
+    said = [(True, _spec_output_text(result.spec_output))]  # on stderr: never mixed into json or sarif
     if fmt == "sarif":
-        click.echo(render_sarif(diagnostics, _rule_table(), __version__))
+        said.append((False, render_sarif(diagnostics, _rule_table(), __version__) + "\n"))
     elif fmt == "json" or diagnostics:
-        click.echo(render(diagnostics, fmt, sources))
+        said.append((False, render(diagnostics, fmt, sources) + "\n"))
     if fmt in ("text", "concise"):
-        click.echo(("\n" if diagnostics else "") + f"{summary(diagnostics)} in {_files(result.checked)}", err=True)
+        said.append((True, ("\n" if diagnostics else "") + f"{summary(diagnostics)} in {_files(result.checked)}\n"))
     if result.checked == 0 or any(d.code in INCOMPLETE for d in diagnostics):
-        sys.exit(EXIT_FAILURE)
+        return said, EXIT_FAILURE
     if any(d.severity.rank >= threshold.rank for d in diagnostics):
-        sys.exit(EXIT_FINDINGS)
+        return said, EXIT_FINDINGS
+    return said, EXIT_OK
+
+
+def _replay(printed: dict[str, object]) -> bool:
+    """Print what a cached lint printed; False (printing nothing) when the record is not one lint wrote."""
+    said = printed.get("said")
+    if not isinstance(printed.get("exit"), int) or not isinstance(said, list):
+        return False
+    if not all(isinstance(item, list) and len(item) == 2 and isinstance(item[1], str) for item in said):
+        return False
+    for to_stderr, text in said:
+        click.echo(text, err=bool(to_stderr), nl=False)
+    return True
 
 
 def _codes(option: str | None, configured: tuple[str, ...], flag: str) -> tuple[str, ...]:

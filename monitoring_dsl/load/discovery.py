@@ -128,17 +128,22 @@ def split_inputs(paths: Sequence[Path], skip: Collection[Path] = ()) -> tuple[li
 
 def _plain_files(directory: Path, skipped: Collection[Path] = ()) -> list[Path]:
     """The rule files and dashboards below `directory`, sorted, outside hidden and tool directories and
-    outside `skipped` (resolved paths, such as the build output): the one walk over a directory of them."""
+    outside `skipped` (resolved paths, such as the build output): the one walk over a directory of them.
+    Those directories are never entered, so a virtualenv or a .git beside the specs costs nothing (and a
+    lint's cache does not depend on them)."""
     found = []
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory).parts
-        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in relative[:-1]):
-            continue
-        if any(parent in skipped for parent in resolved(path).parents):
-            continue
-        if path.suffix in PLAIN_SUFFIXES and path.is_file():
-            found.append(path)
-    return found
+    for top, dirs, files in os.walk(directory):
+        dirs[:] = [
+            name
+            for name in dirs
+            if name not in _SKIPPED_DIRS and not name.startswith(".") and resolved(Path(top, name)) not in skipped
+        ]
+        for name in files:
+            path = Path(top, name)
+            if path.suffix in PLAIN_SUFFIXES and path.is_file():
+                if not any(parent in skipped for parent in resolved(path).parents):
+                    found.append(path)
+    return sorted(found)
 
 
 def expand_plain(paths: Sequence[Path], diagnostics: list[Diagnostic]) -> Iterator[Path]:
