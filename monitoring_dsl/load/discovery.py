@@ -140,9 +140,10 @@ def _plain_files(directory: Path, skipped: Collection[Path] = ()) -> list[Path]:
         ]
         for name in files:
             path = Path(top, name)
-            if path.suffix in PLAIN_SUFFIXES and path.is_file():
-                if not any(parent in skipped for parent in resolved(path).parents):
-                    found.append(path)
+            if path.suffix not in PLAIN_SUFFIXES or not path.is_file():
+                continue
+            if not any(parent in skipped for parent in resolved(path).parents):  # a symlink into the output
+                found.append(path)
     return sorted(found)
 
 
