@@ -90,6 +90,17 @@ def test_the_shares_cover_every_code_once_and_the_emitting_share_takes_fewer_che
     assert [sorted(codes)] == shares(codes, 1, emit=True)
 
 
+def test_the_checks_that_place_a_finding_on_every_rule_share_a_process() -> None:
+    """A326 and R411 each need every spec's syntax tree: one process reads them, whatever else is dealt."""
+    codes = [f"Q{n}" for n in range(200, 230)] + ["A326", "Q208", "D511", "R411", "R410"]
+    for count in (2, 3):
+        for emit in (False, True):
+            dealt = shares(codes, count, emit=emit)
+            assert sorted(codes) == sorted(c for share in dealt for c in share)
+            assert any({"A326", "R411"} <= set(share) for share in dealt), dealt
+    assert [["Q201", "Q202"], []] == shares(["Q201", "Q202"], 2, emit=True)  # a group none of whose codes run
+
+
 def test_a_failed_child_costs_time_not_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The child dies before it reports (as if killed): this process runs its share and emits itself."""
     root = GOLDEN / "readme"
