@@ -47,10 +47,11 @@ from pathlib import Path
 from typing import Any
 
 from monitoring_dsl import __version__
+from monitoring_dsl.load.bytecode import CACHE_DIR as CACHE_DIR  # the build and lint caches live beside it
 
 FORMAT = 2
-CACHE_DIR = ".monitoring-dsl-cache"
 _UNCACHEABLE_ROOTS = ("/dev/", "/proc/", "/sys/")
+_IN_CACHE = f"{os.sep}{CACHE_DIR}{os.sep}"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
@@ -196,6 +197,8 @@ class Recorder:
             if not isinstance(path, (str, bytes)):
                 return  # an already-open descriptor
             name = os.path.abspath(os.fsdecode(path))
+            if _IN_CACHE in name:
+                return  # compiled spec modules (load/bytecode.py): derived from the spec files, which are inputs
             if name.startswith(_UNCACHEABLE_ROOTS):
                 recorder.uncacheable = recorder.uncacheable or f"read {name}"
                 return

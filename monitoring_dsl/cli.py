@@ -17,6 +17,7 @@ import click
 from monitoring_dsl import _EARLY_SIGNALS, __version__, codes, interrupts
 from monitoring_dsl.config import CODE_PREFIX_RE, Config, ConfigError, load_config
 from monitoring_dsl.diagnostics import Diagnostic, Severity, has_errors
+from monitoring_dsl.load.bytecode import CACHE_DIR
 from monitoring_dsl.load.discovery import display_path
 from monitoring_dsl.model.base import SourceLocation, nearest
 from monitoring_dsl.render import FORMATS, render, render_sarif, summary
@@ -133,6 +134,7 @@ def build(
             ignore=config.ignore,
             infos=False,  # build shows no info; `lint` runs those checks
             jobs=jobs,
+            code_cache=None if no_cache else config.root / buildcache.CACHE_DIR,
         )
     inputs = buildcache.inputs(command, paths, recorder) if use_cache else None
     spec_text = _spec_output_text(result.spec_output)
@@ -354,7 +356,7 @@ def lint_command(
             sys.exit(printed["exit"])
     recorder = buildcache.Recorder()
     with recorder.recording():
-        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs)
+        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs, no_cache)
     for to_stderr, text in said:
         click.echo(text, err=to_stderr, nl=False)
     if not no_cache:
@@ -374,13 +376,25 @@ def _lint(
     skipped: tuple[str, ...],
     threshold: Severity,
     jobs: int | None,
+    no_cache: bool,
 ) -> tuple[list[tuple[bool, str]], int]:
     """What `lint` prints, in order, as (on stderr?, text), and its exit code."""
     from monitoring_dsl.checks import selected
     from monitoring_dsl.compiler import lint
 
     sources = Sources()
-    result = lint(paths, config.root, sources, config.settings, chosen, skipped, skip=[config.out], jobs=jobs)
+    code_cache = None if no_cache else config.root / CACHE_DIR
+    result = lint(
+        paths,
+        config.root,
+        sources,
+        config.settings,
+        chosen,
+        skipped,
+        skip=[config.out],
+        jobs=jobs,
+        code_cache=code_cache,
+    )
     diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
     said = [(True, _spec_output_text(result.spec_output))]  # on stderr: never mixed into json or sarif
     if fmt == "sarif":

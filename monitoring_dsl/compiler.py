@@ -55,15 +55,17 @@ def compile_specs(
     ignore: Collection[str] = (),
     infos: bool = True,
     jobs: int | None = None,
+    code_cache: Path | None = None,
 ) -> CompileResult:
     """Load, check and (when `emit` and error-free) emit. Load errors stop before the checks, which would
     otherwise report every use of whatever the broken module declared. Without `infos`, the checks whose
     findings are infos do not run (see run_checks): `build` shows warnings and errors only.
 
     `jobs` is how many processes check and emit (None: `jobs_for` decides from the project's size
-    and the machine's cores). The result is the same for any value."""
+    and the machine's cores). The result is the same for any value. `code_cache` is where compiled spec
+    modules are kept between runs (None: nowhere)."""
     with collector_paused():  # what is built here (the project, the check context) lives until the run ends
-        loaded = load(paths, root)
+        loaded = load(paths, root, code_cache)
         diagnostics = list(loaded.diagnostics)
         diagnostics.extend(unencodable_text(loaded.project))
         diagnostics.extend(oversized(loaded.project))
@@ -319,6 +321,7 @@ def lint(
     ignore: Collection[str] = (),
     skip: Collection[Path] = (),
     jobs: int | None = None,
+    code_cache: Path | None = None,
 ) -> LintResult:
     """Every check over spec modules and plain files in `paths`; writes nothing."""
     spec_paths, plain_paths = split_inputs(paths, skip)
@@ -327,7 +330,15 @@ def lint(
     spec_output: tuple[tuple[str, str], ...] = ()
     if spec_paths:
         result = compile_specs(
-            spec_paths, root, sources, emit=False, settings=settings, select=select, ignore=ignore, jobs=jobs
+            spec_paths,
+            root,
+            sources,
+            emit=False,
+            settings=settings,
+            select=select,
+            ignore=ignore,
+            jobs=jobs,
+            code_cache=code_cache,
         )
         diagnostics.extend(result.diagnostics)
         spec_output = result.spec_output

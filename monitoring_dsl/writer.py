@@ -31,6 +31,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
+from monitoring_dsl.load.bytecode import GITIGNORE
+
 MANIFEST = ".monitoring-dsl-manifest"
 LOCK = ".monitoring-dsl-lock"
 TEMP_SUFFIX = ".monitoring-dsl-tmp"
@@ -303,7 +305,7 @@ def write_cache(path: Path, data: bytes) -> None:
             directory.mkdir(parents=True, exist_ok=True)
         ignore = directory / ".gitignore"
         if not ignore.exists():
-            _replace(ignore, b"# written by monitoring-dsl build: a cache, never commit it\n*\n", 0o666 & ~_umask())
+            _replace(ignore, GITIGNORE, 0o666 & ~_umask())
         _replace(path, data, 0o666 & ~_umask())
     except OSError as error:
         raise WriteError(

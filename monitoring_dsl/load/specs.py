@@ -2,7 +2,8 @@
 
 Spec modules may import each other by file name (`from catalog import requests`): while loading, a finder
 resolves those names to the spec files. Modules are executed from source we read ourselves, so no bytecode is
-written into the user's specs directory and a file that is not UTF-8 gets a proper diagnostic.
+written into the user's specs directory and a file that is not UTF-8 gets a proper diagnostic; `build` and
+`lint` keep the compiled modules in the project's cache instead (load/bytecode.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import attrs
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.interrupts import Interrupted
+from monitoring_dsl.load.bytecode import CodeCache
 from monitoring_dsl.load.discovery import discover, display_path, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
 from monitoring_dsl.model.dashboards import Dashboard
@@ -59,9 +61,10 @@ class _SpecDecodeError(SyntaxError):
 class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds spec modules by name and executes them, tracking which module is being executed."""
 
-    def __init__(self, files: dict[str, Path], root: Path):
+    def __init__(self, files: dict[str, Path], root: Path, code: CodeCache):
         self.files = files
         self.root = root
+        self.code = code
         self.executing: list[str] = []
 
     def find_spec(
@@ -92,7 +95,7 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 f"spec file is not {named}: byte 0x{data[error.start]:02x} cannot be decoded",
                 (shown, line, column, None),
             ) from None
-        code = compile(source, shown, "exec", dont_inherit=True)
+        code = self.code.compile(data, source, shown)
         module.__file__ = shown
         self.executing.append(module.__name__)
         try:
@@ -341,12 +344,13 @@ def _format_traceback(error: BaseException) -> str:
         return "".join(traceback.format_tb(error.__traceback__)) + f"{type(error).__name__}: {_safe_str(error)}\n"
 
 
-def load(paths: Sequence[Path], root: Path) -> LoadResult:
-    """Import every spec under `paths`; `root` is what header paths are relative to."""
+def load(paths: Sequence[Path], root: Path, code_cache: Path | None = None) -> LoadResult:
+    """Import every spec under `paths`; `root` is what header paths are relative to. With `code_cache` (a
+    directory), compiled modules are kept there between runs (load/bytecode.py)."""
     files, diagnostics = discover(paths)
     by_name = {file.stem: file for file in files}
     spec_paths = {display_path(file) for file in files}
-    importer = _SpecImporter(by_name, root)
+    importer = _SpecImporter(by_name, root, CodeCache(code_cache))
     declared: list[Declared] = []
     seen: set[int] = set()
     tracebacks: list[str] = []
