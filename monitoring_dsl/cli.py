@@ -134,7 +134,7 @@ def build(
             ignore=config.ignore,
             infos=False,  # build shows no info; `lint` runs those checks
             jobs=jobs,
-            code_cache=None if no_cache else config.root / buildcache.CACHE_DIR,
+            code_cache=None if no_cache else config.root / CACHE_DIR,
         )
     inputs = buildcache.inputs(command, paths, recorder) if use_cache else None
     spec_text = _spec_output_text(result.spec_output)
@@ -356,7 +356,8 @@ def lint_command(
             sys.exit(printed["exit"])
     recorder = buildcache.Recorder()
     with recorder.recording():
-        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs, no_cache)
+        code_cache = None if no_cache else config.root / CACHE_DIR
+        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs, code_cache)
     for to_stderr, text in said:
         click.echo(text, err=to_stderr, nl=False)
     if not no_cache:
@@ -376,14 +377,13 @@ def _lint(
     skipped: tuple[str, ...],
     threshold: Severity,
     jobs: int | None,
-    no_cache: bool,
+    code_cache: Path | None,
 ) -> tuple[list[tuple[bool, str]], int]:
     """What `lint` prints, in order, as (on stderr?, text), and its exit code."""
     from monitoring_dsl.checks import selected
     from monitoring_dsl.compiler import lint
 
     sources = Sources()
-    code_cache = None if no_cache else config.root / CACHE_DIR
     result = lint(
         paths,
         config.root,
