@@ -3,11 +3,9 @@ tree when nothing is an error. `lint` is the same pipeline without emit."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import attrs
@@ -15,6 +13,7 @@ import attrs
 from monitoring_dsl import codes, forked
 from monitoring_dsl.checks import CheckContext, Part, finish, plan, run_part
 from monitoring_dsl.checks.isolation import set_aside_unanalysable
+from monitoring_dsl.collector import collector_paused, frozen_heap
 from monitoring_dsl.diagnostics import (
     Diagnostic,
     PlainDiagnostic,
@@ -83,47 +82,6 @@ def compile_specs(
         diagnostics = sort_diagnostics([*diagnostics, _collision(artifacts)])
         return CompileResult(diagnostics, None, project, loaded.tracebacks, loaded.output)
     return CompileResult(diagnostics, artifacts, project, loaded.tracebacks, loaded.output)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No garbage collection while the specs load and the check context is built: they make hundreds of
-    thousands of objects that live until the run ends, and each collection the allocations set off walks them
-    all again, to find almost nothing (on workload L, 199 objects in cycles; 0.8 s of a 2.9 s load)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # Everything made meanwhile still counts as young: the first allocation after enable() would set
-            # off a collection of all of it (0.13 s on workload L). freeze() then unfreeze() moves it straight
-            # to the oldest generation, where only a full collection, when one is due, looks at it.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
-
-
-# Allocations between two collections of the youngest generation while checks and emit run (CPython: 700). The
-# checks allocate millions of short-lived objects, nearly all freed by reference counting; collecting ten
-# times as rarely costs a few MB of garbage held a little longer.
-YOUNG_THRESHOLD = 7000
-
-
-@contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector off every object that exists now (the loaded project) while checks and emit
-    run: those objects live until the run ends, and each full collection would walk all of them again (on
-    workload L, a sixth of the run; with forked children, it would also copy every page it touched). The
-    youngest generation is collected less often meanwhile (YOUNG_THRESHOLD)."""
-    gc.freeze()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], YOUNG_THRESHOLD), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 # --- checks and emit over several processes ----------------------------------------------------------------

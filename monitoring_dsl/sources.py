@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import gc
 import io
 import os
 import re
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from monitoring_dsl.collector import collector_paused
 from monitoring_dsl.model.base import SourceLocation
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_:][\w:]*$")
@@ -56,15 +56,11 @@ class Sources:
             return None
         starts: list[int] = []
         ends: list[int] = []
-        enabled = gc.isenabled()
-        gc.disable()  # a syntax tree holds no cycles, and collections set off by its nodes took 2/3 of the parse
         try:
-            tree = ast.parse(text)
+            with collector_paused():  # kept for the whole run; collections set off by its nodes were 2/3 of the parse
+                tree = ast.parse(text)
         except (SyntaxError, ValueError):
             tree = None
-        finally:
-            if enabled:
-                gc.enable()
         if tree is not None:
             for node in _statements(tree):
                 if node.end_lineno is not None:

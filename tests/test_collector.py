@@ -1,4 +1,4 @@
-"""compile_specs tunes the garbage collector while it runs (compiler.collector_paused, compiler.frozen_heap) and
+"""compile_specs tunes the garbage collector while it runs (collector.collector_paused, collector.frozen_heap) and
 leaves it as it found it: a program embedding the compiler keeps its own settings, and nothing stays frozen."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitoring_dsl import compiler
+from monitoring_dsl import collector, compiler
 from monitoring_dsl.compiler import compile_specs
+from monitoring_dsl.model.base import SourceLocation
+from monitoring_dsl.sources import Sources
 
 SPEC = """\
 from monitoring_dsl import Alert, Counter
@@ -21,7 +23,7 @@ busy = Alert("Busy", "sum(rate(http_requests_total[5m])) > 10", for_="5m", sever
 
 
 @pytest.fixture
-def collector() -> Iterator[None]:
+def restore_gc() -> Iterator[None]:
     enabled, thresholds = gc.isenabled(), gc.get_threshold()
     yield
     gc.set_threshold(*thresholds)
@@ -29,7 +31,7 @@ def collector() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_collector_is_left_as_it_was(tmp_path: Path, collector: None, enabled: bool) -> None:
+def test_the_collector_is_left_as_it_was(tmp_path: Path, restore_gc: None, enabled: bool) -> None:
     (tmp_path / "api.py").write_text(SPEC)
     (gc.enable if enabled else gc.disable)()
     gc.set_threshold(555, 11, 12)
@@ -45,13 +47,13 @@ def test_the_collector_is_left_as_it_was(tmp_path: Path, collector: None, enable
         result = compile_specs([tmp_path / "api.py"], tmp_path, jobs=1)
     assert result.artifacts is not None
     # while the checks ran: the loaded project frozen, the youngest generation collected less often
-    assert [(enabled, (compiler.YOUNG_THRESHOLD, 11, 12))] == [(on, limits) for on, limits, _ in seen]
+    assert [(enabled, (collector.YOUNG_THRESHOLD, 11, 12))] == [(on, limits) for on, limits, _ in seen]
     assert seen[0][2] > 1000
     assert (enabled, (555, 11, 12), 0) == (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
 
 
 def test_a_failing_load_leaves_the_collector_as_it_was(
-    tmp_path: Path, collector: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, restore_gc: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def crash(*args: object) -> None:
         raise RuntimeError("the loader crashed")
@@ -63,7 +65,7 @@ def test_a_failing_load_leaves_the_collector_as_it_was(
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
-def test_objects_made_while_paused_are_not_young_after(collector: None) -> None:
+def test_objects_made_while_paused_are_not_young_after(restore_gc: None) -> None:
     """The project built with the collector paused goes to the oldest generation, not to the youngest, where
     the first allocation after would set off a collection of all of it."""
     started: list[int] = []
@@ -75,7 +77,7 @@ def test_objects_made_while_paused_are_not_young_after(collector: None) -> None:
     gc.enable()
     gc.collect()
     try:
-        with compiler.collector_paused():
+        with collector.collector_paused():
             assert not gc.isenabled()
             kept = [[index] for index in range(50_000)]
             gc.callbacks.append(note)
@@ -85,3 +87,15 @@ def test_objects_made_while_paused_are_not_young_after(collector: None) -> None:
     assert gc.isenabled()
     assert [] == started
     assert (50_000, 100) == (len(kept), len(few))
+
+
+def test_a_syntax_tree_read_while_checks_run_joins_the_frozen_heap(tmp_path: Path, restore_gc: None) -> None:
+    """Sources parses a spec inside frozen_heap: the pause must not unfreeze the project, and the tree stays
+    frozen with it until frozen_heap ends."""
+    (tmp_path / "api.py").write_text(SPEC)
+    gc.enable()
+    with collector.frozen_heap():
+        frozen = gc.get_freeze_count()
+        found = Sources().locate(SourceLocation(str(tmp_path / "api.py"), 4, 1), "http_requests_total")
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    assert (4, 0) == (found[0].line if found[0] else 0, gc.get_freeze_count())
