@@ -26,6 +26,7 @@ from monitoring_dsl.promql import (
     selectors,
     substitute,
 )
+from monitoring_dsl.promql.parser import MAX_TREE_DEPTH, _screen, tree_depth
 
 LABELS: dict[str, frozenset[str]] = {
     "x": frozenset({"job", "instance", "a"}),
@@ -117,6 +118,53 @@ def test_nested_parens_within_the_limit_parse() -> None:
 def test_nesting_beyond_the_limit_is_refused_not_parsed() -> None:
     """2000 nested parentheses are reported as too deep instead of reaching the native parser."""
     assert "query nests 2000 brackets deep; the limit is 256" == problem("(" * 2000 + "x" + ")" * 2000).message
+
+
+def _random_query(rng: random.Random, depth: int) -> str:
+    """A valid query of up to `depth` nested operations, built from every kind of node the parser makes."""
+    if depth == 0:
+        return rng.choice(["x", 'y{a="b"}', "1", '"s"', "z offset 5m", "x @ 100"])
+    inner = _random_query(rng, depth - 1)
+    vector = "(" + inner + ")" if not inner.startswith('"') else "x"
+    return rng.choice(
+        [
+            f"{vector} + {_random_query(rng, depth - 1).replace(chr(34) + 's' + chr(34), '1')}",
+            f"-{vector}",
+            f"sum by (a) ({vector})",
+            f"topk(3, {vector})",
+            f"rate({vector}[5m:1m])",
+            f"max_over_time(x[5m]) and on (a) {vector}",
+            f"abs({vector})",
+            f"({vector})",
+            f"{vector} > bool 2",
+            f'label_replace({vector}, "a", "$1", "b", "(.*)")',
+        ]
+    )
+
+
+def test_tree_depth_never_exceeds_the_screened_bound() -> None:
+    """The bound `_screen` gives (tokens that make nodes, plus the leaf) is at least the tree's real depth, so
+    skipping the walk below MAX_TREE_DEPTH never admits a deeper tree. Random queries of every node kind."""
+    rng = random.Random(17)
+    checked = 0
+    for _ in range(400):
+        text = _random_query(rng, rng.randint(0, 8))
+        parsed = parse(text)
+        if not isinstance(parsed, Parsed):
+            continue
+        bound = _screen(text)
+        assert isinstance(bound, int)
+        assert tree_depth(parsed.ast) <= bound, text
+        checked += 1
+    assert checked > 300  # the generator makes valid PromQL, or this test checks nothing
+
+
+def test_a_bound_beyond_the_limit_walks_the_tree_and_admits_a_shallow_one() -> None:
+    """900 `rate(x[1m])` joined by `+`: 2,700 node-making tokens, but a tree about 900 deep, which parses."""
+    text = " + ".join(["rate(x[1m])"] * 900)
+    bound = _screen(text)
+    assert isinstance(bound, int) and bound > MAX_TREE_DEPTH
+    assert "Parsed" == kind(parse(text))
 
 
 def test_unbalanced_deep_nesting_is_located() -> None:

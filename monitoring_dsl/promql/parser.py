@@ -90,7 +90,13 @@ _OPERATOR_RE = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b",
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"|' "'" r"(?:[^'\\]|\\.)*'|`[^`]*`|#[^\n]*")
 
 
-def _too_complex(text: str) -> SyntaxProblem | None:
+def _screen(text: str) -> SyntaxProblem | int:
+    """Why `text` is too large or too deep to hand to the parser, else a bound on its tree's depth.
+
+    Every node of the tree below a leaf stands on a token of its own: an operator (binary, or a unary sign),
+    or the opening `(` or `[` of a call, aggregation, parenthesis, range or subquery. A path from the root is
+    therefore at most that many tokens plus its leaf deep, and only a query whose bound exceeds
+    MAX_TREE_DEPTH needs its tree walked to find out."""
     if len(text) > MAX_LENGTH:
         return SyntaxProblem(f"query is {len(text)} characters long; the limit is {MAX_LENGTH}", None)
     bare = _STRING_RE.sub('""', text)
@@ -108,7 +114,7 @@ def _too_complex(text: str) -> SyntaxProblem | None:
             depth -= 1
     if deepest > MAX_DEPTH:
         return SyntaxProblem(f"query nests {deepest} brackets deep; the limit is {MAX_DEPTH}", None)
-    return None
+    return operators + bare.count("(") + bare.count("[") + 1
 
 
 def _native_parse(text: str) -> Any:
@@ -162,9 +168,9 @@ def _durations_readable(ast: Any) -> bool:
 @functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def parse(text: str) -> Parsed | SyntaxProblem:
     """Parse `text` as PromQL. Never raises, and never hands the native parser a query that could crash it."""
-    refused = _too_complex(text)
-    if refused is not None:
-        return refused
+    screened = _screen(text)
+    if isinstance(screened, SyntaxProblem):
+        return screened
     try:
         ast = _native_parse(text)
     except (ValueError, TypeError, OverflowError) as error:  # the Rust parser's errors arrive as ValueError
@@ -177,12 +183,13 @@ def parse(text: str) -> Parsed | SyntaxProblem:
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         return SyntaxProblem(f"the PromQL parser failed on this query ({type(error).__name__})", None)
-    depth = tree_depth(ast)
-    if depth > MAX_TREE_DEPTH:
-        return SyntaxProblem(
-            f"query nests {depth} operations deep; the limit is {MAX_TREE_DEPTH} (split it into recording rules)",
-            None,
-        )
+    if screened > MAX_TREE_DEPTH:  # only then can the tree be too deep (see _screen)
+        depth = tree_depth(ast)
+        if depth > MAX_TREE_DEPTH:
+            return SyntaxProblem(
+                f"query nests {depth} operations deep; the limit is {MAX_TREE_DEPTH} (split it into recording rules)",
+                None,
+            )
     problem = prometheus.refusal(text)
     if problem is not None:
         return SyntaxProblem(problem.message, problem.offset)
