@@ -134,7 +134,7 @@ def build(
             ignore=config.ignore,
             infos=False,  # build shows no info; `lint` runs those checks
             jobs=jobs,
-            code_cache=None if no_cache else config.root / CACHE_DIR,
+            cache_dir=None if no_cache else config.root / CACHE_DIR,
         )
     inputs = buildcache.inputs(command, paths, recorder) if use_cache else None
     spec_text = _spec_output_text(result.spec_output)
@@ -356,8 +356,8 @@ def lint_command(
             sys.exit(printed["exit"])
     recorder = buildcache.Recorder()
     with recorder.recording():
-        code_cache = None if no_cache else config.root / CACHE_DIR
-        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs, code_cache)
+        cache_dir = None if no_cache else config.root / CACHE_DIR
+        said, code = _lint(config, given, fmt, chosen, skipped, threshold, jobs, cache_dir)
     for to_stderr, text in said:
         click.echo(text, err=to_stderr, nl=False)
     if not no_cache:
@@ -377,7 +377,7 @@ def _lint(
     skipped: tuple[str, ...],
     threshold: Severity,
     jobs: int | None,
-    code_cache: Path | None,
+    cache_dir: Path | None,
 ) -> tuple[list[tuple[bool, str]], int]:
     """What `lint` prints, in order, as (on stderr?, text), and its exit code."""
     from monitoring_dsl.checks import selected
@@ -393,7 +393,7 @@ def _lint(
         skipped,
         skip=[config.out],
         jobs=jobs,
-        code_cache=code_cache,
+        cache_dir=cache_dir,
     )
     diagnostics = [d for d in result.diagnostics if selected(d.code, chosen, skipped)]
     said = [(True, _spec_output_text(result.spec_output))]  # on stderr: never mixed into json or sarif

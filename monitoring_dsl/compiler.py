@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import attrs
 
-from monitoring_dsl import codes, forked
+from monitoring_dsl import codes, forked, querycache
 from monitoring_dsl.checks import CheckContext, Part, finish, plan, run_part
 from monitoring_dsl.checks.isolation import set_aside_unanalysable
 from monitoring_dsl.collector import collector_paused, frozen_heap
@@ -54,27 +54,30 @@ def compile_specs(
     ignore: Collection[str] = (),
     infos: bool = True,
     jobs: int | None = None,
-    code_cache: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> CompileResult:
     """Load, check and (when `emit` and error-free) emit. Load errors stop before the checks, which would
     otherwise report every use of whatever the broken module declared. Without `infos`, the checks whose
     findings are infos do not run (see run_checks): `build` shows warnings and errors only.
 
     `jobs` is how many processes check and emit (None: `jobs_for` decides from the project's size
-    and the machine's cores). The result is the same for any value. `code_cache` is where compiled spec
-    modules are kept between runs (None: nowhere)."""
+    and the machine's cores). The result is the same for any value. `cache_dir` is where compiled spec
+    modules and what was learnt of each query (querycache.py) are kept between runs (None: nowhere)."""
     with collector_paused():  # what is built here (the project, the check context) lives until the run ends
-        loaded = load(paths, root, code_cache)
+        loaded = load(paths, root, cache_dir)
         diagnostics = list(loaded.diagnostics)
         diagnostics.extend(unencodable_text(loaded.project))
         diagnostics.extend(oversized(loaded.project))
         if has_errors(diagnostics):
             return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks, loaded.output)
         project = expand_slos(loaded.project)  # SLO rules and dashboards are checked and emitted like written ones
+        if cache_dir is not None:
+            querycache.recall(cache_dir)
         context = CheckContext(project, sources, settings)
     generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
     with frozen_heap():
-        found, artifacts = check_and_emit(context, settings, select, ignore, infos, generated, emit, jobs)
+        keep = _keeper(cache_dir, context)
+        found, artifacts = check_and_emit(context, settings, select, ignore, infos, generated, emit, jobs, keep)
     diagnostics = sort_diagnostics([*diagnostics, *found])
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, project, loaded.tracebacks, loaded.output)
@@ -109,6 +112,9 @@ DEFAULT_COST = 0.02
 # tests), and each process reads the syntax tree of every spec module once for all the checks it runs.
 TOGETHER = (("A326", "R411"),)
 EMIT_COST = 3.2
+# Writing what was learnt of every query when nothing was kept yet (querycache.py); with a warm cache it is
+# nothing, and the share that does it finishes early.
+KEEP_COST = 0.9
 _COLLISION = "output collision"  # what a child sends instead of an OutputCollision, which holds model objects
 
 
@@ -124,12 +130,12 @@ def jobs_for(ctx: CheckContext, requested: int | None) -> int:
     return 2 if len(ctx.queries) >= PARALLEL_MIN_QUERIES else 1
 
 
-def shares(codes_: Sequence[str], count: int, emit: bool) -> list[list[str]]:
-    """`codes_` dealt into `count` shares of about equal cost, costliest first; share 1 also emits; the codes
-    of a TOGETHER group go to one share. Each share keeps code order."""
+def shares(codes_: Sequence[str], count: int, emit: bool, keep: bool = False) -> list[list[str]]:
+    """`codes_` dealt into `count` shares of about equal cost, costliest first; share 1 also emits, and keeps
+    what was learnt of the queries; the codes of a TOGETHER group go to one share. Each share keeps code order."""
     load = [0.0] * count
-    if emit and count > 1:
-        load[1] = EMIT_COST
+    if count > 1:
+        load[1] = (EMIT_COST if emit else 0.0) + (KEEP_COST if keep else 0.0)
     units = [[code] for code in codes_ if not any(code in group for group in TOGETHER)]
     units.extend([code for code in group if code in codes_] for group in TOGETHER)
     units = [unit for unit in units if unit]
@@ -145,6 +151,16 @@ def shares(codes_: Sequence[str], count: int, emit: bool) -> list[list[str]]:
     return [sorted(share) for share in dealt]
 
 
+def _keeper(cache_dir: Path | None, ctx: CheckContext) -> Callable[[], object] | None:
+    """What keeps the context's queries in `cache_dir` (querycache.py) once they are analysed; None without a
+    cache. check_and_emit calls it in a child process when there is one: with nothing kept yet, writing costs
+    about a second on workload L."""
+    if cache_dir is None:
+        return None
+    texts = [query.text for query in ctx.queries]  # before the unanalysable ones are set aside
+    return lambda: querycache.save(cache_dir, texts)
+
+
 def check_and_emit(
     ctx: CheckContext,
     settings: Settings | None,
@@ -154,34 +170,40 @@ def check_and_emit(
     generated: Collection[int],
     emit: bool,
     jobs: int | None,
+    keep: Callable[[], object] | None = None,
 ) -> tuple[list[Diagnostic], Artifacts | OutputCollision | None]:
     """The checks' findings and, when `emit` and none is an error, the output tree (or the collision that
     prevents it). With more than one job, forked children run shares of the checks while this process runs
     the first share; the child with share 1 also emits, before anyone knows whether an error will discard
-    it. A child that fails has its share run here instead."""
+    it, and calls `keep` (which writes a cache) once the queries are analysed. A child that fails has its
+    share run here instead, and `keep` called here."""
     found = list(set_aside_unanalysable(ctx))
     planned = plan(ctx, select, ignore, infos)
     count = jobs_for(ctx, jobs)
     emitted: Artifacts | str | None = None
     if count == 1:
         parts = [run_part(ctx, planned, generated, found)]
+        if keep is not None:
+            keep()
     else:
-        dealt = shares(planned, count, emit)
+        dealt = shares(planned, count, emit, keep is not None)
         if emit:
             from monitoring_dsl.emit.grafana import dashboard_json  # noqa: F401 - imported once, before the fork
 
         children: list[tuple[list[str], forked.Child[tuple[_Wire, Artifacts | str | None]] | None]] = []
         try:
             for index in range(1, count):
-                children.append(
-                    (dealt[index], _fork_share(ctx, dealt[index], generated, settings, emit and index == 1))
-                )
+                first = index == 1
+                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep if first else None)
+                children.append((dealt[index], child))
             parts = [run_part(ctx, dealt[0], generated, found)]
             for index, (share, child) in enumerate(children, start=1):
-                part, sent = _collect(child, ctx, share, generated)
+                part, sent, done = _collect(child, ctx, share, generated)
                 parts.append(part)
                 if index == 1:
                     emitted = sent
+                    if not done and keep is not None:
+                        keep()
         finally:
             for _, child in children:
                 if child is not None:
@@ -203,9 +225,16 @@ def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputColl
 
 
 def _fork_share(
-    ctx: CheckContext, share: list[str], generated: Collection[int], settings: Settings | None, emit: bool
+    ctx: CheckContext,
+    share: list[str],
+    generated: Collection[int],
+    settings: Settings | None,
+    emit: bool,
+    keep: Callable[[], object] | None,
 ) -> forked.Child[tuple[_Wire, Artifacts | str | None]] | None:
     def work() -> tuple[_Wire, Artifacts | str | None]:
+        if keep is not None:
+            keep()
         wire = _to_wire(run_part(ctx, share, generated))
         if not emit:
             return wire, None
@@ -223,14 +252,15 @@ def _collect(
     ctx: CheckContext,
     share: list[str],
     generated: Collection[int],
-) -> tuple[Part, Artifacts | str | None]:
+) -> tuple[Part, Artifacts | str | None, bool]:
+    """The child's part and what it emitted, and whether it finished; its share run here when it did not."""
     if child is not None:
         try:
             wire, emitted = child.result()
-            return _from_wire(wire), emitted
+            return _from_wire(wire), emitted, True
         except forked.ChildFailed:
             pass
-    return run_part(ctx, share, generated), None
+    return run_part(ctx, share, generated), None, False
 
 
 # A Part as tuples and strings, which pickle in C code alone: 16,000 findings as attrs instances take 0.8 s.
@@ -279,7 +309,7 @@ def lint(
     ignore: Collection[str] = (),
     skip: Collection[Path] = (),
     jobs: int | None = None,
-    code_cache: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> LintResult:
     """Every check over spec modules and plain files in `paths`; writes nothing."""
     spec_paths, plain_paths = split_inputs(paths, skip)
@@ -296,7 +326,7 @@ def lint(
             select=select,
             ignore=ignore,
             jobs=jobs,
-            code_cache=code_cache,
+            cache_dir=cache_dir,
         )
         diagnostics.extend(result.diagnostics)
         spec_output = result.spec_output
@@ -307,12 +337,15 @@ def lint(
         from monitoring_dsl.load.plain import load_plain_files  # only lint reads plain files
 
         with collector_paused():
+            if cache_dir is not None:
+                querycache.recall(cache_dir)
             plain = load_plain_files(plain_paths, root, settings.prometheus_version_tuple)
             diagnostics.extend(plain.diagnostics)
             diagnostics.extend(oversized(plain.project))
             context = CheckContext(plain.project, sources, settings, plain=True)
         with frozen_heap():
-            found, _ = check_and_emit(context, settings, select, ignore, True, frozenset(), False, jobs)
+            keep = _keeper(cache_dir, context)
+            found, _ = check_and_emit(context, settings, select, ignore, True, frozenset(), False, jobs, keep)
         diagnostics.extend(found)
         checked += len(plain.project.modules)
     return LintResult(sort_diagnostics(diagnostics), checked, spec_output)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from monitoring_dsl.load.bytecode import CACHE_DIR
+from monitoring_dsl.querycache import FILENAME
 from tests.conftest import Run, run_cli
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -49,12 +50,13 @@ Project = Callable[[Mapping[str, "str | bytes"]], Path]
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path under `root` except specs/ (dotfiles included): file bytes, None for a directory. Compiled
-    spec modules (load/bytecode.py) are left out: a failed build may keep those of the modules that compiled,
-    as Python keeps __pycache__; the record of the last good build is in."""
+    spec modules (load/bytecode.py) and query facts (querycache.py) are left out: a failed build may keep
+    those of the modules that compiled and the queries it parsed, as Python keeps __pycache__; the record of
+    the last good build is in."""
     tree: dict[str, bytes | None] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if relative.parts[0] == "specs" or relative.parts[:2] == (CACHE_DIR, "bytecode"):
+        if relative.parts[0] == "specs" or relative.parts[:2] in ((CACHE_DIR, "bytecode"), (CACHE_DIR, FILENAME)):
             continue
         tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
     return tree

@@ -20,7 +20,7 @@ from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.rules import Alert, Record, RuleGroup
-from monitoring_dsl.promql import features, function_names, range_arguments, selectors, series_uses, top_aggregation
+from monitoring_dsl.promql import analyse
 
 document(
     codes.INTERNAL_ERROR,
@@ -115,25 +115,13 @@ def run_isolated(ctx: CheckContext, info: CheckInfo) -> list[Diagnostic]:
         ctx.queries = queries
 
 
-def _analyse(query: Query) -> None:
-    """Compute every fact of the query that checks ask for; raises what the analysis raises."""
-    parsed = query.parsed
-    if parsed is None:
-        return
-    selectors(parsed)
-    series_uses(parsed)
-    features(parsed)
-    range_arguments(parsed)
-    function_names(parsed)
-    top_aggregation(parsed)
-
-
 def set_aside_unanalysable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """E045 for each query whose facts cannot be computed; such queries are removed from `ctx.queries`."""
     kept = []
     for query in ctx.queries:
         try:
-            _analyse(query)
+            if query.parsed is not None:
+                analyse(query.parsed)
         except Exception as error:  # the analysis of one query must not stop the run
             yield _internal_error(None, query, error)
             continue

@@ -65,12 +65,18 @@ class CodeCache:
 
     def _write(self, entry: Path, data: bytes) -> None:
         assert self.directory is not None
-        with contextlib.suppress(OSError):
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                _replace(ignore, GITIGNORE)
-            _replace(entry, data)
+        write_in_cache(self.directory, entry, data)
+
+
+def write_in_cache(directory: Path, entry: Path, data: bytes) -> None:
+    """Replace `entry`, a file under the cache `directory`, with `data` at once (readers see the old file or the
+    new one), creating the directory ignored by git; a failure to write is ignored: a cache is optional."""
+    with contextlib.suppress(OSError):
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            _replace(ignore, GITIGNORE)
+        _replace(entry, data)
 
 
 def _replace(target: Path, data: bytes) -> None:

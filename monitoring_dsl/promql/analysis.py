@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import attrs
 import promql_parser as pp
 
+from monitoring_dsl.promql import codec, prometheus
 from monitoring_dsl.promql import functions as _functions  # noqa: F401 - registers holt_winters with the parser
-from monitoring_dsl.promql import prometheus
 from monitoring_dsl.promql.parser import Parsed
 from monitoring_dsl.promql.parser import children as _children
 from monitoring_dsl.promql.prometheus import QUERY_CACHE_SIZE
@@ -29,9 +29,21 @@ LabelsOf = Callable[[str], LabelSet]
 T = TypeVar("T")
 
 
+# The facts of each query text computed in this process, by fact (the function's name), and the facts an
+# earlier run computed, still encoded as references into RECALLED_OBJECTS (promql/codec.py) until a check asks
+# for one: promql/remembered.py keeps them between runs. ANALYSED and ANALYSED_BEFORE are the texts whose facts
+# `analyse` computed without an error, in this process and in the recalled run.
+FACTS: dict[str, dict[str, tuple[Any, ...]]] = {}
+RECALLED: dict[str, dict[str, Any]] = {}
+RECALLED_OBJECTS: list[Any] = []
+ANALYSED: set[str] = set()
+ANALYSED_BEFORE: set[str] = set()
+
+
 def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
     """Compute a fact of a query once: every check asks for it, and a query's text fixes its tree."""
-    cache: dict[str, tuple[T, ...]] = {}
+    cache: dict[str, tuple[T, ...]] = FACTS.setdefault(function.__name__, {})
+    recalled: dict[str, Any] = RECALLED.setdefault(function.__name__, {})
 
     @functools.wraps(function)
     def cached(parsed: Parsed) -> list[T]:
@@ -39,10 +51,25 @@ def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list
         if found is None:
             if len(cache) >= QUERY_CACHE_SIZE:
                 cache.clear()
-            found = cache[parsed.text] = tuple(function(parsed))
+            found = _recall(recalled, parsed.text)
+            if found is None:
+                found = tuple(function(parsed))
+            cache[parsed.text] = found
         return list(found)
 
     return cached
+
+
+def _recall(recalled: dict[str, Any], text: str) -> tuple[Any, ...] | None:
+    """A fact kept by an earlier run, None when there is none or it cannot be read (then it is computed)."""
+    encoded = recalled.get(text)
+    if encoded is None:
+        return None
+    try:
+        found = codec.decode(encoded, RECALLED_OBJECTS)
+    except (IndexError, TypeError, ValueError):
+        return None
+    return found if isinstance(found, tuple) else None
 
 
 # promql_parser's enums are not hashable: the operator is found by its name, or failing that by comparison.
@@ -391,12 +418,13 @@ class SeriesUse:
 
 
 def _number(node: Any) -> float | None:
+    """The number literal `node` is, with -0 as 0: every fact equal to another can stand for it (codec.py)."""
     while isinstance(node, pp.ParenExpr):
         node = node.expr
     if isinstance(node, pp.NumberLiteral):
-        return float(node.val)
+        return float(node.val) + 0.0
     if isinstance(node, pp.UnaryExpr) and isinstance(node.expr, pp.NumberLiteral):
-        return -float(node.expr.val)
+        return -float(node.expr.val) + 0.0
     return None
 
 
@@ -905,3 +933,26 @@ def divisions_in_aggregations(parsed: Parsed) -> list[str]:
                 found.append(str(node.op))
                 break
     return found
+
+
+# --- Every fact at once --------------------------------------------------------------------------------------
+
+# The classes facts are made of, in the order promql/codec.py numbers them: changing it changes the code's
+# fingerprint (querycache.py hashes this package's source), so no kept fact is read with another order.
+FACT_KINDS: tuple[type, ...] = (Matcher, Selector, Step, SeriesUse, RangeArgument, FeatureUse)
+codec.check_kinds(FACT_KINDS)
+
+
+def analyse(parsed: Parsed) -> None:
+    """Compute every fact of the query that depends on its text alone; raises what the analysis raises."""
+    if parsed.text in ANALYSED or parsed.text in ANALYSED_BEFORE:
+        return
+    selectors(parsed)
+    series_uses(parsed)
+    features(parsed)
+    range_arguments(parsed)
+    function_names(parsed)
+    top_aggregation(parsed)
+    if len(ANALYSED) >= QUERY_CACHE_SIZE:
+        ANALYSED.clear()
+    ANALYSED.add(parsed.text)

@@ -165,9 +165,39 @@ def _durations_readable(ast: Any) -> bool:
     return True
 
 
+# What an earlier run's parse made of each text (promql/remembered.py keeps them): None when the text was
+# admitted, else its SyntaxProblem's message and offset. An admitted text is handed straight to the native
+# parser, a refused one is not parsed again.
+Verdict = tuple[str, int | None] | None
+RECALLED: dict[str, Verdict] = {}
+
+
 @functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def parse(text: str) -> Parsed | SyntaxProblem:
     """Parse `text` as PromQL. Never raises, and never hands the native parser a query that could crash it."""
+    result = _recalled(text) if text in RECALLED else None
+    return _judge(text) if result is None else result
+
+
+def verdict(result: Parsed | SyntaxProblem) -> Verdict:
+    """What of a parse's result is kept between runs."""
+    return None if isinstance(result, Parsed) else (result.message, result.offset)
+
+
+def _recalled(text: str) -> Parsed | SyntaxProblem | None:
+    """What an earlier run's verdict on `text` makes of it, None when that verdict no longer holds."""
+    verdict = RECALLED[text]
+    if verdict is not None:
+        return SyntaxProblem(*verdict)
+    try:
+        return Parsed(text, _native_parse(text))
+    except BaseException as error:  # a cache from other code: judged afresh, which says what is wrong
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return None
+
+
+def _judge(text: str) -> Parsed | SyntaxProblem:
     screened = _screen(text)
     if isinstance(screened, SyntaxProblem):
         return screened
