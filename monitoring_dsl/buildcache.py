@@ -178,7 +178,6 @@ class Recorder:
     """Which files and directories a build read, seen through an audit hook (hooks cannot be removed, so one
     hook is installed per process and does nothing unless a recording is under way)."""
 
-    _active: Recorder | None = None
     _installed = False
 
     def __init__(self) -> None:
@@ -187,11 +186,8 @@ class Recorder:
         self.environment: dict[str, str | None] = {}
         self.uncacheable: str | None = None
 
-    @classmethod
-    def _hook(cls, event: str, args: tuple[Any, ...]) -> None:
-        recorder = cls._active
-        if recorder is None:
-            return
+    def observe(self, event: str, args: tuple[Any, ...]) -> None:
+        """Note a file opened or a directory listed (an event of _WATCHED)."""
         if event == "open":
             path, mode, flags = args
             if not isinstance(path, (str, bytes)):
@@ -200,16 +196,16 @@ class Recorder:
             if _IN_CACHE in name:
                 return  # compiled spec modules (load/bytecode.py): derived from the spec files, which are inputs
             if name.startswith(_UNCACHEABLE_ROOTS):
-                recorder.uncacheable = recorder.uncacheable or f"read {name}"
+                self.uncacheable = self.uncacheable or f"read {name}"
                 return
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
                 isinstance(flags, int) and flags & _WRITE_FLAGS
             )
             if writing:
                 if "__pycache__" not in name:
-                    recorder.uncacheable = recorder.uncacheable or f"wrote {name}"
+                    self.uncacheable = self.uncacheable or f"wrote {name}"
                 return
-            recorder.opened.add(name)
+            self.opened.add(name)
         elif event in ("os.listdir", "os.scandir"):
             (path,) = args
             if isinstance(path, (str, bytes)):
@@ -219,14 +215,15 @@ class Recorder:
             else:
                 return
             if os.path.basename(name) != CACHE_DIR:  # the cache's own files change with every run
-                recorder.listed.add(name)
+                self.listed.add(name)
 
     @contextmanager
     def recording(self) -> Iterator[Recorder]:
+        global _recording
         if not Recorder._installed:
-            sys.addaudithook(Recorder._hook)
+            sys.addaudithook(_audit)
             Recorder._installed = True
-        Recorder._active = self
+        _recording = self
         real = os.environ
         # B003 warns that rebinding os.environ does not change the process's environment: that is the point,
         # the proxy only notes reads and passes everything through to the real mapping (os.getenv included)
@@ -235,7 +232,22 @@ class Recorder:
             yield self
         finally:
             os.environ = real  # noqa: B003
-            Recorder._active = None
+            _recording = None
+
+
+# The recording under way, if any, and the events it notes. The hook runs on every audited event of the
+# process for as long as it lives, and most are not ours: `id()` alone is one, 700,000 times in a build of
+# workload L. So it is a plain function that tests the event's name first (0.2 µs an event; a classmethod that
+# looked at the recorder first took 0.9 µs, 0.7 s of that build).
+_recording: Recorder | None = None
+_WATCHED = frozenset({"open", "os.listdir", "os.scandir"})
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event in _WATCHED:
+        recorder = _recording
+        if recorder is not None:
+            recorder.observe(event, args)
 
 
 def _module_files() -> set[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -92,21 +93,26 @@ def compile_specs(
 # A project with fewer queries is checked in one process: forking costs more than it saves.
 PARALLEL_MIN_QUERIES = 2000
 # Seconds the costliest checks and emit take on workload L (benchmarks/, this 2-core machine, one process, lint
-# with infos); every other check counts as DEFAULT_COST (the other 95 took 1.7 s in all). Only how evenly the
-# processes share the work depends on these figures. A326 includes reading every spec's syntax tree to place
-# its 16,000 infos, which the process that runs it pays once.
+# with infos), with the labels of every query's series kept from an earlier run (querycache.py); every other
+# check counts as DEFAULT_COST (the other 101 took 2.0 s in all). INFERRING is what the checks that ask for
+# labels add when they must be inferred. Only how evenly the processes share the work depends on these figures.
+# A326 includes reading every spec's syntax tree to place its 16,000 infos, which the process that runs it
+# pays once.
 COSTS = {
-    "A326": 2.0,
-    "Q208": 1.4,
-    "A309": 0.61,
-    "Q213": 0.56,
-    "D511": 0.46,
-    "A307": 0.45,
-    "Q230": 0.31,
-    "Q206": 0.27,
-    "Q209": 0.16,
-    "D512": 0.16,
+    "A326": 0.95,
+    "A307": 0.39,
+    "Q230": 0.32,
+    "Q206": 0.29,
+    "A309": 0.27,
+    "Q209": 0.15,
+    "D512": 0.14,
+    "Q208": 0.12,
+    "Q213": 0.12,
+    "D506": 0.11,
+    "Q202": 0.11,
+    "A334": 0.1,
 }
+INFERRING = {"Q208": 1.13, "Q213": 0.45, "A309": 0.36, "D511": 0.2}
 DEFAULT_COST = 0.02
 # Checks dealt to one process: both place a finding on every alert or record (lint of a project without rule
 # tests), and each process reads the syntax tree of every spec module once for all the checks it runs.
@@ -114,7 +120,7 @@ TOGETHER = (("A326", "R411"),)
 EMIT_COST = 3.2
 # Writing what was learnt of every query when nothing was kept yet (querycache.py); with a warm cache it is
 # nothing, and the share that does it finishes early.
-KEEP_COST = 0.9
+KEEP_COST = 1.4
 _COLLISION = "output collision"  # what a child sends instead of an OutputCollision, which holds model objects
 
 
@@ -130,9 +136,13 @@ def jobs_for(ctx: CheckContext, requested: int | None) -> int:
     return 2 if len(ctx.queries) >= PARALLEL_MIN_QUERIES else 1
 
 
-def shares(codes_: Sequence[str], count: int, emit: bool, keep: bool = False) -> list[list[str]]:
+def shares(
+    codes_: Sequence[str], count: int, emit: bool, keep: bool = False, inferring: bool = True
+) -> list[list[str]]:
     """`codes_` dealt into `count` shares of about equal cost, costliest first; share 1 also emits, and keeps
-    what was learnt of the queries; the codes of a TOGETHER group go to one share. Each share keeps code order."""
+    what was learnt of the queries (`keep`: there is something to write); the codes of a TOGETHER group go to
+    one share. `inferring`: the labels of the queries' series were not kept (INFERRING). Each share keeps code
+    order."""
     load = [0.0] * count
     if count > 1:
         load[1] = (EMIT_COST if emit else 0.0) + (KEEP_COST if keep else 0.0)
@@ -141,7 +151,7 @@ def shares(codes_: Sequence[str], count: int, emit: bool, keep: bool = False) ->
     units = [unit for unit in units if unit]
 
     def cost(unit: list[str]) -> float:
-        return sum(COSTS.get(code, DEFAULT_COST) for code in unit)
+        return sum(COSTS.get(code, DEFAULT_COST) + (INFERRING.get(code, 0.0) if inferring else 0.0) for code in unit)
 
     dealt: list[list[str]] = [[] for _ in range(count)]
     for unit in sorted(units, key=lambda u: (-cost(u), u)):
@@ -151,14 +161,11 @@ def shares(codes_: Sequence[str], count: int, emit: bool, keep: bool = False) ->
     return [sorted(share) for share in dealt]
 
 
-def _keeper(cache_dir: Path | None, ctx: CheckContext) -> Callable[[], object] | None:
-    """What keeps the context's queries in `cache_dir` (querycache.py) once they are analysed; None without a
-    cache. check_and_emit calls it in a child process when there is one: with nothing kept yet, writing costs
-    about a second on workload L."""
+def _keeper(cache_dir: Path | None, ctx: CheckContext) -> querycache.Keeper | None:
+    """What keeps what was learnt of the context's queries in `cache_dir`; None without a cache."""
     if cache_dir is None:
         return None
-    texts = [query.text for query in ctx.queries]  # before the unanalysable ones are set aside
-    return lambda: querycache.save(cache_dir, texts)
+    return querycache.Keeper(cache_dir, frozenset(query.text for query in ctx.queries))  # set aside ones too
 
 
 def check_and_emit(
@@ -170,13 +177,14 @@ def check_and_emit(
     generated: Collection[int],
     emit: bool,
     jobs: int | None,
-    keep: Callable[[], object] | None = None,
+    keep: querycache.Keeper | None = None,
 ) -> tuple[list[Diagnostic], Artifacts | OutputCollision | None]:
     """The checks' findings and, when `emit` and none is an error, the output tree (or the collision that
     prevents it). With more than one job, forked children run shares of the checks while this process runs
     the first share; the child with share 1 also emits, before anyone knows whether an error will discard
-    it, and calls `keep` (which writes a cache) once the queries are analysed. A child that fails has its
-    share run here instead, and `keep` called here."""
+    it, and keeps the queries' verdicts and facts (with nothing kept yet, writing them costs about a second
+    on workload L). Every child hands back the labelled facts it learnt, which this process keeps at the end.
+    A child that fails has its share run here instead, and its keeping done here."""
     found = list(set_aside_unanalysable(ctx))
     planned = plan(ctx, select, ignore, infos)
     count = jobs_for(ctx, jobs)
@@ -184,30 +192,35 @@ def check_and_emit(
     if count == 1:
         parts = [run_part(ctx, planned, generated, found)]
         if keep is not None:
-            keep()
+            keep.queries()
     else:
-        dealt = shares(planned, count, emit, keep is not None)
+        pending = keep is not None and keep.pending()
+        dealt = shares(planned, count, emit, pending, keep is None or not keep.labels_recalled())
         if emit:
             from monitoring_dsl.emit.grafana import dashboard_json  # noqa: F401 - imported once, before the fork
 
-        children: list[tuple[list[str], forked.Child[tuple[_Wire, Artifacts | str | None]] | None]] = []
+        children: list[tuple[list[str], forked.Child[_Sent] | None]] = []
         try:
             for index in range(1, count):
                 first = index == 1
-                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep if first else None)
+                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep, first)
                 children.append((dealt[index], child))
             parts = [run_part(ctx, dealt[0], generated, found)]
             for index, (share, child) in enumerate(children, start=1):
-                part, sent, done = _collect(child, ctx, share, generated)
+                part, sent, learnt = _collect(child, ctx, share, generated)
                 parts.append(part)
+                if keep is not None and learnt is not None:
+                    keep.take(learnt)
                 if index == 1:
                     emitted = sent
-                    if not done and keep is not None:
-                        keep()
+                    if learnt is None and keep is not None:
+                        keep.queries()
         finally:
             for _, child in children:
                 if child is not None:
                     child.stop()
+    if keep is not None:
+        keep.labelled()
     diagnostics = finish(ctx, parts, planned, select, ignore)
     if not emit or has_errors(diagnostics):
         return diagnostics, None
@@ -224,22 +237,28 @@ def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputColl
         return collision
 
 
+# What a child sends back: its part, what it emitted (or _COLLISION), and the labelled facts it learnt.
+_Sent = tuple["_Wire", Artifacts | str | None, dict[str, Any] | None]
+
+
 def _fork_share(
     ctx: CheckContext,
     share: list[str],
     generated: Collection[int],
     settings: Settings | None,
     emit: bool,
-    keep: Callable[[], object] | None,
-) -> forked.Child[tuple[_Wire, Artifacts | str | None]] | None:
-    def work() -> tuple[_Wire, Artifacts | str | None]:
-        if keep is not None:
-            keep()
+    keep: querycache.Keeper | None,
+    first: bool,
+) -> forked.Child[_Sent] | None:
+    def work() -> _Sent:
+        if keep is not None and first:
+            keep.queries()
         wire = _to_wire(run_part(ctx, share, generated))
+        learnt = keep.learnt() if keep is not None else None
         if not emit:
-            return wire, None
+            return wire, None, learnt
         emitted = _emit(ctx.project, settings)
-        return wire, (_COLLISION if isinstance(emitted, OutputCollision) else emitted)
+        return wire, (_COLLISION if isinstance(emitted, OutputCollision) else emitted), learnt
 
     try:
         return forked.start(work)
@@ -248,19 +267,20 @@ def _fork_share(
 
 
 def _collect(
-    child: forked.Child[tuple[_Wire, Artifacts | str | None]] | None,
+    child: forked.Child[_Sent] | None,
     ctx: CheckContext,
     share: list[str],
     generated: Collection[int],
-) -> tuple[Part, Artifacts | str | None, bool]:
-    """The child's part and what it emitted, and whether it finished; its share run here when it did not."""
+) -> tuple[Part, Artifacts | str | None, dict[str, Any] | None]:
+    """The child's part, what it emitted and the labelled facts it learnt (None when it kept nothing or did
+    not finish); its share run here when it did not finish."""
     if child is not None:
         try:
-            wire, emitted = child.result()
-            return _from_wire(wire), emitted, True
+            wire, emitted, learnt = child.result()
+            return _from_wire(wire), emitted, learnt if learnt is not None else {"labelled": {}, "objects": []}
         except forked.ChildFailed:
             pass
-    return run_part(ctx, share, generated), None, False
+    return run_part(ctx, share, generated), None, None
 
 
 # A Part as tuples and strings, which pickle in C code alone: 16,000 findings as attrs instances take 0.8 s.

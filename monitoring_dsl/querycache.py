@@ -1,18 +1,20 @@
-"""What was learnt of each query text kept between runs: a build after an edit parses and analyses only the
-queries whose text is new.
+"""What was learnt of each query kept between runs: a build after an edit parses, analyses and infers labels
+only for the queries whose text, or whose series' labels, are new.
 
-Parsing a query and computing its facts depend on its text alone (promql/remembered.py says what is kept). On
-workload L they took about 3.5 s of every build and lint, before the checks could be shared between
-processes, for 22,550 distinct texts of which an edit changes a handful. The next run takes the verdicts and
-facts back (still encoded: a fact is decoded when a check first asks for it), hands an admitted text straight
-to the native parser, and analyses only texts it has not seen.
+Parsing a query and computing its facts depend on its text alone; the labels of its result, its groupings and
+its binary operators depend besides only on the labels its series can carry (promql/remembered.py says what
+is kept). On workload L, parsing and analysing took 3.9 s of every build and lint before the checks could be
+shared between processes, and label inference 2.1 s of the checks, for 22,550 distinct texts of which an edit
+changes a handful. The next run takes them back (still encoded: a fact is decoded when a check first asks for
+it), hands an admitted text straight to the native parser, and computes only what it has not seen.
 
-One file, `.monitoring-dsl-cache/queries.bin`: a magic line, the fingerprint of the code that wrote it (this
-package's promql sources, the promql-parser build, the Python version), the sha256 of the data, and the data
-as `marshal` wrote it. Anything else (another fingerprint, a damaged or unreadable file) is ignored, and the
-run computes what it needs. The file is rewritten only when a run learnt something, atomically; what it held
-for texts the run did not meet is kept, up to as many again as the run met, so checking one module does not
-throw away the rest of the project's.
+Two files in `.monitoring-dsl-cache/`: `queries.bin` (verdicts and facts, known before the checks run) and
+`labels.bin` (the labelled facts, which the checks compute in every process). Each holds a magic line, the
+fingerprint of the code that wrote it (this package's promql sources, the promql-parser build, the Python
+version), the sha256 of the data, and the data as `marshal` wrote it. Anything else (another fingerprint, a
+damaged or unreadable file) is ignored, and the run computes what it needs. A file is rewritten only when a
+run learnt something, atomically; what it held for texts the run did not meet is kept, up to as many again as
+the run met, so checking one module does not throw away the rest of the project's.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ import functools
 import hashlib
 import marshal
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
+
+import attrs
 
 from monitoring_dsl.load.bytecode import write_in_cache
 from monitoring_dsl.promql import remembered
 
 MAGIC = b"monitoring-dsl query facts\n"
 FILENAME = "queries.bin"
+LABELS_FILENAME = "labels.bin"
 _DIGEST = 32  # sha256
 _SPARE = 1024  # unused texts kept beyond as many as the run met
 
@@ -51,39 +57,100 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
 
 
 def recall(directory: Path) -> bool:
-    """Take back what the file in `directory` holds; False when there is nothing valid to take."""
-    path = directory / FILENAME
+    """Take back what the files in `directory` hold; False when there is no valid verdicts-and-facts file."""
+    found = _recall(directory / FILENAME, remembered.recalled_from, remembered.recall)
+    _recall(directory / LABELS_FILENAME, remembered.labelled_recalled_from, remembered.recall_labelled)
+    return found
+
+
+def _recall(path: Path, recalled_from: Callable[[], object], take: Callable[[Any, object], bool]) -> bool:
     stamp = _stamp(path)  # (path, mtime_ns, size): when what is recalled came from it, it is in memory
     if stamp is None:
         return False
-    if stamp == remembered.recalled_from():
+    if stamp == recalled_from():
         return True
+    data = _read(path)
+    return data is not None and take(data, stamp)
+
+
+def _read(path: Path) -> Any:
+    """The data in the file `path`, None unless this code wrote it whole."""
     try:
         data = path.read_bytes()
     except OSError:
-        return False
+        return None
     head = len(MAGIC) + 2 * _DIGEST
     if data[: len(MAGIC)] != MAGIC or data[len(MAGIC) : len(MAGIC) + _DIGEST] != fingerprint():
-        return False
+        return None
     payload = memoryview(data)[head:]
     if hashlib.sha256(payload).digest() != data[len(MAGIC) + _DIGEST : head]:
-        return False
+        return None
     try:
-        known = marshal.loads(payload)
+        return marshal.loads(payload)
     except (ValueError, EOFError, TypeError):
-        return False
-    return remembered.recall(known, source=stamp)
+        return None
+
+
+def _write(directory: Path, name: str, data: Any) -> None:
+    payload = marshal.dumps(data)
+    write_in_cache(directory, directory / name, MAGIC + fingerprint() + hashlib.sha256(payload).digest() + payload)
+
+
+@attrs.frozen
+class Keeper:
+    """Keeps what one run learnt of its queries (`texts`) in `directory`.
+
+    The verdicts and facts are all known once the queries are analysed, before the checks run: `queries()`
+    writes them (a forked child does, while its parent checks). The labelled facts are learnt by the checks in
+    every process: each forked child hands its parent `learnt()`, the parent `take()`s it, and `labelled()`
+    writes them all once every process is done."""
+
+    directory: Path
+    texts: frozenset[str]
+
+    def keep(self) -> frozenset[str]:
+        """The recalled texts to keep beside this run's: all of them, unless they outnumber this run's by more
+        than as many again (a project that lost most of its queries)."""
+        recalled = remembered.recalled()
+        unused = len(recalled - self.texts)
+        return recalled if unused <= len(self.texts) + _SPARE else frozenset()
+
+    def pending(self) -> bool:
+        """Whether `queries()` has anything to write (a run with nothing new writes nothing)."""
+        return remembered.new(self.texts)
+
+    @staticmethod
+    def labels_recalled() -> bool:
+        """Whether the labelled facts of an earlier run were taken back."""
+        return remembered.labelled_recalled_from() is not None
+
+    def queries(self) -> bool:
+        """Write the verdicts and facts when any was not recalled; True when it wrote."""
+        if not self.pending():
+            return False
+        _write(self.directory, FILENAME, remembered.known(self.texts, self.keep()))
+        return True
+
+    def labelled(self) -> bool:
+        """Write the labelled facts when any was computed rather than recalled; True when it wrote."""
+        texts = self.texts | self.keep()
+        if not remembered.new_labelled(texts):
+            return False
+        _write(self.directory, LABELS_FILENAME, remembered.known_labelled(texts))
+        return True
+
+    @staticmethod
+    def learnt() -> dict[str, Any]:
+        """The labelled facts this process computed, for `take` in its parent."""
+        return remembered.learnt_labelled()
+
+    @staticmethod
+    def take(learnt: dict[str, Any]) -> None:
+        remembered.take_labelled(learnt)
 
 
 def save(directory: Path, texts: Collection[str]) -> bool:
-    """Write what is known of `texts`, the queries of this run, when any of it was not recalled; True when
-    it wrote."""
-    if not remembered.new(texts):
-        return False
-    recalled = remembered.recalled()
-    unused = len(recalled) - len(recalled & set(texts))
-    keep = recalled if unused <= len(texts) + _SPARE else frozenset()
-    payload = marshal.dumps(remembered.known(texts, keep))
-    path = directory / FILENAME
-    write_in_cache(directory, path, MAGIC + fingerprint() + hashlib.sha256(payload).digest() + payload)
-    return True
+    """Write everything known of `texts` that was not recalled, in this one process; True when it wrote."""
+    keeper = Keeper(directory, frozenset(texts))
+    wrote = keeper.queries()
+    return keeper.labelled() or wrote

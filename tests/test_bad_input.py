@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from monitoring_dsl.load.bytecode import CACHE_DIR
-from monitoring_dsl.querycache import FILENAME
+from monitoring_dsl.querycache import FILENAME, LABELS_FILENAME
 from tests.conftest import Run, run_cli
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -48,6 +48,9 @@ API = """
 Project = Callable[[Mapping[str, "str | bytes"]], Path]
 
 
+KEPT_ANYWAY = ((CACHE_DIR, "bytecode"), (CACHE_DIR, FILENAME), (CACHE_DIR, LABELS_FILENAME))
+
+
 def snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path under `root` except specs/ (dotfiles included): file bytes, None for a directory. Compiled
     spec modules (load/bytecode.py) and query facts (querycache.py) are left out: a failed build may keep
@@ -56,7 +59,7 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
     tree: dict[str, bytes | None] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if relative.parts[0] == "specs" or relative.parts[:2] in ((CACHE_DIR, "bytecode"), (CACHE_DIR, FILENAME)):
+        if relative.parts[0] == "specs" or relative.parts[:2] in KEPT_ANYWAY:
             continue
         tree[relative.as_posix()] = path.read_bytes() if path.is_file() else None
     return tree

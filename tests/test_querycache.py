@@ -6,6 +6,7 @@ queries whose text is new, and a damaged, foreign or unwritable cache costs the 
 from __future__ import annotations
 
 import marshal
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,6 +235,72 @@ def test_the_codec_refuses_what_no_fact_holds() -> None:
     with pytest.raises(TypeError):
         encoder.encode([1, 2])
     with pytest.raises(TypeError):
-        encoder.encode(frozenset({"a"}))
+        encoder.encode(frozenset({1}))
+    with pytest.raises(TypeError):
+        encoder.encode({"a"})
+    assert frozenset({"a"}) == encoder.encode(frozenset({"a"}))  # a set of labels is kept as it is
     with pytest.raises(ValueError):
         codec.decode([1, 2], [])
+
+
+def _inferring(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record every inference of a subtree's labels."""
+    calls: list[object] = []
+    infer = analysis._labels
+
+    def counting(root: object, labels_of: object) -> object:
+        calls.append(root)
+        return infer(root, labels_of)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "_labels", counting)
+    return calls
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_labels_are_inferred_again_only_when_a_series_changes_its_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """A warm run infers no labels, in one process or two (the child hands what it inferred to its parent);
+    a label declared on a metric changes the labels of every query of it, which are inferred again, and the
+    findings are those of a run with no cache."""
+    root = write_specs(tmp_path, ODD)
+    cache = tmp_path / "cache"
+    inferred = _inferring(monkeypatch)
+    first = _compiled(root, jobs, cache)
+    assert inferred
+    assert (cache / querycache.LABELS_FILENAME).is_file()
+    inferred.clear()
+    assert first == _compiled(root, jobs, cache)
+    assert [] == inferred
+    spec = root / "specs" / "odd.py"
+    spec.write_text(
+        spec.read_text().replace(
+            'Gauge("queue_depth", "Depth", labels=["queue"])',
+            'Gauge("queue_depth", "Depth", labels=["queue", "shard"])',
+        )
+    )
+    edited = _compiled(root, jobs, cache)
+    assert inferred
+    assert _compiled(root, jobs, None) == edited
+
+
+def test_a_child_that_dies_leaves_the_keeping_to_its_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child that would write the verdicts and facts dies: this process writes them, and the next run
+    takes them back."""
+    root = write_specs(tmp_path, ODD)
+    cache = tmp_path / "cache"
+    parent = os.getpid()
+    real = querycache.Keeper.queries
+
+    def dying(self: querycache.Keeper) -> bool:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(self)
+
+    monkeypatch.setattr(querycache.Keeper, "queries", dying)
+    expected = _compiled(root, 1, None)
+    assert expected == _compiled(root, 2, cache)
+    assert {querycache.FILENAME, querycache.LABELS_FILENAME} <= {p.name for p in cache.iterdir()}
+    judged, _ = _counting(monkeypatch)
+    assert expected == _compiled(root, 2, cache)
+    assert [] == judged

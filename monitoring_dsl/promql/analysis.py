@@ -60,6 +60,58 @@ def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list
     return cached
 
 
+# Facts that depend on the labels each series can carry as well as on the text: computed once per text and
+# those labels (`_labels_key`), in this process and, kept like the others, in an earlier run.
+LabelsKey = tuple[str, tuple[LabelSet, ...]]
+LABELLED: dict[str, dict[LabelsKey, Any]] = {}
+RECALLED_LABELLED: dict[str, dict[LabelsKey, Any]] = {}
+RECALLED_LABEL_OBJECTS: list[Any] = []
+
+
+def _labels_key(parsed: Parsed, labels_of: LabelsOf) -> LabelsKey:
+    """The query's text and the labels `labels_of` gives each series name in it: all that `_labels` asks, as
+    it asks `labels_of` only of the names of selectors."""
+    names = dict.fromkeys(selector.name for selector in selectors(parsed) if selector.name is not None)
+    return parsed.text, tuple(labels_of(name) for name in names)
+
+
+def _per_query_and_labels(function: Callable[[Parsed, LabelsOf], T]) -> Callable[[Parsed, LabelsOf], T]:
+    """Compute a labels-dependent fact once per query text and labels of its series. A list is kept as a
+    tuple and handed out as a new list, so that no caller can change what the next one gets."""
+    cache: dict[LabelsKey, Any] = LABELLED.setdefault(function.__name__, {})
+    recalled: dict[LabelsKey, Any] = RECALLED_LABELLED.setdefault(function.__name__, {})
+
+    @functools.wraps(function)
+    def cached(parsed: Parsed, labels_of: LabelsOf) -> T:
+        key = _labels_key(parsed, labels_of)
+        if key in cache:
+            found = cache[key]
+        else:
+            if len(cache) >= QUERY_CACHE_SIZE:
+                cache.clear()
+            found = _recall_value(recalled, key)
+            if found is _MISSING:
+                found = function(parsed, labels_of)
+                found = tuple(found) if isinstance(found, list) else found
+            cache[key] = found
+        return list(found) if isinstance(found, tuple) else found  # type: ignore[return-value]
+
+    return cached
+
+
+_MISSING = object()
+
+
+def _recall_value(recalled: dict[LabelsKey, Any], key: LabelsKey) -> Any:
+    """A labels-dependent fact kept by an earlier run, _MISSING when there is none or it cannot be read."""
+    if key not in recalled:
+        return _MISSING
+    try:
+        return codec.decode(recalled[key], RECALLED_LABEL_OBJECTS)
+    except (IndexError, TypeError, ValueError):
+        return _MISSING
+
+
 def _recall(recalled: dict[str, Any], text: str) -> tuple[Any, ...] | None:
     """A fact kept by an earlier run, None when there is none or it cannot be read (then it is computed)."""
     encoded = recalled.get(text)
@@ -347,11 +399,13 @@ def _labels_of_node(node: Any, inner: list[LabelSet], labels_of: LabelsOf) -> La
     return None
 
 
+@_per_query_and_labels
 def output_labels(parsed: Parsed, labels_of: LabelsOf) -> LabelSet:
     """The labels the query's result series can carry (None when unknown)."""
     return _labels(parsed.ast, labels_of)
 
 
+@_per_query_and_labels
 def groupings(parsed: Parsed, labels_of: LabelsOf) -> list[Grouping]:
     """Every `by`/`without` clause of an aggregation, with the labels available beneath it."""
     found = []
@@ -646,6 +700,7 @@ class BinaryOperation:
 _FEW_OPERATORS = 16  # up to this many, each operator's sides are analysed on their own (cheap for small trees)
 
 
+@_per_query_and_labels
 def binary_operations(parsed: Parsed, labels_of: LabelsOf) -> list[BinaryOperation]:
     """Every binary operator of the query, outermost first.
 
@@ -939,7 +994,16 @@ def divisions_in_aggregations(parsed: Parsed) -> list[str]:
 
 # The classes facts are made of, in the order promql/codec.py numbers them: changing it changes the code's
 # fingerprint (querycache.py hashes this package's source), so no kept fact is read with another order.
-FACT_KINDS: tuple[type, ...] = (Matcher, Selector, Step, SeriesUse, RangeArgument, FeatureUse)
+FACT_KINDS: tuple[type, ...] = (
+    Matcher,
+    Selector,
+    Step,
+    SeriesUse,
+    RangeArgument,
+    FeatureUse,
+    Grouping,
+    BinaryOperation,
+)
 codec.check_kinds(FACT_KINDS)
 
 

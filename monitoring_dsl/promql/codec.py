@@ -1,12 +1,13 @@
 """Query facts as data `marshal` can write, and back: how promql/remembered.py keeps them between runs.
 
-A fact is an instance of one of a few frozen attrs classes (`kinds`), holding strings, numbers, None, booleans,
-tuples and other facts. Equal facts recur across queries (workload L's 237,800 facts hold 43,291 distinct
-ones), so each distinct fact is written once, in a table: an entry is a list `[index of its class in kinds,
-field, field, ...]`, and a fact inside a field or a query's facts is a reference `[index of its entry]`. A
-tuple stays a tuple. Lists mark entries and references because facts never hold lists; a value of any other
-type cannot be kept, and `Encoder.encode` says so with a TypeError. Facts are immutable, so the decoded
-objects are shared by every query that has them.
+A fact is an instance of one of a few frozen attrs classes (`kinds`), holding strings, numbers, None,
+booleans, tuples, sets of labels (frozensets of strings) and other facts. Equal facts recur across queries
+(workload L's 237,800 facts hold 43,291 distinct ones), so each distinct fact is written once, in a table: an
+entry is a list `[index of its class in kinds, field, field, ...]`, and a fact inside a field or a query's
+facts is a reference `[index of its entry]`. A tuple stays a tuple, a frozenset of strings a frozenset. Lists
+mark entries and references because facts never hold lists; a value of any other type cannot be kept, and
+`Encoder.encode` says so with a TypeError. Facts are immutable, so the decoded objects are shared by every
+query that has them.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Encoder:
             return value
         if kind is tuple:
             return tuple([item if type(item) in _SCALAR_TYPES else self.encode(item) for item in value])
+        if kind is frozenset and all(type(item) is str for item in value):
+            return value  # a set of labels
         reference = self._index.get(value)
         if reference is None:
             known = self._fields.get(kind)
@@ -91,6 +94,6 @@ def decode(value: Any, objects: Sequence[Any]) -> Any:
         return objects[value[0]]
     if isinstance(value, tuple):
         return tuple(decode(item, objects) for item in value)
-    if isinstance(value, _SCALARS):
+    if isinstance(value, _SCALARS) or type(value) is frozenset:
         return value
     raise TypeError(f"not an encoded query fact: {type(value).__name__}")

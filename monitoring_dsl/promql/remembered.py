@@ -1,18 +1,26 @@
 """What this package learnt of each query text, as data to keep between runs, and how to take it back.
 
-Everything here depends on a query's text alone: whether it parses (and if not, why), and the facts
+Most of it depends on a query's text alone: whether it parses (and if not, why), and the facts
 `analysis.analyse` computes (its selectors, the paths down to each series, the ranges it hands to functions,
-the functions and syntax it uses). None of it depends on the catalog, the settings or the spec a query is in, so
-a build after an edit finds most of it already known. querycache.py writes it to disk with a fingerprint of
-this package's code, so facts are never read by code that would compute others.
+the functions and syntax it uses). The rest (the labels of its result, of each grouping and of each side of a
+binary operator) depends besides only on the labels each of its series can carry, and is kept under those.
+None of it depends on the spec a query is in, so a build after an edit finds most of it already known.
+querycache.py writes it to disk with a fingerprint of this package's code, so facts are never read by code that
+would compute others.
 
-`known()` returns data `marshal` can write: {"format": FORMAT, "verdicts": {text: verdict}, "analysed":
-[text, ...], "objects": [the table of distinct facts], "facts": {fact: {text: references into the table}}}
-(promql/codec.py).
+Two parts, each data `marshal` can write, with its own table of distinct facts (promql/codec.py):
+
+- `known()`: {"format": FORMAT, "verdicts": {text: verdict}, "analysed": [text, ...], "facts": {fact: {text:
+  references into the table}}, "objects": [the table]}. All of it is known once the queries are analysed,
+  before any check runs.
+- `known_labelled()`: {"format": FORMAT, "labelled": {fact: {(text, labels of each series): references}},
+  "objects": [the table]}. The checks compute these as they run, in every process that runs checks; a forked
+  child hands what it learnt to its parent (`learnt_labelled`, `take_labelled`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Collection, Iterable
 from pathlib import Path
@@ -40,10 +48,12 @@ def identity() -> bytes:
     return digest.digest()
 
 
-# The table of the recalled facts as it was read: facts kept again are written as references into it. `_source`
-# is what the caller said the data came from.
+# Each part's table as it was read (facts kept again are written as references into it), and what the caller
+# said it came from.
 _entries: list[Any] = []
 _source: object = None
+_label_entries: list[Any] = []
+_label_source: object = None
 
 
 def known(texts: Iterable[str], keep: Collection[str] = ()) -> dict[str, Any]:
@@ -64,13 +74,7 @@ def known(texts: Iterable[str], keep: Collection[str] = ()) -> dict[str, Any]:
             complete.append(text)
             for name, encoded in entries.items():
                 facts[name][text] = encoded
-    return {
-        "format": FORMAT,
-        "verdicts": verdicts,
-        "analysed": complete,
-        "objects": encoder.entries,
-        "facts": facts,
-    }
+    return {"format": FORMAT, "verdicts": verdicts, "analysed": complete, "facts": facts, "objects": encoder.entries}
 
 
 def _entries_of(text: str, encoder: codec.Encoder) -> dict[str, Any] | None:
@@ -111,25 +115,13 @@ def recall(data: Any, source: object = None) -> bool:
         analysis.RECALLED[name].update(table)
     analysis.ANALYSED_BEFORE.update(analysed)
     analysis.RECALLED_OBJECTS[:] = objects
-    _entries = entries
-    _source = source
+    _entries, _source = entries, source
     return True
 
 
 def recalled_from() -> object:
-    """The `source` of what is recalled now; None when nothing is."""
+    """The `source` of the verdicts and facts recalled now; None when none are."""
     return _source
-
-
-def _forget_recalled() -> None:
-    global _entries, _source
-    parser.RECALLED.clear()
-    analysis.ANALYSED_BEFORE.clear()
-    analysis.RECALLED_OBJECTS.clear()
-    for table in analysis.RECALLED.values():
-        table.clear()
-    _entries = []
-    _source = None
 
 
 def recalled() -> frozenset[str]:
@@ -147,10 +139,113 @@ def new(texts: Iterable[str]) -> bool:
     return False
 
 
+# --- the labelled facts ------------------------------------------------------------------------------------
+
+
+def known_labelled(texts: Collection[str]) -> dict[str, Any]:
+    """The labelled facts of `texts`, recalled or computed."""
+    encoder = codec.Encoder(analysis.FACT_KINDS, _label_entries, analysis.RECALLED_LABEL_OBJECTS)
+    kept: dict[str, dict[Any, Any]] = {}
+    for name, table in analysis.LABELLED.items():
+        recalled = analysis.RECALLED_LABELLED[name]
+        entries = {key: encoded for key, encoded in recalled.items() if key[0] in texts}
+        for key, value in table.items():
+            if key[0] in texts and key not in entries:
+                with contextlib.suppress(TypeError):  # not kept, computed again next time
+                    entries[key] = encoder.encode(value)
+        kept[name] = entries
+    return {"format": FORMAT, "labelled": kept, "objects": encoder.entries}
+
+
+def recall_labelled(data: Any, source: object = None) -> bool:
+    """Take back what `known_labelled()` returned in an earlier run; False when `data` is not that."""
+    global _label_entries, _label_source
+    try:
+        if data["format"] != FORMAT:
+            return False
+        labelled, entries = data["labelled"], data["objects"]
+        if not isinstance(labelled, dict) or not all(
+            isinstance(table, dict) and name in analysis.LABELLED for name, table in labelled.items()
+        ):
+            return False
+        objects = codec.decode_table(entries, analysis.FACT_KINDS)
+    except (KeyError, TypeError, IndexError, ValueError):
+        return False
+    _forget_recalled_labelled()
+    for name, table in labelled.items():
+        analysis.RECALLED_LABELLED[name].update(table)
+    analysis.RECALLED_LABEL_OBJECTS[:] = objects
+    _label_entries, _label_source = entries, source
+    return True
+
+
+def labelled_recalled_from() -> object:
+    """The `source` of the labelled facts recalled now; None when none are."""
+    return _label_source
+
+
+def new_labelled(texts: Collection[str]) -> bool:
+    """Whether a labelled fact of a text among `texts` was computed rather than recalled (a new query, or a
+    metric whose labels changed)."""
+    for name, table in analysis.LABELLED.items():
+        recalled = analysis.RECALLED_LABELLED[name]
+        if any(key not in recalled and key[0] in texts for key in table):
+            return True
+    return False
+
+
+def learnt_labelled() -> dict[str, Any]:
+    """The labelled facts this process computed and did not recall, as data a pipe can carry to the process
+    that keeps them (`take_labelled`)."""
+    encoder = codec.Encoder(analysis.FACT_KINDS)
+    learnt: dict[str, dict[Any, Any]] = {}
+    for name, table in analysis.LABELLED.items():
+        recalled = analysis.RECALLED_LABELLED[name]
+        learnt[name] = {}
+        for key, value in table.items():
+            if key not in recalled:
+                with contextlib.suppress(TypeError):
+                    learnt[name][key] = encoder.encode(value)
+    return {"labelled": learnt, "objects": encoder.entries}
+
+
+def take_labelled(data: dict[str, Any]) -> None:
+    """Add what `learnt_labelled()` returned in another process to what this one computed."""
+    objects = codec.decode_table(data["objects"], analysis.FACT_KINDS)
+    for name, table in data["labelled"].items():
+        cache = analysis.LABELLED[name]
+        for key, encoded in table.items():
+            cache.setdefault(key, codec.decode(encoded, objects))
+
+
+# --- forgetting --------------------------------------------------------------------------------------------
+
+
+def _forget_recalled() -> None:
+    global _entries, _source
+    parser.RECALLED.clear()
+    analysis.ANALYSED_BEFORE.clear()
+    analysis.RECALLED_OBJECTS.clear()
+    for table in analysis.RECALLED.values():
+        table.clear()
+    _entries, _source = [], None
+
+
+def _forget_recalled_labelled() -> None:
+    global _label_entries, _label_source
+    analysis.RECALLED_LABEL_OBJECTS.clear()
+    for table in analysis.RECALLED_LABELLED.values():
+        table.clear()
+    _label_entries, _label_source = [], None
+
+
 def forget() -> None:
     """Drop everything recalled and computed (tests; a long-lived process switching projects)."""
     _forget_recalled()
+    _forget_recalled_labelled()
     parser.parse.cache_clear()
     analysis.ANALYSED.clear()
-    for table in analysis.FACTS.values():
-        table.clear()
+    for facts in analysis.FACTS.values():
+        facts.clear()
+    for labelled in analysis.LABELLED.values():
+        labelled.clear()
