@@ -108,15 +108,25 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
 
 
 def test_a_warm_run_parses_and_analyses_only_new_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run judges no text, analyses none, and never builds a tree: every fact it asks for is kept."""
     root = write_specs(tmp_path, ODD)
     cache = tmp_path / "cache"
     judged, analysed = _counting(monkeypatch)
+    trees: list[str] = []
+    native = parser._native_parse
+
+    def counting_native(text: str) -> object:
+        trees.append(text)
+        return native(text)
+
+    monkeypatch.setattr(parser, "_native_parse", counting_native)
     first = _compiled(root, 1, cache)
-    assert judged and analysed
+    assert judged and analysed and trees
     judged.clear()
     analysed.clear()
+    trees.clear()
     assert first == _compiled(root, 1, cache)
-    assert ([], []) == (judged, analysed)
+    assert ([], [], []) == (judged, analysed, trees)
     spec = root / "specs" / "odd.py"
     spec.write_text(spec.read_text().replace("queue_depth > 1e400", "queue_depth > 100"))
     edited = _compiled(root, 1, cache)

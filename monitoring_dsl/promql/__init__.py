@@ -1,5 +1,6 @@
 """The only wrapper around promql_parser: parsing, Grafana macro substitution and analysis of queries."""
 
+from monitoring_dsl.promql import values as _values  # noqa: F401 - its facts are analysed with the others
 from monitoring_dsl.promql.analysis import (
     BinaryOperation,
     FeatureUse,

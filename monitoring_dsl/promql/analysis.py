@@ -32,36 +32,54 @@ T = TypeVar("T")
 # The facts of each query text computed in this process, by fact (the function's name), and the facts an
 # earlier run computed, still encoded as references into RECALLED_OBJECTS (promql/codec.py) until a check asks
 # for one: promql/remembered.py keeps them between runs. ANALYSED and ANALYSED_BEFORE are the texts whose facts
-# `analyse` computed without an error, in this process and in the recalled run.
-FACTS: dict[str, dict[str, tuple[Any, ...]]] = {}
+# `analyse` computed without an error, in this process and in the recalled run. ANALYSERS are the functions
+# computing them (values.py adds its own), which `analyse` runs.
+FACTS: dict[str, dict[str, Any]] = {}
 RECALLED: dict[str, dict[str, Any]] = {}
 RECALLED_OBJECTS: list[Any] = []
 ANALYSED: set[str] = set()
 ANALYSED_BEFORE: set[str] = set()
+ANALYSERS: list[Callable[[Parsed], object]] = []
+U = TypeVar("U")
 
 
 def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
-    """Compute a fact of a query once: every check asks for it, and a query's text fixes its tree."""
-    cache: dict[str, tuple[T, ...]] = FACTS.setdefault(function.__name__, {})
-    recalled: dict[str, Any] = RECALLED.setdefault(function.__name__, {})
+    """Compute a fact of a query once: every check asks for it, and a query's text fixes its tree. The list is
+    kept as a tuple and handed out as a new list, so that no caller changes what the next one gets. `analyse`
+    computes it for every query before the checks run."""
+    return _eager(function, listed=True)
+
+
+def _eager(function: Callable[[Parsed], U], listed: bool = False) -> Callable[[Parsed], U]:
+    """A fact of each query that `analyse` computes, kept in FACTS; its value must be immutable (a tuple, not a
+    list, unless `listed`)."""
+    name = function.__name__
+    cache: dict[str, Any] = FACTS.setdefault(name, {})
+    recalled: dict[str, Any] = RECALLED.setdefault(name, {})
 
     @functools.wraps(function)
-    def cached(parsed: Parsed) -> list[T]:
-        found = cache.get(parsed.text)
-        if found is None:
+    def cached(parsed: Parsed) -> Any:
+        text = parsed.text
+        if text in cache:
+            found = cache[text]
+        else:
             if len(cache) >= QUERY_CACHE_SIZE:
                 cache.clear()
-            found = _recall(recalled, parsed.text)
-            if found is None:
-                found = tuple(function(parsed))
-            cache[parsed.text] = found
-        return list(found)
+            found = _recall(recalled, text, listed)
+            if found is _MISSING:
+                computed: Any = function(parsed)
+                found = tuple(computed) if listed else computed
+            cache[text] = found
+        return list(found) if listed else found
 
+    ANALYSERS.append(cached)
     return cached
 
 
-# Facts that depend on the labels each series can carry as well as on the text: computed once per text and
-# those labels (`_labels_key`), in this process and, kept like the others, in an earlier run.
+# Facts the checks compute as they run, in whichever process runs them: those that depend on the labels each
+# series can carry as well as on the text (computed once per text and those labels, `_labels_key`), and those
+# of the text alone that only some queries are asked (`per_query_lazily`, under the key (text, ())). A forked
+# child hands what it learnt to its parent (remembered.py), which keeps it with the rest.
 LabelsKey = tuple[str, tuple[LabelSet, ...]]
 LABELLED: dict[str, dict[LabelsKey, Any]] = {}
 RECALLED_LABELLED: dict[str, dict[LabelsKey, Any]] = {}
@@ -75,28 +93,57 @@ def _labels_key(parsed: Parsed, labels_of: LabelsOf) -> LabelsKey:
     return parsed.text, tuple(labels_of(name) for name in names)
 
 
-def _per_query_and_labels(function: Callable[[Parsed, LabelsOf], T]) -> Callable[[Parsed, LabelsOf], T]:
-    """Compute a labels-dependent fact once per query text and labels of its series. A list is kept as a
-    tuple and handed out as a new list, so that no caller can change what the next one gets."""
-    cache: dict[LabelsKey, Any] = LABELLED.setdefault(function.__name__, {})
-    recalled: dict[LabelsKey, Any] = RECALLED_LABELLED.setdefault(function.__name__, {})
+def _learnt(name: str, key: LabelsKey, compute: Callable[[], Any], listed: bool) -> Any:
+    """The fact `name` under `key`: computed in this process, recalled, or computed now."""
+    cache = LABELLED[name]
+    if key in cache:
+        found = cache[key]
+    else:
+        if len(cache) >= QUERY_CACHE_SIZE:
+            cache.clear()
+        found = _recall_value(RECALLED_LABELLED[name], key)
+        if found is _MISSING or (listed and not isinstance(found, tuple)):
+            computed = compute()
+            found = tuple(computed) if listed else computed
+        cache[key] = found
+    return list(found) if listed else found
+
+
+def _per_query_and_labels(
+    function: Callable[[Parsed, LabelsOf], U], listed: bool = False
+) -> Callable[[Parsed, LabelsOf], U]:
+    """Compute a labels-dependent fact once per query text and labels of its series."""
+    name = function.__name__
+    LABELLED.setdefault(name, {})
+    RECALLED_LABELLED.setdefault(name, {})
 
     @functools.wraps(function)
-    def cached(parsed: Parsed, labels_of: LabelsOf) -> T:
-        key = _labels_key(parsed, labels_of)
-        if key in cache:
-            found = cache[key]
-        else:
-            if len(cache) >= QUERY_CACHE_SIZE:
-                cache.clear()
-            found = _recall_value(recalled, key)
-            if found is _MISSING:
-                found = function(parsed, labels_of)
-                found = tuple(found) if isinstance(found, list) else found
-            cache[key] = found
-        return list(found) if isinstance(found, tuple) else found  # type: ignore[return-value]
+    def cached(parsed: Parsed, labels_of: LabelsOf) -> Any:
+        return _learnt(name, _labels_key(parsed, labels_of), lambda: function(parsed, labels_of), listed)
 
     return cached
+
+
+def _listed_and_labels(function: Callable[[Parsed, LabelsOf], list[T]]) -> Callable[[Parsed, LabelsOf], list[T]]:
+    return _per_query_and_labels(function, listed=True)
+
+
+def per_query_lazily(function: Callable[[Parsed], U], listed: bool = False) -> Callable[[Parsed], U]:
+    """Compute a fact of a query's text once, when a check first asks for it (only some queries are asked):
+    kept like the labelled facts, under (text, ())."""
+    name = function.__name__
+    LABELLED.setdefault(name, {})
+    RECALLED_LABELLED.setdefault(name, {})
+
+    @functools.wraps(function)
+    def cached(parsed: Parsed) -> Any:
+        return _learnt(name, (parsed.text, ()), lambda: function(parsed), listed)
+
+    return cached
+
+
+def _listed_lazily(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
+    return per_query_lazily(function, listed=True)
 
 
 _MISSING = object()
@@ -112,16 +159,15 @@ def _recall_value(recalled: dict[LabelsKey, Any], key: LabelsKey) -> Any:
         return _MISSING
 
 
-def _recall(recalled: dict[str, Any], text: str) -> tuple[Any, ...] | None:
-    """A fact kept by an earlier run, None when there is none or it cannot be read (then it is computed)."""
-    encoded = recalled.get(text)
-    if encoded is None:
-        return None
+def _recall(recalled: dict[str, Any], text: str, listed: bool) -> Any:
+    """A fact kept by an earlier run, _MISSING when there is none or it cannot be read (then it is computed)."""
+    if text not in recalled:
+        return _MISSING
     try:
-        found = codec.decode(encoded, RECALLED_OBJECTS)
+        found = codec.decode(recalled[text], RECALLED_OBJECTS)
     except (IndexError, TypeError, ValueError):
-        return None
-    return found if isinstance(found, tuple) else None
+        return _MISSING
+    return found if isinstance(found, tuple) or not listed else _MISSING
 
 
 # promql_parser's enums are not hashable: the operator is found by its name, or failing that by comparison.
@@ -405,7 +451,7 @@ def output_labels(parsed: Parsed, labels_of: LabelsOf) -> LabelSet:
     return _labels(parsed.ast, labels_of)
 
 
-@_per_query_and_labels
+@_listed_and_labels
 def groupings(parsed: Parsed, labels_of: LabelsOf) -> list[Grouping]:
     """Every `by`/`without` clause of an aggregation, with the labels available beneath it."""
     found = []
@@ -616,12 +662,13 @@ def range_arguments(parsed: Parsed) -> list[RangeArgument]:
     return found
 
 
-@_per_query
+@_listed_lazily
 def aggregation_operators(parsed: Parsed) -> list[str]:
     """Every aggregation operator anywhere in the query, lower case, in walk order (`topk`, `sum`, ...)."""
     return [str(node.op).lower() for node, _ in _walk(parsed.ast) if isinstance(node, pp.AggregateExpr)]
 
 
+@_eager
 def top_aggregation(parsed: Parsed) -> str | None:
     """The aggregation operator that produces the query's result, e.g. "sum" for `sum by (a) (x) * 2`."""
     operators = _value_aggregations(parsed.ast)
@@ -700,7 +747,7 @@ class BinaryOperation:
 _FEW_OPERATORS = 16  # up to this many, each operator's sides are analysed on their own (cheap for small trees)
 
 
-@_per_query_and_labels
+@_listed_and_labels
 def binary_operations(parsed: Parsed, labels_of: LabelsOf) -> list[BinaryOperation]:
     """Every binary operator of the query, outermost first.
 
@@ -868,6 +915,7 @@ class Threshold:
 _COMPARISONS = {">", ">=", "<", "<="}
 
 
+@per_query_lazily
 def threshold(parsed: Parsed) -> Threshold | None:
     """The selector, comparison and number of a simple threshold query; None for any other shape."""
     node = parsed.ast
@@ -958,6 +1006,7 @@ def _filter_value(node: Any, operands: list[bool]) -> bool:
     return any(operands)
 
 
+@per_query_lazily
 def has_condition(parsed: Parsed) -> bool:
     """Whether the query can come back empty while its series exist: a comparison, `absent()`, a set
     operation, a matcher on a label other than where the series comes from (`{state="down"}`), or a
@@ -970,6 +1019,7 @@ def has_condition(parsed: Parsed) -> bool:
     return _filters(node)
 
 
+@_listed_lazily
 def divisions_in_aggregations(parsed: Parsed) -> list[str]:
     """For each `sum(...)` or `avg(...)` whose argument divides one vector by another, the aggregation's name."""
     found = []
@@ -1003,6 +1053,7 @@ FACT_KINDS: tuple[type, ...] = (
     FeatureUse,
     Grouping,
     BinaryOperation,
+    Threshold,
 )
 codec.check_kinds(FACT_KINDS)
 
@@ -1011,12 +1062,8 @@ def analyse(parsed: Parsed) -> None:
     """Compute every fact of the query that depends on its text alone; raises what the analysis raises."""
     if parsed.text in ANALYSED or parsed.text in ANALYSED_BEFORE:
         return
-    selectors(parsed)
-    series_uses(parsed)
-    features(parsed)
-    range_arguments(parsed)
-    function_names(parsed)
-    top_aggregation(parsed)
+    for analyser in ANALYSERS:
+        analyser(parsed)
     if len(ANALYSED) >= QUERY_CACHE_SIZE:
         ANALYSED.clear()
     ANALYSED.add(parsed.text)

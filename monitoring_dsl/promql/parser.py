@@ -31,10 +31,21 @@ class SyntaxProblem:
 
 @attrs.frozen
 class Parsed:
-    """A query that parsed. `ast` is promql_parser's tree; only code in this package looks inside it."""
+    """A query that parsed. `ast` is promql_parser's tree; only code in this package looks inside it.
+
+    A text an earlier run admitted (RECALLED) is parsed only when something asks for its tree: with every fact
+    of it kept, nothing does, and a run after an edit parses only the queries whose text is new."""
 
     text: str
-    ast: Any
+    _tree: Any = attrs.field(default=None, eq=False, repr=False, alias="ast")
+
+    @property
+    def ast(self) -> Any:
+        tree = self._tree
+        if tree is None:
+            tree = _native_parse(self.text)  # admitted by an earlier run of this code, so it parses
+            object.__setattr__(self, "_tree", tree)
+        return tree
 
 
 def _bracket_problem(text: str) -> SyntaxProblem | None:
@@ -175,8 +186,7 @@ RECALLED: dict[str, Verdict] = {}
 @functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def parse(text: str) -> Parsed | SyntaxProblem:
     """Parse `text` as PromQL. Never raises, and never hands the native parser a query that could crash it."""
-    result = _recalled(text) if text in RECALLED else None
-    return _judge(text) if result is None else result
+    return _recalled(text) if text in RECALLED else _judge(text)
 
 
 def verdict(result: Parsed | SyntaxProblem) -> Verdict:
@@ -184,17 +194,10 @@ def verdict(result: Parsed | SyntaxProblem) -> Verdict:
     return None if isinstance(result, Parsed) else (result.message, result.offset)
 
 
-def _recalled(text: str) -> Parsed | SyntaxProblem | None:
-    """What an earlier run's verdict on `text` makes of it, None when that verdict no longer holds."""
+def _recalled(text: str) -> Parsed | SyntaxProblem:
+    """What an earlier run's verdict on `text` makes of it: its tree is parsed when it is asked for."""
     verdict = RECALLED[text]
-    if verdict is not None:
-        return SyntaxProblem(*verdict)
-    try:
-        return Parsed(text, _native_parse(text))
-    except BaseException as error:  # a cache from other code: judged afresh, which says what is wrong
-        if isinstance(error, (KeyboardInterrupt, SystemExit)):
-            raise
-        return None
+    return Parsed(text) if verdict is None else SyntaxProblem(*verdict)
 
 
 def _judge(text: str) -> Parsed | SyntaxProblem:

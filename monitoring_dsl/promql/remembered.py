@@ -31,8 +31,6 @@ import promql_parser
 from monitoring_dsl.promql import analysis, codec, parser
 
 FORMAT = 1  # of the data `known()` returns
-# The facts `analyse` computes and caches; a text is kept as analysed only with all of them.
-_ANALYSED_FACTS = ("selectors", "series_uses", "features", "range_arguments", "function_names")
 
 
 def identity() -> bytes:
@@ -78,18 +76,20 @@ def known(texts: Iterable[str], keep: Collection[str] = ()) -> dict[str, Any]:
 
 
 def _entries_of(text: str, encoder: codec.Encoder) -> dict[str, Any] | None:
-    """Every fact of `text` there is, encoded; None when one that `analyse` computes is missing."""
+    """Every fact of `text`, encoded (None is a fact too); None when one is missing or cannot be kept."""
     entries = {}
     for name, table in analysis.FACTS.items():
-        encoded = analysis.RECALLED[name].get(text)  # as it was read, a reference into the same table
-        if encoded is None and text in table:
+        recalled = analysis.RECALLED[name]
+        if text in recalled:
+            entries[name] = recalled[text]  # as it was read, a reference into the same table
+        elif text in table:
             try:
-                encoded = encoder.encode(table[text])
+                entries[name] = encoder.encode(table[text])
             except TypeError:
                 return None
-        if encoded is not None:
-            entries[name] = encoded
-    return entries if all(name in entries for name in _ANALYSED_FACTS) else None
+        else:
+            return None
+    return entries
 
 
 def recall(data: Any, source: object = None) -> bool:

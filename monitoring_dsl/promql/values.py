@@ -16,6 +16,7 @@ from typing import Any
 import promql_parser as pp
 
 from monitoring_dsl.model.units import COUNT, DATA, FRACTION, NUMBER, TIME, Quantity, merge
+from monitoring_dsl.promql.analysis import per_query_lazily
 from monitoring_dsl.promql.parser import Parsed, children
 
 # The tree the walk reads: ("number", value), ("string",), ("selector", name, is_range), ("call", name, args),
@@ -88,9 +89,9 @@ def _node(node: Any) -> _Node:
     if isinstance(node, pp.SubqueryExpr):
         return ("subquery", _node(node.expr))
     if isinstance(node, pp.Call):
-        return ("call", str(node.func.name), [_node(arg) for arg in node.args])
+        return ("call", str(node.func.name), tuple(_node(arg) for arg in node.args))
     if isinstance(node, pp.AggregateExpr):
-        args = [_node(child) for child in (node.param, node.expr) if child is not None]
+        args = tuple(_node(child) for child in (node.param, node.expr) if child is not None)
         return ("aggregate", str(node.op).lower(), args)
     if isinstance(node, pp.BinaryExpr):
         with_bool = bool(node.modifier is not None and node.modifier.return_bool)
@@ -102,11 +103,18 @@ def value_of(
     parsed: Parsed, series: Callable[[str], Quantity | None], is_counter: Callable[[str], bool]
 ) -> Quantity | None:
     """What the numbers of `parsed` measure, given what each series measures; None when unknown."""
+    tree = value_tree(parsed)
+    return None if tree is None else _Walk(series, is_counter).of(tree)
+
+
+@per_query_lazily
+def value_tree(parsed: Parsed) -> _Node | None:
+    """The query as the walk's tree (tuples, strings and numbers); None when it holds what the walk does not
+    model."""
     try:
-        tree = _node(parsed.ast)
+        return _node(parsed.ast)
     except (_GiveUp, ValueError, RecursionError):
         return None
-    return _Walk(series, is_counter).of(tree)
 
 
 class _Walk:
@@ -136,7 +144,7 @@ class _Walk:
             return _binary(node[1], self.of(node[2]), self.of(node[3]), node[4], node[2], node[3])
         return None
 
-    def call(self, name: str, args: list[_Node]) -> Quantity | None:
+    def call(self, name: str, args: tuple[_Node, ...]) -> Quantity | None:
         if name == "time":
             return Quantity(TIME)
         if name == "vector":
@@ -245,6 +253,7 @@ def _binaries(parsed: Parsed) -> list[Any]:
     return found
 
 
+@per_query_lazily
 def thresholds(parsed: Parsed) -> tuple[float, ...]:
     """The numbers `parsed` compares with: the number each comparison's right side starts with."""
     found = []
@@ -256,6 +265,7 @@ def thresholds(parsed: Parsed) -> tuple[float, ...]:
     return tuple(found)
 
 
+@per_query_lazily
 def times_100(parsed: Parsed) -> bool:
     """Whether `parsed` multiplies by the literal 100 somewhere (a ratio turned into percent)."""
     return any(
