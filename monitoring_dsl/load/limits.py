@@ -23,32 +23,45 @@ def unencodable_text(project: Project) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     seen: set[int] = set()
     reported: set[tuple[int, str]] = set()
+
+    def text(value: str, owner: object, field: str) -> None:
+        match = _SURROGATE.search(value)
+        if match is not None and (id(owner), field) not in reported:
+            reported.add((id(owner), field))
+            found.append(_surrogate(owner, field, value, match.start()))
+
     for declared in project.declared:
         stack: list[tuple[object, object, str]] = [(declared.obj, declared.obj, "")]
         while stack:
             value, owner, field = stack.pop()
-            if isinstance(value, str):
-                if value.isascii():
-                    continue
-                match = _SURROGATE.search(value)
-                if match is not None and (id(owner), field) not in reported:
-                    reported.add((id(owner), field))
-                    found.append(_surrogate(owner, field, value, match.start()))
-                continue
-            if id(value) in seen:
-                continue
             kind = type(value)
-            if kind in (int, float, bool) or value is None:
+            if kind is str:
+                if not value.isascii():  # type: ignore[attr-defined]
+                    text(value, owner, field)  # type: ignore[arg-type]
+                continue
+            if kind in _LEAVES or id(value) in seen:
                 continue
             if attrs.has(kind):
                 seen.add(id(value))
                 holder = value if getattr(value, "location", None) is not None else owner
-                stack.extend((getattr(value, name), holder, name) for name in _field_names(kind))
+                for name in _field_names(kind):
+                    item = getattr(value, name)
+                    if type(item) is str:  # most fields: checked here rather than pushed and popped
+                        if not item.isascii():
+                            text(item, holder, name)
+                    elif type(item) not in _LEAVES:
+                        stack.append((item, holder, name))
+            elif isinstance(value, str):  # a subclass of str
+                if not value.isascii():
+                    text(value, owner, field)
             elif isinstance(value, (list, tuple, frozenset, set)):
                 stack.extend((item, owner, field) for item in value)
             elif isinstance(value, dict):
                 stack.extend((item, owner, field) for pair in value.items() for item in pair)
     return found
+
+
+_LEAVES = frozenset({int, float, bool, type(None)})
 
 
 # Bounds far above any real dashboard (the realworld corpus peaks at a few hundred panels and titles of a
