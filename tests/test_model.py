@@ -352,3 +352,25 @@ def test_panel_plain_string_becomes_one_target() -> None:
     """A panel given a query string holds exactly one Target with that expr."""
     panel = TimeSeries("Up", "min(up)")
     assert (Target("min(up)"),) == panel.targets
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (
+            lambda: Alert("A", "x > 1", severity="page", summary="s", fore="5m"),
+            "unknown keyword 'fore'; did you mean 'for_'?",
+        ),
+        (
+            lambda: Alert("A", "x > 1", "5m", "page", "s", "extra", "more", "again", "and", "more", "x", "y"),
+            "positional argument(s)",
+        ),
+        (lambda: Alert("A"), "missing required argument(s): 'expr'"),
+    ],
+)
+def test_arguments_that_do_not_fit_are_explained_without_pythons_message(call: Any, expected: str) -> None:
+    """A signature mistake is a SpecError naming the fix, with Python's own TypeError not chained to it."""
+    with pytest.raises(SpecError) as raised:
+        call()
+    assert expected in str(raised.value)
+    assert raised.value.__suppress_context__
