@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.encoder
+import math
 import re
 from typing import Any
 
@@ -55,7 +57,69 @@ HEADER_KEY = "__generated"
 def to_json(data: dict[str, Any], source: str) -> bytes:
     """Indented JSON; JSON has no comments, so the header is the first key, `__generated`."""
     with_header = {HEADER_KEY: header_text(source), **data}
-    return (json.dumps(with_header, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    return (indented_json(with_header) + "\n").encode()
+
+
+def indented_json(data: Any) -> str:
+    """`json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)`, the same characters, in a third of the
+    time for plain data (dicts with string keys, lists, tuples, strings, numbers, booleans, None): with an
+    indent, the json module encodes in Python, through a generator per container. Anything else (another key
+    type, a subclass, NaN, a cycle) goes to the json module, which encodes it or raises as it always did."""
+    parts: list[str] = []
+    try:
+        _indented(data, parts, "\n")
+    except (_NotPlain, RecursionError):
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    return "".join(parts)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_ENCODE_STRING = json.encoder.encode_basestring  # the C function when the json module has its accelerator
+
+
+def _indented(value: Any, parts: list[str], newline: str) -> None:
+    kind = type(value)
+    if kind is str:
+        parts.append(_ENCODE_STRING(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            parts.append(separator + _ENCODE_STRING(key) + ": ")
+            _indented(item, parts, inner)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif kind is list or kind is tuple:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _indented(item, parts, inner)
+            separator = "," + inner
+        parts.append(newline + "]")
+    elif kind is bool:
+        parts.append("true" if value else "false")
+    elif value is None:
+        parts.append("null")
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is float:
+        if value != value or value in (math.inf, -math.inf):
+            raise _NotPlain
+        parts.append(float.__repr__(value))
+    else:
+        raise _NotPlain
 
 
 # A mapping may carry this key first; `to_commented_yaml` writes its value as a `#` comment above the block.
