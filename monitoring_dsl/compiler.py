@@ -209,7 +209,7 @@ def check_and_emit(
             for index, (share, child) in enumerate(children, start=1):
                 part, sent, learnt = _collect(child, ctx, share, generated)
                 parts.append(part)
-                if keep is not None and learnt is not None:
+                if keep is not None and learnt:
                     keep.take(learnt)
                 if index == 1:
                     emitted = sent
@@ -238,7 +238,7 @@ def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputColl
 
 
 # What a child sends back: its part, what it emitted (or _COLLISION), and the labelled facts it learnt.
-_Sent = tuple["_Wire", Artifacts | str | None, dict[str, Any] | None]
+_Sent = tuple["_Wire", Artifacts | str | None, dict[str, Any]]
 
 
 def _fork_share(
@@ -254,7 +254,7 @@ def _fork_share(
         if keep is not None and first:
             keep.queries()
         wire = _to_wire(run_part(ctx, share, generated))
-        learnt = keep.learnt() if keep is not None else None
+        learnt = keep.learnt() if keep is not None else {}
         if not emit:
             return wire, None, learnt
         emitted = _emit(ctx.project, settings)
@@ -272,12 +272,12 @@ def _collect(
     share: list[str],
     generated: Collection[int],
 ) -> tuple[Part, Artifacts | str | None, dict[str, Any] | None]:
-    """The child's part, what it emitted and the labelled facts it learnt (None when it kept nothing or did
-    not finish); its share run here when it did not finish."""
+    """The child's part, what it emitted and the labelled facts it learnt ({} without a cache; None when it did
+    not finish, and its share was run here)."""
     if child is not None:
         try:
             wire, emitted, learnt = child.result()
-            return _from_wire(wire), emitted, learnt if learnt is not None else {"labelled": {}, "objects": []}
+            return _from_wire(wire), emitted, learnt
         except forked.ChildFailed:
             pass
     return run_part(ctx, share, generated), None, None

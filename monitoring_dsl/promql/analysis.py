@@ -43,6 +43,14 @@ ANALYSERS: list[Callable[[Parsed], object]] = []
 U = TypeVar("U")
 
 
+def _register(function: Callable[..., object]) -> str:
+    """The name a fact is kept under: its function's, which no other fact may have."""
+    name = function.__name__
+    if name in FACTS or name in LABELLED:
+        raise ValueError(f"two query facts are called {name}")
+    return name
+
+
 def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list[T]]:
     """Compute a fact of a query once: every check asks for it, and a query's text fixes its tree. The list is
     kept as a tuple and handed out as a new list, so that no caller changes what the next one gets. `analyse`
@@ -53,7 +61,7 @@ def _per_query(function: Callable[[Parsed], list[T]]) -> Callable[[Parsed], list
 def _eager(function: Callable[[Parsed], U], listed: bool = False) -> Callable[[Parsed], U]:
     """A fact of each query that `analyse` computes, kept in FACTS; its value must be immutable (a tuple, not a
     list, unless `listed`)."""
-    name = function.__name__
+    name = _register(function)
     cache: dict[str, Any] = FACTS.setdefault(name, {})
     recalled: dict[str, Any] = RECALLED.setdefault(name, {})
 
@@ -113,7 +121,7 @@ def _per_query_and_labels(
     function: Callable[[Parsed, LabelsOf], U], listed: bool = False
 ) -> Callable[[Parsed, LabelsOf], U]:
     """Compute a labels-dependent fact once per query text and labels of its series."""
-    name = function.__name__
+    name = _register(function)
     LABELLED.setdefault(name, {})
     RECALLED_LABELLED.setdefault(name, {})
 
@@ -131,7 +139,7 @@ def _listed_and_labels(function: Callable[[Parsed, LabelsOf], list[T]]) -> Calla
 def per_query_lazily(function: Callable[[Parsed], U], listed: bool = False) -> Callable[[Parsed], U]:
     """Compute a fact of a query's text once, when a check first asks for it (only some queries are asked):
     kept like the labelled facts, under (text, ())."""
-    name = function.__name__
+    name = _register(function)
     LABELLED.setdefault(name, {})
     RECALLED_LABELLED.setdefault(name, {})
 
