@@ -6,11 +6,13 @@ queries whose text is new, and a damaged, foreign or unwritable cache costs the 
 from __future__ import annotations
 
 import marshal
+import math
 import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from monitoring_dsl import querycache
@@ -314,3 +316,39 @@ def test_a_child_that_dies_leaves_the_keeping_to_its_parent(tmp_path: Path, monk
     judged, _ = _counting(monkeypatch)
     assert expected == _compiled(root, 2, cache)
     assert [] == judged
+
+
+def _floats(value: object) -> list[float]:
+    """Every float inside a fact, however deep."""
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, (tuple, list, frozenset)):
+        return [f for item in value for f in _floats(item)]
+    if attrs.has(type(value)):
+        return [f for field in attrs.fields(type(value)) for f in _floats(getattr(value, field.name))]
+    return []
+
+
+def test_no_fact_holds_negative_zero() -> None:
+    """The codec looks facts up by equality, and -0.0 == 0.0: a fact holding -0.0 could come back as one
+    holding 0.0. Every fact of queries that write -0 wherever a number goes holds 0.0 instead."""
+    texts = [
+        "x > -0",
+        "-0 < x",
+        "topk(-0, x) > -0.0",
+        "quantile(-0, rate(x[5m])) > bool -0",
+        "x > -0 and on (a) y * -0",
+        "histogram_quantile(-0, sum by (le) (rate(x_bucket[5m]))) > -0",
+    ]
+    found = []
+    for text in texts:
+        parsed = parse(text)
+        assert isinstance(parsed, parser.Parsed), text
+        facts = [table(parsed) for table in FACTS]
+        facts += [analysis.threshold(parsed), analysis.has_condition(parsed)]
+        facts += [analysis.output_labels(parsed, lambda _name: frozenset({"a"}))]
+        facts += [analysis.binary_operations(parsed, lambda _name: frozenset({"a"}))]
+        found += _floats(facts)
+    zeros = [f for f in found if f == 0.0]
+    assert zeros  # the queries do put zeros into facts
+    assert [] == [f for f in zeros if math.copysign(1.0, f) < 0]

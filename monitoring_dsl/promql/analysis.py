@@ -940,7 +940,7 @@ def threshold(parsed: Parsed) -> Threshold | None:
         return None
     if lhs.offset is not None or lhs.at is not None:
         return None
-    return Threshold(_selector(lhs, None, None), str(node.op), float(rhs.val))
+    return Threshold(_selector(lhs, None, None), str(node.op), float(rhs.val) + 0.0)  # -0 as 0, see _number
 
 
 # --- Facts for alert conditions --------------------------------------------------------------------------

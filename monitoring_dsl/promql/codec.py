@@ -35,7 +35,8 @@ class Encoder:
 
     Starts from `entries` (an earlier table) and `objects` (those entries decoded, in the same order), so that
     references written before stay valid and known facts are not written twice. A fact is looked up by
-    equality: facts never hold -0.0 (analysis.py writes 0), the one float equal to another it is not."""
+    equality, so facts must never hold -0.0, the one float equal to another it is not: analysis.py reads every
+    number literal as -0 -> 0, and tests/test_querycache.py checks every fact of queries full of -0."""
 
     def __init__(self, kinds: Sequence[type], entries: Sequence[list[Any]] = (), objects: Sequence[Any] = ()):
         self.kinds = tuple(kinds)

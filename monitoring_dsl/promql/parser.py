@@ -177,8 +177,8 @@ def _durations_readable(ast: Any) -> bool:
 
 
 # What an earlier run's parse made of each text (promql/remembered.py keeps them): None when the text was
-# admitted, else its SyntaxProblem's message and offset. An admitted text is handed straight to the native
-# parser, a refused one is not parsed again.
+# admitted, else its SyntaxProblem's message and offset. An admitted text gets its tree from the native parser
+# only when something asks for it (Parsed.ast); a refused one is not parsed again.
 Verdict = tuple[str, int | None] | None
 RECALLED: dict[str, Verdict] = {}
 
