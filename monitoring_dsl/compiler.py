@@ -11,9 +11,10 @@ from typing import Any
 
 import attrs
 
-from monitoring_dsl import codes, forked, querycache
+from monitoring_dsl import checkcache, codes, forked, querycache
 from monitoring_dsl.checks import CheckContext, Part, finish, plan, run_part
 from monitoring_dsl.checks.isolation import set_aside_unanalysable
+from monitoring_dsl.checks.kept import Entry, Kept, local_codes, run_local
 from monitoring_dsl.collector import collector_paused, frozen_heap
 from monitoring_dsl.diagnostics import (
     Diagnostic,
@@ -78,7 +79,12 @@ def compile_specs(
     generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
     with frozen_heap():
         keep = _keeper(cache_dir, context)
-        found, artifacts = check_and_emit(context, settings, select, ignore, infos, generated, emit, jobs, keep)
+        kept = checkcache.recall(cache_dir, context) if cache_dir is not None else None
+        found, artifacts, new = check_and_emit(
+            context, settings, select, ignore, infos, generated, emit, jobs, keep, kept
+        )
+        if cache_dir is not None and kept is not None:
+            checkcache.keep(cache_dir, context, kept, new)
     diagnostics = sort_diagnostics([*diagnostics, *found])
     if has_errors(diagnostics) or not emit:
         return CompileResult(diagnostics, None, project, loaded.tracebacks, loaded.output)
@@ -114,6 +120,7 @@ COSTS = {
 }
 INFERRING = {"Q208": 1.13, "Q213": 0.45, "A309": 0.36, "D511": 0.2}
 DEFAULT_COST = 0.02
+CACHED_COST = 0.001  # a local check whose findings about every module are kept
 # Checks dealt to one process: both place a finding on every alert or record (lint of a project without rule
 # tests), and each process reads the syntax tree of every spec module once for all the checks it runs.
 TOGETHER = (("A326", "R411"),)
@@ -137,12 +144,18 @@ def jobs_for(ctx: CheckContext, requested: int | None) -> int:
 
 
 def shares(
-    codes_: Sequence[str], count: int, emit: bool, keep: bool = False, inferring: bool = True
+    codes_: Sequence[str],
+    count: int,
+    emit: bool,
+    keep: bool = False,
+    inferring: bool = True,
+    cached: Collection[str] = (),
 ) -> list[list[str]]:
     """`codes_` dealt into `count` shares of about equal cost, costliest first; share 1 also emits, and keeps
     what was learnt of the queries (`keep`: there is something to write); the codes of a TOGETHER group go to
-    one share. `inferring`: the labels of the queries' series were not kept (INFERRING). Each share keeps code
-    order."""
+    one share. `inferring`: the labels of the queries' series were not kept (INFERRING). `cached`: local codes
+    whose findings about every module are kept (checks/kept.py), which cost next to nothing. Each share keeps
+    code order."""
     load = [0.0] * count
     if count > 1:
         load[1] = (EMIT_COST if emit else 0.0) + (KEEP_COST if keep else 0.0)
@@ -151,7 +164,12 @@ def shares(
     units = [unit for unit in units if unit]
 
     def cost(unit: list[str]) -> float:
-        return sum(COSTS.get(code, DEFAULT_COST) + (INFERRING.get(code, 0.0) if inferring else 0.0) for code in unit)
+        return sum(
+            CACHED_COST
+            if code in cached
+            else COSTS.get(code, DEFAULT_COST) + (INFERRING.get(code, 0.0) if inferring else 0.0)
+            for code in unit
+        )
 
     dealt: list[list[str]] = [[] for _ in range(count)]
     for unit in sorted(units, key=lambda u: (-cost(u), u)):
@@ -178,24 +196,31 @@ def check_and_emit(
     emit: bool,
     jobs: int | None,
     keep: querycache.Keeper | None = None,
-) -> tuple[list[Diagnostic], Artifacts | OutputCollision | None]:
+    kept: Kept | None = None,
+) -> tuple[list[Diagnostic], Artifacts | OutputCollision | None, dict[str, Entry]]:
     """The checks' findings and, when `emit` and none is an error, the output tree (or the collision that
     prevents it). With more than one job, forked children run shares of the checks while this process runs
     the first share; the child with share 1 also emits, before anyone knows whether an error will discard
     it, and keeps the queries' verdicts and facts (with nothing kept yet, writing them costs about a second
     on workload L). Every child hands back the labelled facts it learnt, which this process keeps at the end.
-    A child that fails has its share run here instead, and its keeping done here."""
+    A child that fails has its share run here instead, and its keeping done here.
+
+    With `kept`, the local checks take what they found about each unchanged module from an earlier run
+    (checks/kept.py); the third value is what they found anew, to keep."""
     found = list(set_aside_unanalysable(ctx))
     planned = plan(ctx, select, ignore, infos)
     count = jobs_for(ctx, jobs)
     emitted: Artifacts | str | None = None
+    new: dict[str, Entry] = {}
     if count == 1:
-        parts = [run_part(ctx, planned, generated, found)]
+        part, new = _run_share(ctx, planned, generated, kept, found)
+        parts = [part]
         if keep is not None:
             keep.queries()
     else:
         pending = keep is not None and keep.pending()
-        dealt = shares(planned, count, emit, pending, keep is None or not keep.labels_recalled())
+        cached = kept.cached_codes(ctx, planned) if kept is not None else set()
+        dealt = shares(planned, count, emit, pending, keep is None or not keep.labels_recalled(), cached)
         if emit:
             from monitoring_dsl.emit.grafana import dashboard_json  # noqa: F401 - imported once, before the fork
 
@@ -203,12 +228,14 @@ def check_and_emit(
         try:
             for index in range(1, count):
                 first = index == 1
-                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep, first)
+                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep, first, kept)
                 children.append((dealt[index], child))
-            parts = [run_part(ctx, dealt[0], generated, found)]
+            part, new = _run_share(ctx, dealt[0], generated, kept, found)
+            parts = [part]
             for index, (share, child) in enumerate(children, start=1):
-                part, sent, learnt = _collect(child, ctx, share, generated)
+                part, sent, learnt, entries = _collect(child, ctx, share, generated, kept)
                 parts.append(part)
+                new = {**new, **_merged(new, entries)}
                 if keep is not None and learnt:
                     keep.take(learnt)
                 if index == 1:
@@ -223,11 +250,40 @@ def check_and_emit(
         keep.labelled()
     diagnostics = finish(ctx, parts, planned, select, ignore)
     if not emit or has_errors(diagnostics):
-        return diagnostics, None
+        return diagnostics, None, new
     if emitted is None or emitted == _COLLISION:
-        return diagnostics, _emit(ctx.project, settings)
+        return diagnostics, _emit(ctx.project, settings), new
     assert isinstance(emitted, dict)
-    return diagnostics, emitted
+    return diagnostics, emitted, new
+
+
+def _run_share(
+    ctx: CheckContext,
+    codes_: Sequence[str],
+    generated: Collection[int],
+    kept: Kept | None,
+    found: Sequence[Diagnostic] = (),
+) -> tuple[Part, dict[str, Entry]]:
+    """The checks `codes_` (after the findings `found`): the local ones from what is kept where it still
+    holds, and what they found anew to keep."""
+    if kept is None or ctx.plain:
+        return run_part(ctx, codes_, generated, found), {}
+    local = set(local_codes(codes_))
+    part = run_part(ctx, [code for code in codes_ if code not in local], generated, found)
+    if not local:
+        return part, {}
+    local_part, entries = run_local(ctx, [code for code in codes_ if code in local], generated, kept)
+    return Part([*part.kept, *local_part.kept], part.used | local_part.used), entries
+
+
+def _merged(ours: dict[str, Entry], theirs: dict[str, Entry]) -> dict[str, Entry]:
+    """Two processes' entries for the same modules hold different codes: one entry with both."""
+    merged = dict(theirs)
+    for module, entry in theirs.items():
+        mine = ours.get(module)
+        if mine is not None and mine.key == entry.key:
+            merged[module] = Entry(entry.key, {**mine.files, **entry.files}, {**mine.codes, **entry.codes})
+    return merged
 
 
 def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputCollision:
@@ -237,8 +293,9 @@ def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputColl
         return collision
 
 
-# What a child sends back: its part, what it emitted (or _COLLISION), and the labelled facts it learnt.
-_Sent = tuple["_Wire", Artifacts | str | None, dict[str, Any]]
+# What a child sends back: its part, what it emitted (or _COLLISION), the labelled facts it learnt, and what its
+# local checks found to keep (as Entry.to_data gives it).
+_Sent = tuple["_Wire", Artifacts | str | None, dict[str, Any], dict[str, Any]]
 
 
 def _fork_share(
@@ -249,16 +306,19 @@ def _fork_share(
     emit: bool,
     keep: querycache.Keeper | None,
     first: bool,
+    kept: Kept | None,
 ) -> forked.Child[_Sent] | None:
     def work() -> _Sent:
         if keep is not None and first:
             keep.queries()
-        wire = _to_wire(run_part(ctx, share, generated))
+        part, entries = _run_share(ctx, share, generated, kept)
+        wire = _to_wire(part)
         learnt = keep.learnt() if keep is not None else {}
+        found = {module: entry.to_data() for module, entry in entries.items()}
         if not emit:
-            return wire, None, learnt
+            return wire, None, learnt, found
         emitted = _emit(ctx.project, settings)
-        return wire, (_COLLISION if isinstance(emitted, OutputCollision) else emitted), learnt
+        return wire, (_COLLISION if isinstance(emitted, OutputCollision) else emitted), learnt, found
 
     try:
         return forked.start(work)
@@ -271,16 +331,19 @@ def _collect(
     ctx: CheckContext,
     share: list[str],
     generated: Collection[int],
-) -> tuple[Part, Artifacts | str | None, dict[str, Any] | None]:
-    """The child's part, what it emitted and the labelled facts it learnt ({} without a cache; None when it did
-    not finish, and its share was run here)."""
+    kept: Kept | None,
+) -> tuple[Part, Artifacts | str | None, dict[str, Any] | None, dict[str, Entry]]:
+    """The child's part, what it emitted, the labelled facts it learnt ({} without a cache; None when it did
+    not finish, and its share was run here) and what its local checks found to keep."""
     if child is not None:
         try:
-            wire, emitted, learnt = child.result()
-            return _from_wire(wire), emitted, learnt
+            wire, emitted, learnt, found = child.result()
+            entries = {module: entry for module, data in found.items() if (entry := Entry.from_data(data))}
+            return _from_wire(wire), emitted, learnt, entries
         except forked.ChildFailed:
             pass
-    return run_part(ctx, share, generated), None, None
+    part, entries = _run_share(ctx, share, generated, kept)
+    return part, None, None, entries
 
 
 # A Part as tuples and strings, which pickle in C code alone: 16,000 findings as attrs instances take 0.8 s.
@@ -365,7 +428,7 @@ def lint(
             context = CheckContext(plain.project, sources, settings, plain=True)
         with frozen_heap():
             keep = _keeper(cache_dir, context)
-            found, _ = check_and_emit(context, settings, select, ignore, True, frozenset(), False, jobs, keep)
+            found, _, _ = check_and_emit(context, settings, select, ignore, True, frozenset(), False, jobs, keep)
         diagnostics.extend(found)
         checked += len(plain.project.modules)
     return LintResult(sort_diagnostics(diagnostics), checked, spec_output)

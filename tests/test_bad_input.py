@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from monitoring_dsl.checkcache import FILENAME as FINDINGS_FILENAME
 from monitoring_dsl.load.bytecode import CACHE_DIR
 from monitoring_dsl.querycache import FILENAME, LABELS_FILENAME
 from tests.conftest import Run, run_cli
@@ -48,7 +49,12 @@ API = """
 Project = Callable[[Mapping[str, "str | bytes"]], Path]
 
 
-KEPT_ANYWAY = ((CACHE_DIR, "bytecode"), (CACHE_DIR, FILENAME), (CACHE_DIR, LABELS_FILENAME))
+KEPT_ANYWAY = (
+    (CACHE_DIR, "bytecode"),
+    (CACHE_DIR, FILENAME),
+    (CACHE_DIR, LABELS_FILENAME),
+    (CACHE_DIR, FINDINGS_FILENAME),
+)
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:

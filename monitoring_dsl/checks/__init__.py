@@ -59,7 +59,7 @@ def plan(
     ctx: CheckContext, select: Collection[str] = (), ignore: Collection[str] = (), infos: bool = True
 ) -> list[str]:
     """The codes `run_checks` runs, in code order."""
-    allowed = set() if infos else {code for obj in _objects_with_allow(ctx) for code in getattr(obj, "allow", {})}
+    allowed = set() if infos else {code for obj in objects_with_allow(ctx) for code in getattr(obj, "allow", {})}
     codes = []
     for code in sorted(REGISTRY):
         info = REGISTRY[code]
@@ -128,7 +128,7 @@ def _once_per_place(diagnostics: list[Diagnostic], generated: Collection[int]) -
 def _without_follow_ons(ctx: CheckContext, found: list[Diagnostic]) -> list[Diagnostic]:
     """`found` without the findings that an invalid record name (R402) causes in the queries that use it:
     `job:http-requests:rate5m` parses as a subtraction, whose parts are unknown series. R402 says what to fix."""
-    invalid = [record.name for record in ctx.project.records if not METRIC_NAME_RE.match(record.name)]
+    invalid = [record.name for record in ctx.whole.records if not METRIC_NAME_RE.match(record.name)]
     if not invalid:
         return found
 
@@ -141,7 +141,7 @@ def _without_follow_ons(ctx: CheckContext, found: list[Diagnostic]) -> list[Diag
     return [diagnostic_ for diagnostic_ in found if not caused(diagnostic_)]
 
 
-def _enclosing(ctx: CheckContext, subject: object) -> Iterator[object]:
+def enclosing(ctx: CheckContext, subject: object) -> Iterator[object]:
     """`subject`, then each object that contains it."""
     seen = 0
     while subject is not None and seen < 16:
@@ -155,7 +155,7 @@ def _suppress(ctx: CheckContext, found: list[Diagnostic]) -> tuple[list[Diagnost
     used: set[tuple[int, str]] = set()
     for diagnostic_ in found:
         holder = next(
-            (obj for obj in _enclosing(ctx, diagnostic_.subject) if diagnostic_.code in getattr(obj, "allow", {})),
+            (obj for obj in enclosing(ctx, diagnostic_.subject) if diagnostic_.code in getattr(obj, "allow", {})),
             None,
         )
         if holder is None:
@@ -165,7 +165,7 @@ def _suppress(ctx: CheckContext, found: list[Diagnostic]) -> tuple[list[Diagnost
     return kept, used
 
 
-def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
+def objects_with_allow(ctx: CheckContext) -> Iterator[object]:
     project = ctx.project
     yield from (d.obj for d in project.declared if isinstance(d.obj, SLO))
     yield from project.metrics
@@ -193,7 +193,7 @@ def _objects_with_allow(ctx: CheckContext) -> Iterator[object]:
 
 def _unused_suppressions(ctx: CheckContext, used: set[tuple[int, str]], ran: set[str]) -> Iterator[Diagnostic]:
     seen: set[int] = set()
-    for obj in _objects_with_allow(ctx):
+    for obj in objects_with_allow(ctx):
         if id(obj) in seen:
             continue
         seen.add(id(obj))
@@ -223,7 +223,9 @@ __all__ = [
     "Part",
     "check",
     "diagnostic",
+    "enclosing",
     "finish",
+    "objects_with_allow",
     "plan",
     "run_checks",
     "run_part",

@@ -20,7 +20,7 @@ def _alert_queries(ctx: CheckContext) -> Iterator[tuple[Query, Alert]]:
             yield query, query.owner
 
 
-@check(code="A330", name="alert-without-condition", severity=Severity.WARNING)
+@check(code="A330", name="alert-without-condition", severity=Severity.WARNING, local=True)
 def alert_without_condition(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert whose expression has no condition: it fires for every series that exists.
 
@@ -100,7 +100,7 @@ def unknown_alert_in_alerts_series(ctx: CheckContext) -> Iterator[Diagnostic]:
 _ABSENT = ("absent", "absent_over_time")
 
 
-@check(code="A332", name="absent-alert-for-too-short", severity=Severity.WARNING)
+@check(code="A332", name="absent-alert-for-too-short", severity=Severity.WARNING, local=True)
 def absent_alert_for_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert on `absent()` whose `for` is shorter than two scrape intervals.
 
@@ -138,7 +138,7 @@ def absent_alert_for_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
 _LIMITING = ("topk", "bottomk", "limitk", "limit_ratio")
 
 
-@check(code="A333", name="topk-in-alert", severity=Severity.WARNING)
+@check(code="A333", name="topk-in-alert", severity=Severity.WARNING, local=True)
 def topk_in_alert(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert expression uses `topk`, `bottomk`, `limitk` or `limit_ratio`.
 
@@ -183,7 +183,7 @@ def _runbook_problem(url: str) -> str | None:
     return None
 
 
-@check(code="A334", name="invalid-runbook-url", severity=Severity.WARNING)
+@check(code="A334", name="invalid-runbook-url", severity=Severity.WARNING, local=True)
 def invalid_runbook_url(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert's `runbook_url` is not an absolute http(s) URL.
 
@@ -215,7 +215,7 @@ def invalid_runbook_url(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="A335", name="invalid-query-in-template", severity=Severity.WARNING)
+@check(code="A335", name="invalid-query-in-template", severity=Severity.WARNING, local=True)
 def invalid_query_in_template(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A template runs invalid PromQL with the `query` function: `{{ query "sum(up" }}`.
 

@@ -58,7 +58,7 @@ def duplicate_alert(ctx: CheckContext) -> Iterator[Diagnostic]:
                     )
 
 
-@check(code="A302", name="invalid-rule-label", severity=Severity.ERROR)
+@check(code="A302", name="invalid-rule-label", severity=Severity.ERROR, local=True)
 def invalid_rule_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A rule's label or annotation name is not a valid Prometheus label name.
 
@@ -133,7 +133,7 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-@check(code="A303", name="missing-for", severity=Severity.WARNING)
+@check(code="A303", name="missing-for", severity=Severity.WARNING, local=True)
 def missing_for(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert without `for`, or with a `for` shorter than the evaluation interval.
 
@@ -190,7 +190,7 @@ def _severity(alert: Alert) -> str | None:
     return alert.all_labels().get("severity")
 
 
-@check(code="A304", name="missing-severity", severity=Severity.WARNING)
+@check(code="A304", name="missing-severity", severity=Severity.WARNING, local=True)
 def missing_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert without a `severity` label.
 
@@ -217,7 +217,7 @@ def missing_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="A305", name="unknown-severity", severity=Severity.WARNING)
+@check(code="A305", name="unknown-severity", severity=Severity.WARNING, local=True)
 def unknown_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert's severity is not one of the usual values.
 
@@ -252,7 +252,7 @@ def unknown_severity(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="A306", name="missing-summary", severity=Severity.WARNING)
+@check(code="A306", name="missing-summary", severity=Severity.WARNING, local=True)
 def missing_summary(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert without a `summary` annotation.
 
@@ -278,7 +278,7 @@ def missing_summary(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="A307", name="invalid-template", severity=Severity.ERROR)
+@check(code="A307", name="invalid-template", severity=Severity.ERROR, local=True)
 def invalid_template(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An annotation or label is not a valid Go template for Prometheus.
 
@@ -312,7 +312,7 @@ def invalid_template(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="A308", name="suspicious-template", severity=Severity.WARNING)
+@check(code="A308", name="suspicious-template", severity=Severity.WARNING, local=True)
 def suspicious_template(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An annotation or label template that loads but prints something unintended.
 
@@ -376,7 +376,7 @@ def _result_labels(ctx: CheckContext, parsed: Parsed, wanted: set[str]) -> tuple
     return structural - {_OTHER_LABELS}, _OTHER_LABELS not in structural
 
 
-@check(code="A309", name="label-not-in-result", severity=Severity.WARNING)
+@check(code="A309", name="label-not-in-result", severity=Severity.WARNING, local=True)
 def label_not_in_result(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An annotation or label template reads a label that the alert's query result does not carry.
 
@@ -438,7 +438,7 @@ def label_not_in_result(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="A310", name="value-in-label", severity=Severity.WARNING)
+@check(code="A310", name="value-in-label", severity=Severity.WARNING, local=True)
 def value_in_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label of an alert prints the alert's value (`$value` or `.Value`).
 
@@ -650,7 +650,7 @@ def _states_threshold_in_percent(literal: str, thresholds: tuple[float, ...]) ->
     return None
 
 
-@check(code="A313", name="percent-of-non-ratio", severity=Severity.WARNING)
+@check(code="A313", name="percent-of-non-ratio", severity=Severity.WARNING, local=True)
 def percent_of_non_ratio(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert's summary or description calls its value a percentage, but the expression's value is not one.
 

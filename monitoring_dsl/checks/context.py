@@ -5,9 +5,10 @@ Queries are gathered and parsed once here, so twenty checks over twenty thousand
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import attrs
 
@@ -314,6 +315,10 @@ class CheckContext:
         self, project: Project, sources: Sources | None = None, settings: Settings | None = None, plain: bool = False
     ):
         self.project = project
+        # The whole project, also when `project` is the part a restricted() context checks: what local checks
+        # may read of other modules (the catalog: metrics, records, services, Prometheus servers, rule tests,
+        # SLOs) comes from here.
+        self.whole = project
         self.plain = plain
         self.sources = sources or Sources()
         self.settings = settings or Settings()
@@ -327,6 +332,20 @@ class CheckContext:
         self.catalog = Catalog(project, inferred=plain, attached=self.attached_labels)
         self.queries = gather_queries(project)
         self._templates: dict[str, Template] = {}
+
+    def restricted(self, modules: Collection[str]) -> CheckContext:
+        """This context for the objects and queries of `modules` only, sharing everything else (the catalog,
+        the settings, the parsed templates and sources). A check registered `local=True` finds in it exactly
+        what it finds about those modules' objects in the whole context (checks/kept.py relies on this)."""
+        part = copy.copy(self)
+        part.project = self.whole.restricted(modules)
+        wanted = set(modules)
+        part.queries = [query for query in self.queries if self.module_of_query(query) in wanted]
+        return part  # parents and panels_by_target: shared when computed already, else over the part
+
+    def module_of_query(self, query: Query) -> str:
+        """The spec module that declared the query's rule or dashboard."""
+        return self.whole.module_of(query.dashboard if query.dashboard is not None else query.owner)
 
     def template(self, text: str) -> Template:
         """The Go template `text` (an annotation or a label) parsed once for every check of the run."""
@@ -455,7 +474,7 @@ class CheckContext:
 
     def external_labels(self) -> dict[str, str]:
         """The external labels of the declared Prometheus: every alert reaches Alertmanager with them."""
-        servers = self.project.prometheus_servers
+        servers = self.whole.prometheus_servers
         return dict(servers[0].external_labels) if servers else {}
 
     def scrape_interval_seconds(self, series: Iterable[str] = ()) -> float:
@@ -465,10 +484,10 @@ class CheckContext:
         for name in series:
             resolved = self.catalog.resolve(name)
             names.add(resolved.metric.name if resolved is not None and resolved.metric is not None else name)
-        jobs = [s for s in self.project.services if names & s.metric_names and s.scrape_interval]
+        jobs = [s for s in self.whole.services if names & s.metric_names and s.scrape_interval]
         if jobs:
             return max(parse_duration(s.scrape_interval or "") or 0.0 for s in jobs)
-        servers = self.project.prometheus_servers
+        servers = self.whole.prometheus_servers
         if servers:
             return parse_duration(servers[0].scrape_interval) or self.settings.scrape_interval_seconds
         return self.settings.scrape_interval_seconds

@@ -11,7 +11,7 @@ from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.model.dashboards import Dashboard, Text
 
 
-@check(code="D550", name="panel-without-queries", severity=Severity.WARNING)
+@check(code="D550", name="panel-without-queries", severity=Severity.WARNING, local=True)
 def panel_without_queries(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A data panel (time series, stat, table, ...) without a single query.
 

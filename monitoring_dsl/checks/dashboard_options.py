@@ -143,7 +143,7 @@ def _name(obj: Dashboard | Panel) -> str:
     return f"dashboard {obj.title!r}" if isinstance(obj, Dashboard) else f"panel {obj.title!r}"
 
 
-@check(code="D530", name="extra-json", severity=Severity.INFO)
+@check(code="D530", name="extra-json", severity=Severity.INFO, local=True)
 def extra_json(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel, dashboard or variable sets raw Grafana JSON with `extra={...}`.
 
@@ -185,7 +185,7 @@ def extra_json(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="D531", name="extra-overrides-keyword", severity=Severity.WARNING)
+@check(code="D531", name="extra-overrides-keyword", severity=Severity.WARNING, local=True)
 def extra_overrides_keyword(ctx: CheckContext) -> Iterator[Diagnostic]:
     """`extra={...}` sets a key that a typed keyword of the panel or dashboard also writes.
 
@@ -243,7 +243,7 @@ def table_columns(ctx: CheckContext, panel: Table, queries: dict[int, Query]) ->
     return columns, complete
 
 
-@check(code="D532", name="unknown-table-column", severity=Severity.WARNING)
+@check(code="D532", name="unknown-table-column", severity=Severity.WARNING, local=True)
 def unknown_table_column(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A Table's `sort_by`, or an `Override` by name on it, names a column the table will not have.
 
@@ -291,7 +291,7 @@ def _repeats(dashboard: Dashboard) -> Iterator[Panel | Row]:
     yield from (panel for panel in dashboard.all_panels() if panel.repeat)
 
 
-@check(code="D534", name="repeat-single-value", severity=Severity.WARNING)
+@check(code="D534", name="repeat-single-value", severity=Severity.WARNING, local=True)
 def repeat_single_value(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel or row repeats by a variable that can only hold one value.
 

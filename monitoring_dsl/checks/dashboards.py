@@ -99,7 +99,7 @@ def duplicate_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="D502", name="invalid-dashboard-uid", severity=Severity.ERROR)
+@check(code="D502", name="invalid-dashboard-uid", severity=Severity.ERROR, local=True)
 def invalid_dashboard_uid(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A dashboard uid that Grafana does not accept or that is unsafe as a file name.
 
@@ -180,7 +180,7 @@ def unknown_link_target(ctx: CheckContext) -> Iterator[Diagnostic]:
                     )
 
 
-@check(code="D504", name="duplicate-variable", severity=Severity.ERROR)
+@check(code="D504", name="duplicate-variable", severity=Severity.ERROR, local=True)
 def duplicate_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A dashboard defines two variables with the same name, or one named `datasource`.
 
@@ -250,7 +250,7 @@ def _declared_unit(ctx: CheckContext, quantity: Quantity) -> tuple[Related, ...]
     return ()
 
 
-@check(code="D505", name="panel-without-unit", severity=Severity.WARNING)
+@check(code="D505", name="panel-without-unit", severity=Severity.WARNING, local=True)
 def panel_without_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel sets no unit although its queries return something with one: seconds, bytes, a ratio, a rate.
 
@@ -293,7 +293,7 @@ def panel_without_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="D506", name="unit-mismatch", severity=Severity.WARNING)
+@check(code="D506", name="unit-mismatch", severity=Severity.WARNING, local=True)
 def unit_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel's unit contradicts what its queries return: `ms` over seconds, `percent` over a 0-1 ratio.
 
@@ -551,7 +551,7 @@ def _names_window(window: str, *texts: str | None) -> bool:
     return any(text and re.search(pattern, text, re.IGNORECASE) for text in texts)
 
 
-@check(code="D507", name="fixed-rate-window", severity=Severity.WARNING)
+@check(code="D507", name="fixed-rate-window", severity=Severity.WARNING, local=True)
 def fixed_rate_window(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel query takes `rate()` over a fixed range such as `[5m]` instead of `$__rate_interval`.
 
@@ -633,7 +633,7 @@ def _texts(dashboard: Dashboard) -> Iterator[tuple[object, str]]:
                     yield target, text
 
 
-@check(code="D508", name="unused-variable", severity=Severity.INFO)
+@check(code="D508", name="unused-variable", severity=Severity.INFO, local=True)
 def unused_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A dashboard variable that no panel query, title, link, row or other variable uses.
 
@@ -687,7 +687,7 @@ def _reference(text: str, name: str) -> str:
     return match.group() if match else f"${name}"
 
 
-@check(code="D509", name="undefined-variable", severity=Severity.ERROR)
+@check(code="D509", name="undefined-variable", severity=Severity.ERROR, local=True)
 def undefined_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel query, variable query or title uses a variable the dashboard does not define.
 
@@ -769,7 +769,7 @@ def _sections(ctx: CheckContext, dashboard: Dashboard) -> list[tuple[Panel, ...]
     return [dashboard.panels]
 
 
-@check(code="D510", name="duplicate-panel-title", severity=Severity.WARNING)
+@check(code="D510", name="duplicate-panel-title", severity=Severity.WARNING, local=True)
 def duplicate_panel_title(ctx: CheckContext) -> Iterator[Diagnostic]:
     """Two panels of the same type in the same row (or on a dashboard without rows) have the same title.
 
@@ -809,7 +809,7 @@ def duplicate_panel_title(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="D511", name="unbounded-grouping", severity=Severity.WARNING)
+@check(code="D511", name="unbounded-grouping", severity=Severity.WARNING, local=True)
 def unbounded_grouping(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel query groups `by` a high-cardinality label (a path, user, IP, request id) with no `topk`.
 
@@ -890,7 +890,7 @@ def _repeated_by(ctx: CheckContext) -> dict[int, set[str]]:
     return found
 
 
-@check(code="D512", name="exact-match-on-multi-value-variable", severity=Severity.ERROR)
+@check(code="D512", name="exact-match-on-multi-value-variable", severity=Severity.ERROR, local=True)
 def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `=` or `!=` matcher takes its value from a variable that allows several values or "All".
 
@@ -943,7 +943,7 @@ def exact_match_on_multi_value_variable(ctx: CheckContext) -> Iterator[Diagnosti
                 )
 
 
-@check(code="D514", name="undefined-repeat-variable", severity=Severity.ERROR)
+@check(code="D514", name="undefined-repeat-variable", severity=Severity.ERROR, local=True)
 def undefined_repeat_variable(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A row or panel is repeated by a variable the dashboard does not define.
 
@@ -1076,7 +1076,7 @@ def _variable_query_problem(definition: str, plain: bool) -> tuple[str, str, str
     return None
 
 
-@check(code="D515", name="invalid-variable-query", severity=Severity.ERROR)
+@check(code="D515", name="invalid-variable-query", severity=Severity.ERROR, local=True)
 def invalid_variable_query(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query variable's definition calls a function Grafana does not have, or gives it wrong arguments.
 
@@ -1119,7 +1119,7 @@ _DATA_FIELD_RE = re.compile(r"\$\{__data\.fields\.([A-Za-z_]\w*)(?::\w+)?\}")
 _NOT_LABEL_FIELDS = frozenset({"Time", "Value", "Metric", "__name__"})
 
 
-@check(code="D516", name="label-not-in-panel-result", severity=Severity.WARNING)
+@check(code="D516", name="label-not-in-panel-result", severity=Severity.WARNING, local=True)
 def label_not_in_panel_result(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A legend or data link reads a label that the panel's query result does not carry.
 
@@ -1208,7 +1208,7 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
     return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
-@check(code="D517", name="overlapping-panels", severity=Severity.WARNING)
+@check(code="D517", name="overlapping-panels", severity=Severity.WARNING, local=True)
 def overlapping_panels(ctx: CheckContext) -> Iterator[Diagnostic]:
     """Two panels of the same row (or of a dashboard without rows) have `grid_pos` rectangles that overlap.
 
@@ -1250,7 +1250,7 @@ def overlapping_panels(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="D518", name="threshold-order", severity=Severity.WARNING)
+@check(code="D518", name="threshold-order", severity=Severity.WARNING, local=True)
 def threshold_order(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel's thresholds are not in ascending order, or a step without a value is not the first.
 
@@ -1303,7 +1303,7 @@ def _known_color(color: str) -> bool:
     return lowered in GRAFANA_COLOR_NAMES or lowered in CSS_COLOR_NAMES or bool(COLOR_FUNCTION_RE.match(lowered))
 
 
-@check(code="D519", name="unknown-color", severity=Severity.WARNING)
+@check(code="D519", name="unknown-color", severity=Severity.WARNING, local=True)
 def unknown_color(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A threshold colour that is neither one of Grafana's colour names, a CSS colour name nor a colour value.
 
@@ -1353,7 +1353,7 @@ def _unit_suggestion(unit: str) -> str | None:
     return nearest(unit, sorted(GRAFANA_UNIT_IDS)) if len(unit) >= 4 else None
 
 
-@check(code="D513", name="unknown-grafana-unit", severity=Severity.WARNING)
+@check(code="D513", name="unknown-grafana-unit", severity=Severity.WARNING, local=True)
 def unknown_grafana_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A panel's `unit=` is not one of Grafana's unit ids.
 

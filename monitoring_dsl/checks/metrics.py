@@ -65,7 +65,7 @@ def conflicting_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="M102", name="counter-without-total", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M102", name="counter-without-total", severity=Severity.WARNING, needs_catalog=True, local=True)
 def counter_without_total(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A counter whose name does not end in `_total`.
 
@@ -98,7 +98,7 @@ def _counter_name(name: str) -> str:
     return name + "_total"
 
 
-@check(code="M103", name="total-on-non-counter", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M103", name="total-on-non-counter", severity=Severity.WARNING, needs_catalog=True, local=True)
 def total_on_non_counter(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A gauge, histogram or summary whose name ends in `_total`.
 
@@ -153,7 +153,7 @@ def _non_base_units_in_name(name: str) -> list[tuple[str, str]]:
     return found
 
 
-@check(code="M104", name="non-base-unit", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M104", name="non-base-unit", severity=Severity.WARNING, needs_catalog=True, local=True)
 def non_base_unit(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric's name or `unit=` uses a unit that is not a base unit (milliseconds, kilobytes, percent).
 
@@ -205,7 +205,7 @@ def _unit_help(word: str, base: str) -> str:
 _RESERVED_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
-@check(code="M105", name="reserved-metric-suffix", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M105", name="reserved-metric-suffix", severity=Severity.WARNING, needs_catalog=True, local=True)
 def reserved_metric_suffix(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric name ends in `_bucket`, `_count` or `_sum`, the suffixes of histogram and summary series.
 
@@ -238,7 +238,7 @@ def reserved_metric_suffix(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="M106", name="reserved-label-name", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M106", name="reserved-label-name", severity=Severity.WARNING, needs_catalog=True, local=True)
 def reserved_label_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric declares a label that Prometheus or the client library reserves.
 
@@ -301,7 +301,7 @@ def _reserved_label(label: str) -> str | None:
     return None
 
 
-@check(code="M107", name="missing-help", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M107", name="missing-help", severity=Severity.WARNING, needs_catalog=True, local=True)
 def missing_help(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric's help text is empty or only whitespace.
 
@@ -387,7 +387,7 @@ _CARDINALITY_HELP = {
 }
 
 
-@check(code="M108", name="high-cardinality-label", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M108", name="high-cardinality-label", severity=Severity.WARNING, needs_catalog=True, local=True)
 def high_cardinality_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric declares a label whose values are unbounded: a raw path or URL, a user, an IP, a request id.
 
@@ -523,7 +523,7 @@ def _pattern(regex: str) -> re.Pattern[str]:
         return re.compile(".*")
 
 
-@check(code="M110", name="unit-not-in-name", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M110", name="unit-not-in-name", severity=Severity.WARNING, needs_catalog=True, local=True)
 def unit_not_in_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A metric declares `unit=` but its name does not end in that unit (before a counter's `_total`).
 
@@ -559,7 +559,7 @@ def unit_not_in_name(ctx: CheckContext) -> Iterator[Diagnostic]:
 _UNIT_WORD_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 
 
-@check(code="M111", name="colon-in-metric-name", severity=Severity.WARNING, needs_catalog=True)
+@check(code="M111", name="colon-in-metric-name", severity=Severity.WARNING, needs_catalog=True, local=True)
 def colon_in_metric_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A declared metric's name contains a colon.
 

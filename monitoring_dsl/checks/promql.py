@@ -45,7 +45,7 @@ def _excerpt(query: Query, offset: int) -> str:
     return text[:24] or query.original[max(0, original_offset - 1) : original_offset]
 
 
-@check(code="Q200", name="promql-syntax-error", severity=Severity.ERROR)
+@check(code="Q200", name="promql-syntax-error", severity=Severity.ERROR, local=True)
 def promql_syntax_error(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query that is not valid PromQL.
 
@@ -99,7 +99,7 @@ def _rule_reference_help(reference: Reference) -> str:
     )
 
 
-@check(code="Q215", name="grafana-variable-in-rule", severity=Severity.ERROR)
+@check(code="Q215", name="grafana-variable-in-rule", severity=Severity.ERROR, local=True)
 def grafana_variable_in_rule(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert or recording rule's expression holds a Grafana variable or macro.
 
@@ -170,7 +170,7 @@ def _wrong_suffix_help(name: str, kind: str, base: str, suffix: str) -> str:
     return f"{base} is a {kind}; only histograms and summaries have _sum and _count series"
 
 
-@check(code="Q210", name="unknown-metric", severity=Severity.ERROR, needs_catalog=True)
+@check(code="Q210", name="unknown-metric", severity=Severity.ERROR, needs_catalog=True, local=True)
 def unknown_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query names a series that no spec declares and that is not built in.
 
@@ -223,7 +223,7 @@ def _wrong_suffix(ctx: CheckContext, name: str) -> tuple[str, str, object] | Non
     return None
 
 
-@check(code="Q211", name="suffix-on-wrong-type", severity=Severity.ERROR, needs_catalog=True)
+@check(code="Q211", name="suffix-on-wrong-type", severity=Severity.ERROR, needs_catalog=True, local=True)
 def suffix_on_wrong_type(ctx: CheckContext) -> Iterator[Diagnostic]:
     """`_bucket`, `_sum` or `_count` on a metric whose type has no such series, or a histogram queried bare.
 
@@ -281,7 +281,7 @@ def _label_hint(label: str, available: frozenset[str]) -> str:
     return text
 
 
-@check(code="Q212", name="unknown-label", severity=Severity.ERROR, needs_catalog=True)
+@check(code="Q212", name="unknown-label", severity=Severity.ERROR, needs_catalog=True, local=True)
 def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A label matcher names a label the metric does not have.
 
@@ -340,7 +340,7 @@ def unknown_label(ctx: CheckContext) -> Iterator[Diagnostic]:
                     )
 
 
-@check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR, needs_catalog=True)
+@check(code="Q213", name="unknown-grouping-label", severity=Severity.ERROR, needs_catalog=True, local=True)
 def unknown_grouping_label(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A `by (...)` or `without (...)` clause names a label that the aggregated series do not carry.
 
@@ -404,7 +404,7 @@ def _declared(ctx: CheckContext, info: SeriesInfo) -> tuple[Related, ...]:
     return ctx.declared_at(f"declared as {type(info.metric).__name__}", info.metric)
 
 
-@check(code="Q201", name="rate-on-non-counter", severity=Severity.WARNING)
+@check(code="Q201", name="rate-on-non-counter", severity=Severity.WARNING, local=True)
 def rate_on_non_counter(ctx: CheckContext) -> Iterator[Diagnostic]:
     """rate(), irate(), increase() or resets() applied to a gauge.
 
@@ -531,7 +531,7 @@ def raw_counter(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="Q205", name="irate-in-alert", severity=Severity.WARNING)
+@check(code="Q205", name="irate-in-alert", severity=Severity.WARNING, local=True)
 def irate_in_alert(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert's expression uses irate().
 
@@ -584,7 +584,7 @@ def _bucket_info(ctx: CheckContext, name: str | None) -> SeriesInfo | None:
     return info if info.suffix == "_bucket" and info.kind == "histogram" else None
 
 
-@check(code="Q203", name="histogram-quantile-shape", severity=Severity.ERROR)
+@check(code="Q203", name="histogram-quantile-shape", severity=Severity.ERROR, local=True)
 def histogram_quantile_shape(ctx: CheckContext) -> Iterator[Diagnostic]:
     """histogram_quantile() over buckets that are not rated, or whose aggregation drops `le`.
 
@@ -711,7 +711,7 @@ def _averages_series(ctx: CheckContext, use: SeriesUse, step: Step) -> bool:
     return bool(dropped - pinned)
 
 
-@check(code="Q204", name="aggregated-summary-quantile", severity=Severity.WARNING)
+@check(code="Q204", name="aggregated-summary-quantile", severity=Severity.WARNING, local=True)
 def aggregated_summary_quantile(ctx: CheckContext) -> Iterator[Diagnostic]:
     """sum() or avg() over a summary's precomputed quantiles.
 
@@ -784,7 +784,7 @@ _RATE_LIKE = {"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_
 _ONE_SAMPLE = {"last_over_time", "first_over_time", "present_over_time", "absent_over_time"}
 
 
-@check(code="Q206", name="range-too-short", severity=Severity.WARNING)
+@check(code="Q206", name="range-too-short", severity=Severity.WARNING, local=True)
 def range_too_short(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A range shorter than two scrape intervals in rate(), increase(), deriv() or an `_over_time` function.
 
@@ -876,7 +876,7 @@ def _sums_counters(ctx: CheckContext, expr: str) -> bool:
     return False
 
 
-@check(code="Q207", name="rate-over-aggregation", severity=Severity.WARNING)
+@check(code="Q207", name="rate-over-aggregation", severity=Severity.WARNING, local=True)
 def rate_over_aggregation(ctx: CheckContext) -> Iterator[Diagnostic]:
     """rate(), irate(), increase() or resets() over series that were aggregated first.
 
@@ -946,7 +946,7 @@ def _side(series: tuple[str, ...], labels: frozenset[str]) -> str:
     return f"{names} with labels {_label_list(labels)}"
 
 
-@check(code="Q208", name="vector-matching-mismatch", severity=Severity.ERROR)
+@check(code="Q208", name="vector-matching-mismatch", severity=Severity.ERROR, local=True)
 def vector_matching_mismatch(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A binary operator between two vectors whose label sets differ, without `on` or `ignoring`.
 
@@ -1042,7 +1042,7 @@ def _regex_problem(op: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-@check(code="Q209", name="redundant-regex-matcher", severity=Severity.ERROR)
+@check(code="Q209", name="redundant-regex-matcher", severity=Severity.ERROR, local=True)
 def redundant_regex_matcher(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A regex label matcher that needs no regex, is anchored by hand, or matches everything.
 
@@ -1137,7 +1137,7 @@ def _feature_message(use: FeatureUse, feature: Feature, target: str) -> tuple[st
     )
 
 
-@check(code="Q214", name="promql-newer-than-target", severity=Severity.ERROR)
+@check(code="Q214", name="promql-newer-than-target", severity=Severity.ERROR, local=True)
 def promql_newer_than_target(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query uses a function, aggregation or syntax that the target Prometheus version does not have.
 

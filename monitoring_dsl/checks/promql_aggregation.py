@@ -10,7 +10,7 @@ from monitoring_dsl.diagnostics import Diagnostic, Severity
 from monitoring_dsl.promql import divisions_in_aggregations
 
 
-@check(code="Q230", name="division-inside-sum", severity=Severity.WARNING)
+@check(code="Q230", name="division-inside-sum", severity=Severity.WARNING, local=True)
 def division_inside_sum(ctx: CheckContext) -> Iterator[Diagnostic]:
     """`sum()` or `avg()` over a division of two vectors: `sum(errors / requests)`.
 

@@ -43,6 +43,7 @@ class CheckInfo:
     function: CheckFunction | None  # None: emitted by the loader, the writer or the CLI
     module: str
     needs_catalog: bool = False  # True: meaningless without declarations, skipped for plain files
+    local: bool = False  # True: what it finds about a module depends on that module and the catalog alone
 
     @property
     def summary(self) -> str:
@@ -65,17 +66,22 @@ def _register(info: CheckInfo) -> None:
 
 
 def check(
-    code: str, name: str, severity: Severity, needs_catalog: bool = False
+    code: str, name: str, severity: Severity, needs_catalog: bool = False, local: bool = False
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function; its docstring is its documentation page.
 
     `needs_catalog=True` marks checks that only make sense against declared metrics (an unknown metric or
     label); they do not run on plain rule files and dashboards, which have no catalog.
+
+    `local=True` promises that what the check finds about a spec module's objects depends only on those
+    objects, on the catalog it reads through `ctx.whole` (metrics, records, services, Prometheus servers,
+    rule tests, SLOs), on the settings and on the files its findings point into; and that every finding has
+    a subject. Its findings are then kept per module between runs (checks/kept.py).
     """
 
     def decorate(function: CheckFunction) -> CheckFunction:
         doc = inspect.getdoc(function) or ""
-        _register(CheckInfo(code, name, severity, doc, function, function.__module__, needs_catalog))
+        _register(CheckInfo(code, name, severity, doc, function, function.__module__, needs_catalog, local))
         return function
 
     return decorate

@@ -52,7 +52,7 @@ def duplicate_rule_group(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="R402", name="invalid-record-name", severity=Severity.ERROR)
+@check(code="R402", name="invalid-record-name", severity=Severity.ERROR, local=True)
 def invalid_record_name(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule's name is not a valid metric name.
 
@@ -141,7 +141,7 @@ _LEVEL_WORDS = frozenset(
 )
 
 
-@check(code="R403", name="record-name-convention", severity=Severity.WARNING)
+@check(code="R403", name="record-name-convention", severity=Severity.WARNING, local=True)
 def record_name_convention(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule's name is not of the form `level:metric:operations`.
 
@@ -199,7 +199,7 @@ def record_name_convention(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="R404", name="record-shadows-metric", severity=Severity.WARNING, needs_catalog=True)
+@check(code="R404", name="record-shadows-metric", severity=Severity.WARNING, needs_catalog=True, local=True)
 def record_shadows_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule has the name of a declared or built-in metric, or of one of a histogram's series.
 
@@ -243,7 +243,7 @@ def record_shadows_metric(ctx: CheckContext) -> Iterator[Diagnostic]:
         )
 
 
-@check(code="R405", name="undefined-record", severity=Severity.ERROR)
+@check(code="R405", name="undefined-record", severity=Severity.ERROR, local=True)
 def undefined_record(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A query names a series that looks like a recording rule (it contains ':') that no record defines.
 

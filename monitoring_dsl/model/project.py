@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from typing import TypeVar
 
 import attrs
@@ -102,6 +103,17 @@ class Project:
             return self._owner[id(obj)]
         except KeyError:
             raise KeyError(f"{obj!r} was not declared in any spec module") from None
+
+    def restricted(self, modules: Collection[str]) -> Project:
+        """The part of the project that `modules` declared (what they generated included), for checks whose
+        findings about a module's objects depend only on those objects and on what the whole project declares
+        of its catalog (checks/kept.py)."""
+        wanted = set(modules)
+        return Project(
+            tuple(m for m in self.modules if m.name in wanted),
+            tuple(d for d in self.declared if d.module in wanted),
+            self.origins,
+        )
 
     def dashboards_by_module(self) -> dict[str, list[Dashboard]]:
         return self._by_module(Dashboard)

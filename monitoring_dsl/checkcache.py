@@ -1,0 +1,103 @@
+"""The local checks' findings about each spec module, kept in `.monitoring-dsl-cache/findings.bin` between
+runs (checks/kept.py says what is kept and when it still holds).
+
+On workload L a build after a one-line edit spent 3.4 s in checks that look at one object at a time; with
+their findings kept, they check the edited module alone. The file holds a magic line, the fingerprint of the
+code that wrote it (every source file of this package, the promql-parser build, the Python version), the
+sha256 of the data and the data as `marshal` wrote it. Anything else (another fingerprint, a damaged or
+unreadable file, a layout this code does not read) is ignored and every module is checked. The file is
+rewritten, atomically, only when a run found something to keep; it holds the modules of the last run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import marshal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from monitoring_dsl import querycache
+from monitoring_dsl.checks.context import CheckContext
+from monitoring_dsl.checks.kept import Entry, Kept, module_keys
+from monitoring_dsl.load.bytecode import write_in_cache
+
+MAGIC = b"monitoring-dsl kept findings\n"
+FILENAME = "findings.bin"
+_DIGEST = 32  # sha256
+
+
+@functools.cache
+def fingerprint() -> bytes:
+    """The code the kept findings came from: any change to a check, or to what feeds it, discards them."""
+    digest = hashlib.sha256(MAGIC)
+    digest.update(f"{sys.version}\0{marshal.version}\0".encode())
+    digest.update(querycache.fingerprint())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+class _FileDigests:
+    """The sha256 of files findings point into, read once per run; None for a file that cannot be read."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self._known:
+            try:
+                self._known[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                self._known[path] = None
+        return self._known[path]
+
+
+def recall(directory: Path, ctx: CheckContext) -> Kept:
+    """What `directory` keeps for the project of `ctx`, with the keys its modules have now."""
+    keys = module_keys(ctx, fingerprint())
+    return Kept(_read(directory / FILENAME), keys, _FileDigests())
+
+
+def _read(path: Path) -> dict[str, Entry]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    head = len(MAGIC) + 2 * _DIGEST
+    if data[: len(MAGIC)] != MAGIC or data[len(MAGIC) : len(MAGIC) + _DIGEST] != fingerprint():
+        return {}
+    payload = memoryview(data)[head:]
+    if hashlib.sha256(payload).digest() != data[len(MAGIC) + _DIGEST : head]:
+        return {}
+    try:
+        loaded: Any = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    entries = {}
+    for module, value in loaded.items():
+        entry = Entry.from_data(value)
+        if isinstance(module, str) and entry is not None:
+            entries[module] = entry
+    return entries
+
+
+def keep(directory: Path, ctx: CheckContext, kept: Kept, found: Mapping[str, Entry]) -> bool:
+    """Write the entries of this run's modules: what was `found` anew, else what still held. Nothing is
+    written when nothing was found; True when the file was written."""
+    if not found:
+        return False
+    data = {}
+    for module in ctx.whole.modules:
+        entry = found.get(module.name) or kept.valid(module.name)
+        if entry is not None:
+            data[module.name] = entry.to_data()
+    payload = marshal.dumps(data)
+    write_in_cache(directory, directory / FILENAME, MAGIC + fingerprint() + hashlib.sha256(payload).digest() + payload)
+    return True
