@@ -17,16 +17,13 @@ import marshal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from monitoring_dsl import querycache
+from monitoring_dsl import cachefile, querycache
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.kept import Entry, Kept, module_keys
-from monitoring_dsl.load.bytecode import write_in_cache
 
 MAGIC = b"monitoring-dsl kept findings\n"
 FILENAME = "findings.bin"
-_DIGEST = 32  # sha256
 
 
 @functools.cache
@@ -64,20 +61,7 @@ def recall(directory: Path, ctx: CheckContext) -> Kept:
 
 
 def _read(path: Path) -> dict[str, Entry]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    head = len(MAGIC) + 2 * _DIGEST
-    if data[: len(MAGIC)] != MAGIC or data[len(MAGIC) : len(MAGIC) + _DIGEST] != fingerprint():
-        return {}
-    payload = memoryview(data)[head:]
-    if hashlib.sha256(payload).digest() != data[len(MAGIC) + _DIGEST : head]:
-        return {}
-    try:
-        loaded: Any = marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return {}
+    loaded = cachefile.read(path, MAGIC, fingerprint())
     if not isinstance(loaded, dict):
         return {}
     entries = {}
@@ -98,6 +82,5 @@ def keep(directory: Path, ctx: CheckContext, kept: Kept, found: Mapping[str, Ent
         entry = found.get(module.name) or kept.valid(module.name)
         if entry is not None:
             data[module.name] = entry.to_data()
-    payload = marshal.dumps(data)
-    write_in_cache(directory, directory / FILENAME, MAGIC + fingerprint() + hashlib.sha256(payload).digest() + payload)
+    cachefile.write(directory, FILENAME, MAGIC, fingerprint(), data)
     return True

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from monitoring_dsl import checkcache, codes, forked, querycache
+from monitoring_dsl import checkcache, codes, forked, outputcache, querycache
 from monitoring_dsl.checks import CheckContext, Part, finish, plan, run_part
 from monitoring_dsl.checks.isolation import set_aside_unanalysable
 from monitoring_dsl.checks.kept import Entry, Kept, local_codes, run_local
@@ -25,7 +25,7 @@ from monitoring_dsl.diagnostics import (
     sort_diagnostics,
     to_plain,
 )
-from monitoring_dsl.emit import Artifacts, OutputCollision, emit_all
+from monitoring_dsl.emit import Artifacts, OutputCollision, emit_with_parts
 from monitoring_dsl.emit.slo import expand_slos
 from monitoring_dsl.load.discovery import split_inputs
 from monitoring_dsl.load.limits import oversized, unencodable_text
@@ -80,8 +80,9 @@ def compile_specs(
     with frozen_heap():
         keep = _keeper(cache_dir, context)
         kept = checkcache.recall(cache_dir, context) if cache_dir is not None else None
+        output = outputcache.OutputKeeper(cache_dir, kept.keys) if cache_dir is not None and kept is not None else None
         found, artifacts, new = check_and_emit(
-            context, settings, select, ignore, infos, generated, emit, jobs, keep, kept
+            context, settings, select, ignore, infos, generated, emit, jobs, keep, kept, output
         )
         if cache_dir is not None and kept is not None:
             checkcache.keep(cache_dir, context, kept, new)
@@ -197,6 +198,7 @@ def check_and_emit(
     jobs: int | None,
     keep: querycache.Keeper | None = None,
     kept: Kept | None = None,
+    output: outputcache.OutputKeeper | None = None,
 ) -> tuple[list[Diagnostic], Artifacts | OutputCollision | None, dict[str, Entry]]:
     """The checks' findings and, when `emit` and none is an error, the output tree (or the collision that
     prevents it). With more than one job, forked children run shares of the checks while this process runs
@@ -206,7 +208,8 @@ def check_and_emit(
     A child that fails has its share run here instead, and its keeping done here.
 
     With `kept`, the local checks take what they found about each unchanged module from an earlier run
-    (checks/kept.py); the third value is what they found anew, to keep."""
+    (checks/kept.py); the third value is what they found anew, to keep. With `output`, emit takes the
+    dashboards and rule files of unchanged modules from the last build (outputcache.py)."""
     found = list(set_aside_unanalysable(ctx))
     planned = plan(ctx, select, ignore, infos)
     count = jobs_for(ctx, jobs)
@@ -228,7 +231,7 @@ def check_and_emit(
         try:
             for index in range(1, count):
                 first = index == 1
-                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep, first, kept)
+                child = _fork_share(ctx, dealt[index], generated, settings, emit and first, keep, first, kept, output)
                 children.append((dealt[index], child))
             part, new = _run_share(ctx, dealt[0], generated, kept, found)
             parts = [part]
@@ -252,7 +255,7 @@ def check_and_emit(
     if not emit or has_errors(diagnostics):
         return diagnostics, None, new
     if emitted is None or emitted == _COLLISION:
-        return diagnostics, _emit(ctx.project, settings), new
+        return diagnostics, _emit(ctx.project, settings, output), new
     assert isinstance(emitted, dict)
     return diagnostics, emitted, new
 
@@ -286,11 +289,17 @@ def _merged(ours: dict[str, Entry], theirs: dict[str, Entry]) -> dict[str, Entry
     return merged
 
 
-def _emit(project: Project, settings: Settings | None) -> Artifacts | OutputCollision:
+def _emit(
+    project: Project, settings: Settings | None, output: outputcache.OutputKeeper | None = None
+) -> Artifacts | OutputCollision:
     try:
-        return emit_all(project, settings)
+        earlier = output.recall() if output is not None else {}
+        artifacts, parts = emit_with_parts(project, settings, earlier)
     except OutputCollision as collision:
         return collision
+    if output is not None:
+        output.keep(parts, earlier)
+    return artifacts
 
 
 # What a child sends back: its part, what it emitted (or _COLLISION), the labelled facts it learnt, and what its
@@ -307,6 +316,7 @@ def _fork_share(
     keep: querycache.Keeper | None,
     first: bool,
     kept: Kept | None,
+    output: outputcache.OutputKeeper | None,
 ) -> forked.Child[_Sent] | None:
     def work() -> _Sent:
         if keep is not None and first:
@@ -317,7 +327,7 @@ def _fork_share(
         found = {module: entry.to_data() for module, entry in entries.items()}
         if not emit:
             return wire, None, learnt, found
-        emitted = _emit(ctx.project, settings)
+        emitted = _emit(ctx.project, settings, output)
         return wire, (_COLLISION if isinstance(emitted, OutputCollision) else emitted), learnt, found
 
     try:

@@ -30,13 +30,12 @@ from typing import Any
 
 import attrs
 
-from monitoring_dsl.load.bytecode import write_in_cache
+from monitoring_dsl import cachefile
 from monitoring_dsl.promql import remembered
 
 MAGIC = b"monitoring-dsl query facts\n"
 FILENAME = "queries.bin"
 LABELS_FILENAME = "labels.bin"
-_DIGEST = 32  # sha256
 _SPARE = 1024  # unused texts kept beyond as many as the run met
 
 
@@ -76,25 +75,11 @@ def _recall(path: Path, recalled_from: Callable[[], object], take: Callable[[Any
 
 def _read(path: Path) -> Any:
     """The data in the file `path`, None unless this code wrote it whole."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    head = len(MAGIC) + 2 * _DIGEST
-    if data[: len(MAGIC)] != MAGIC or data[len(MAGIC) : len(MAGIC) + _DIGEST] != fingerprint():
-        return None
-    payload = memoryview(data)[head:]
-    if hashlib.sha256(payload).digest() != data[len(MAGIC) + _DIGEST : head]:
-        return None
-    try:
-        return marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return None
+    return cachefile.read(path, MAGIC, fingerprint())
 
 
 def _write(directory: Path, name: str, data: Any) -> None:
-    payload = marshal.dumps(data)
-    write_in_cache(directory, directory / name, MAGIC + fingerprint() + hashlib.sha256(payload).digest() + payload)
+    cachefile.write(directory, name, MAGIC, fingerprint(), data)
 
 
 @attrs.frozen

@@ -15,6 +15,11 @@ _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def yaml_writer() -> str:
+    """Which YAML writer this process uses (PyYAML's version and emitter), for what keeps emitted files."""
+    return f"PyYAML {yaml.__version__} {_BaseDumper.__name__}"
+
+
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Safe, alias-free YAML; multi-line strings as literal blocks so PromQL stays readable."""
 
