@@ -61,14 +61,16 @@ long = Alert("BusyLong", 'count(ALERTS{alertname="Busy", alertstate="firing"}) >
 
 # What checks that are not local read across modules: a series rated in one module and used raw in another
 # (Q202), an alert in two modules' groups and a dashboard uid declared twice (A311, D501), a link to another
-# module's dashboard (D503), a rule test of another module's alert (A326). Marking any of them local fails
-# the test below.
+# module's dashboard (D503). Marking any of them local fails the test below. A326 is local: it reads the
+# catalog's rule tests (one here covers another module's alert) and an alert's own boundary tests (which
+# do not cover a.py's alert of the same name).
 ACROSS = {
     "a.py": """\
 from monitoring_dsl import Alert, Dashboard, Link, TimeSeries
 
 twice = Alert("Twice", "sum(jobs_done_total) > 1", for_="5m", severity="warning", summary="jobs")
 raw = Alert("Raw", "max(jobs_done_total) > 1", for_="5m", severity="warning", summary="raw")
+edge = Alert("Edge", "up < 1", for_="5m", severity="warning", summary="edge")
 a = Dashboard("A", uid="same", links=[Link("B", dashboard="bdash")], panels=[TimeSeries("Jobs", "sum(up)")])
 """,
     "b.py": """\
@@ -77,6 +79,7 @@ from monitoring_dsl import Alert, Dashboard, Fires, RuleTest, TimeSeries
 twice = Alert("Twice", "sum(rate(jobs_done_total[5m])) > 2", for_="5m", severity="warning", summary="jobs")
 b = Dashboard("B", uid="same", panels=[TimeSeries("Up", "sum(up)")])
 b2 = Dashboard("B2", uid="bdash", panels=[TimeSeries("Up", "max(up)")])
+edge = Alert("Edge", "up < 1", for_="5m", severity="warning", summary="edge", boundary_tests=True)
 RuleTest("raw fires", series={"jobs_done_total": "5x10"}, at="5m", alerts=[Fires("Raw")])
 """,
 }
@@ -123,6 +126,17 @@ def test_every_local_check_finds_about_each_module_alone_what_it_finds_in_the_wh
         assert sorted(to_plain(d) for d in whole.kept) == sorted(kept), code
         assert whole.used == used, code
         assert all(d.subject is not None for d in whole.kept), code
+
+
+def test_boundary_tests_cover_their_own_alert_not_another_of_its_name(tmp_path: Path) -> None:
+    """A326 is local: b.py's boundary tests of Edge test b.py's rule, and a.py's Edge stays untested."""
+    findings, _ = _compiled(write_specs(tmp_path, ACROSS), 1, None)
+    untested = {
+        str(f[3].path).rsplit("/", 1)[-1]  # type: ignore[union-attr]
+        for f in findings
+        if f[0] == "A326" and "'Edge'" in str(f[2])
+    }
+    assert {"a.py"} == untested
 
 
 def test_the_cross_module_project_has_findings_of_local_checks_in_every_module(tmp_path: Path) -> None:

@@ -15,16 +15,10 @@ from monitoring_dsl.model.rules import Alert, Record, format_duration, parse_dur
 from monitoring_dsl.model.ruletests import Fires, RuleTest
 from monitoring_dsl.model.series_notation import first_sample
 from monitoring_dsl.promql import LabelSet, output_labels
-from monitoring_dsl.testplan import boundaries, generated_by_slo, tested_names, tests_by_module
+from monitoring_dsl.testplan import boundaries, boundary_tests, generated_by_slo, tested_names
 
 # labels every alert gets from Prometheus itself
 _ALERT_LABELS = frozenset({"alertname"})
-
-
-def _all_tests(ctx: CheckContext) -> list[RuleTest]:
-    return [
-        t for tests in tests_by_module(ctx.project, ctx.settings.evaluation_interval_seconds).values() for t in tests
-    ]
 
 
 def _alerts_by_name(ctx: CheckContext) -> dict[str, Alert]:
@@ -342,12 +336,26 @@ def test_series_histogram_without_le(ctx: CheckContext) -> Iterator[Diagnostic]:
     yield from _series_diagnostics(ctx, "A325")
 
 
-@check(code="A326", name="alert-without-test", severity=Severity.INFO, needs_catalog=True)
+def _named_by_tests(ctx: CheckContext) -> set[str]:
+    """The alerts and records a declared RuleTest (of any module) or an SLO's generated tests state something
+    about. An alert's own boundary tests cover that alert alone (`_boundary_tested`), so whether a rule is
+    tested depends on the catalog and the rule itself, and both checks below are local."""
+    return tested_names(list(ctx.whole.rule_tests)) | generated_by_slo(ctx.whole)
+
+
+def _boundary_tested(ctx: CheckContext, alert: Alert) -> bool:
+    if not alert.boundary_tests:
+        return False
+    return alert.name in tested_names(list(boundary_tests(alert, ctx.settings.evaluation_interval_seconds).tests))
+
+
+@check(code="A326", name="alert-without-test", severity=Severity.INFO, needs_catalog=True, local=True)
 def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert that no rule test fires or keeps quiet.
 
     Counted as tested: an alert named by a `Fires` or `DoesNotFire` of any RuleTest, one with
-    `boundary_tests=True`, or one an SLO generated (with its tests). `monitoring-dsl test --require-tests`
+    `boundary_tests=True` (which tests that alert, not another of the same name), or one an SLO generated
+    (with its tests). `monitoring-dsl test --require-tests`
     makes this an error.
 
     ## Why is this bad?
@@ -361,9 +369,9 @@ def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
         Alert("QueueBacklog", "queue_depth > 100", for_="5m", ...)
         RuleTest("backlog pages", series={"queue_depth": "150x20"}, at="10m", alerts=[Fires("QueueBacklog")])
     """
-    tested = tested_names(_all_tests(ctx)) | generated_by_slo(ctx.project)
+    tested = _named_by_tests(ctx)
     for alert in ctx.project.alerts:
-        if alert.name not in tested:
+        if alert.name not in tested and not _boundary_tested(ctx, alert):
             yield diagnostic(
                 "A326",
                 f"alert {alert.name!r} has no rule test",
@@ -373,7 +381,7 @@ def alert_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
             )
 
 
-@check(code="R411", name="record-without-test", severity=Severity.INFO, needs_catalog=True)
+@check(code="R411", name="record-without-test", severity=Severity.INFO, needs_catalog=True, local=True)
 def record_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
     """A recording rule whose samples no rule test states.
 
@@ -392,7 +400,7 @@ def record_without_test(ctx: CheckContext) -> Iterator[Diagnostic]:
         RuleTest("rate", series={'http_requests_total{job="api"}': "0+60x10"}, at="10m",
                  samples=[Sample('job:http_requests:rate5m{job="api"}', 1)])
     """
-    tested = tested_names(_all_tests(ctx)) | generated_by_slo(ctx.project)
+    tested = _named_by_tests(ctx)
     for record in ctx.project.records:
         if record.name not in tested:
             yield diagnostic(
