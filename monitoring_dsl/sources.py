@@ -26,10 +26,50 @@ WINDOW = 4096  # characters of a line searched for a needle, from where the sear
 
 @attrs.define
 class _File:
+    """A file's lines, and its syntax tree and statement extents once something asks for them: a run whose
+    findings were kept (checks/kept.py) only prints source lines, and parsing 51 spec modules of workload L
+    for that cost half a second."""
+
+    text: str
     lines: list[str]
-    statement_starts: list[int]
-    statement_ends: list[int]
-    tree: ast.Module | None
+    _syntax: tuple[ast.Module | None, list[int], list[int]] | None = None
+
+    def _parsed(self) -> tuple[ast.Module | None, list[int], list[int]]:
+        if self._syntax is None:
+            self._syntax = _syntax(self.text)
+            self.text = ""  # the lines are all a run needs of it now
+        return self._syntax
+
+    @property
+    def tree(self) -> ast.Module | None:
+        return self._parsed()[0]
+
+    @property
+    def statement_starts(self) -> list[int]:
+        return self._parsed()[1]
+
+    @property
+    def statement_ends(self) -> list[int]:
+        return self._parsed()[2]
+
+
+def _syntax(text: str) -> tuple[ast.Module | None, list[int], list[int]]:
+    """The syntax tree of `text` (None when it does not parse) and the first and last lines of its statements,
+    in order of their first lines."""
+    starts: list[int] = []
+    ends: list[int] = []
+    try:
+        with collector_paused():  # kept for the whole run; collections set off by its nodes were 2/3 of the parse
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is not None:
+        for node in _statements(tree):
+            if node.end_lineno is not None:
+                starts.append(node.lineno)
+                ends.append(node.end_lineno)
+    order = sorted(zip(starts, ends, strict=True))
+    return tree, [start for start, _ in order], [end for _, end in order]
 
 
 class Sources:
@@ -54,20 +94,7 @@ class Sources:
             text = data.decode(encoding)
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError, ValueError):
             return None
-        starts: list[int] = []
-        ends: list[int] = []
-        try:
-            with collector_paused():  # kept for the whole run; collections set off by its nodes were 2/3 of the parse
-                tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            tree = None
-        if tree is not None:
-            for node in _statements(tree):
-                if node.end_lineno is not None:
-                    starts.append(node.lineno)
-                    ends.append(node.end_lineno)
-        order = sorted(zip(starts, ends, strict=True))
-        return _File(text.splitlines(), [s for s, _ in order], [e for _, e in order], tree)
+        return _File(text, text.splitlines())
 
     def line(self, path: str, number: int) -> str | None:
         file = self._file(path)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+from monitoring_dsl import sources
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.sources import Sources, _statements
 
@@ -70,3 +73,24 @@ def test_a_needle_is_found_in_its_statement_and_not_past_it(tmp_path: Path) -> N
     assert sources.locate(SourceLocation(str(spec), 6, 1), "down") == (SourceLocation(str(spec), 6, 1), None)
     # a list spanning lines 27-30 is one statement: its second element is found from the first's line
     assert sources.locate(SourceLocation(str(spec), 28, 1), "missing_metric")[0] == SourceLocation(str(spec), 29, 29)
+
+
+def test_printing_a_line_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose findings were kept only prints lines: the syntax tree is built when something asks for it,
+    and once."""
+    path = tmp_path / "spec.py"
+    path.write_text(NESTED)
+    parsed: list[str] = []
+    syntax = sources._syntax
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return syntax(text)
+
+    monkeypatch.setattr(sources, "_syntax", counting)
+    found = Sources()
+    assert "            x = Alert(" == found.line(str(path), 6)
+    assert [] == parsed
+    assert (SourceLocation(str(path), 8, 17), '"up == 0"') == found.locate(SourceLocation(str(path), 6, 1), '"up == 0"')
+    assert found.keyword(SourceLocation(str(path), 6, 1), "for_") is None
+    assert 1 == len(parsed)
