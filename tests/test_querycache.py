@@ -352,3 +352,38 @@ def test_no_fact_holds_negative_zero() -> None:
     zeros = [f for f in found if f == 0.0]
     assert zeros  # the queries do put zeros into facts
     assert [] == [f for f in zeros if math.copysign(1.0, f) < 0]
+
+
+MANY = {
+    "many.py": """\
+from monitoring_dsl import Alert, Gauge
+
+depth = Gauge("queue_depth", "Depth", labels=["queue"])
+alerts = [Alert(f"Deep{i}", f"max by (queue) (queue_depth) > {i}", for_="5m", severity="warning", summary="deep")
+          for i in range(400)]
+""",
+}
+
+
+def test_a_few_new_texts_are_learnt_again_rather_than_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One text new among 400 is not worth rewriting both files (REWRITE_SHARE): the next run learns it again,
+    and finds what a run without a cache finds. Two are worth it."""
+    root = write_specs(tmp_path, MANY)
+    cache = tmp_path / "cache"
+    _compiled(root, 1, cache)
+    written = {name: (cache / name).read_bytes() for name in (querycache.FILENAME, querycache.LABELS_FILENAME)}
+    spec = root / "specs" / "many.py"
+    spec.write_text(spec.read_text().replace("range(400)", "range(401)"))
+    judged, _ = _counting(monkeypatch)
+    for _run in range(2):
+        plain = _compiled(root, 1, None)
+        judged.clear()
+        assert plain == _compiled(root, 1, cache)
+        assert written == {name: (cache / name).read_bytes() for name in written}
+        assert ["max by (queue) (queue_depth) > 400"] == [text for text in judged if text.endswith("400")]
+    spec.write_text(spec.read_text().replace("range(401)", "range(402)"))
+    assert _compiled(root, 1, None) == _compiled(root, 1, cache)
+    assert all(written[name] != (cache / name).read_bytes() for name in written)
+    judged.clear()
+    _compiled(root, 1, cache)
+    assert [] == judged

@@ -129,14 +129,13 @@ def recalled() -> frozenset[str]:
     return frozenset(parser.RECALLED)
 
 
-def new(texts: Iterable[str]) -> bool:
-    """Whether a text among `texts` has a verdict or facts that were not recalled."""
-    for text in texts:
-        if text not in parser.RECALLED:
-            return True
-        if text in analysis.ANALYSED and text not in analysis.ANALYSED_BEFORE:
-            return True
-    return False
+def new(texts: Iterable[str]) -> int:
+    """How many texts among `texts` have a verdict or facts that were not recalled."""
+    return sum(
+        1
+        for text in texts
+        if text not in parser.RECALLED or (text in analysis.ANALYSED and text not in analysis.ANALYSED_BEFORE)
+    )
 
 
 # --- the labelled facts ------------------------------------------------------------------------------------
@@ -184,14 +183,19 @@ def labelled_recalled_from() -> object:
     return _label_source
 
 
-def new_labelled(texts: Collection[str]) -> bool:
-    """Whether a labelled fact of a text among `texts` was computed rather than recalled (a new query, or a
+def new_labelled(texts: Collection[str]) -> int:
+    """How many labelled facts of texts among `texts` were computed rather than recalled (a new query, or a
     metric whose labels changed)."""
+    count = 0
     for name, table in analysis.LABELLED.items():
         recalled = analysis.RECALLED_LABELLED[name]
-        if any(key not in recalled and key[0] in texts for key in table):
-            return True
-    return False
+        count += sum(1 for key in table if key not in recalled and key[0] in texts)
+    return count
+
+
+def recalled_labelled() -> int:
+    """How many labelled facts were recalled."""
+    return sum(len(table) for table in analysis.RECALLED_LABELLED.values())
 
 
 def learnt_labelled() -> dict[str, Any]:
