@@ -84,6 +84,23 @@ RuleTest("raw fires", series={"jobs_done_total": "5x10"}, at="5m", alerts=[Fires
 """,
 }
 
+# A rule declared in one module and grouped in another: a check about the rule reads its group's interval
+# (A303), and an allow= on the group suppresses findings about it (A304).
+GROUPED_ELSEWHERE = {
+    "lib.py": """\
+from monitoring_dsl import Alert, Gauge
+
+depth = Gauge("queue_depth", "Depth", labels=["queue"])
+busy = Alert("Busy", "max(queue_depth) > 10", for_="30s", summary="queue busy")
+""",
+    "apigroups.py": """\
+from monitoring_dsl import RuleGroup
+from lib import busy
+
+api = RuleGroup("api", [busy], interval="15s", allow={"A304": "paged by the team's default route"})
+""",
+}
+
 
 def _compiled(root: Path, jobs: int, cache: Path | None, infos: bool = True) -> tuple[object, ...]:
     remembered.forget()  # as a new process
@@ -94,7 +111,8 @@ def _compiled(root: Path, jobs: int, cache: Path | None, infos: bool = True) -> 
 def _root(tmp_path: Path, case: str) -> Path:
     if case in CASES:
         return GOLDEN / case
-    return write_specs(tmp_path, {"mixed": MIXED, "cross": CROSS, "across": ACROSS}[case])
+    projects = {"mixed": MIXED, "cross": CROSS, "across": ACROSS, "grouped": GROUPED_ELSEWHERE}
+    return write_specs(tmp_path, projects[case])
 
 
 def _context(root: Path) -> tuple[CheckContext, set[int]]:
@@ -108,7 +126,7 @@ def _context(root: Path) -> tuple[CheckContext, set[int]]:
     return ctx, generated
 
 
-@pytest.mark.parametrize("case", [*CASES, "mixed", "cross", "across"])
+@pytest.mark.parametrize("case", [*CASES, "mixed", "cross", "across", "grouped"])
 def test_every_local_check_finds_about_each_module_alone_what_it_finds_in_the_whole(tmp_path: Path, case: str) -> None:
     """The promise `local=True` makes (checks/registry.py), which keeping findings per module relies on."""
     ctx, generated = _context(_root(tmp_path, case))
@@ -237,3 +255,21 @@ def test_no_cache_keeps_no_findings(tmp_path: Path) -> None:
     root = write_specs(tmp_path, CROSS)
     _compiled(root, 1, None)
     assert not list(tmp_path.rglob(checkcache.FILENAME))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [('interval="15s"', 'interval="2m"'), (', allow={"A304": "paged by the team\'s default route"}', "")],
+)
+def test_an_edit_to_the_group_of_another_modules_rule_checks_that_rule_again(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    """A longer group interval makes lib.py's `for_` too short (A303); an allow= taken off the group lets
+    lib.py's missing severity be reported (A304). Only apigroups.py changed."""
+    root = write_specs(tmp_path, GROUPED_ELSEWHERE)
+    cache = tmp_path / "cache"
+    before = _compiled(root, 1, cache)
+    _edit(root, "apigroups.py", old, new)
+    plain = _compiled(root, 1, None)
+    assert before != plain
+    assert plain == _compiled(root, 1, cache)

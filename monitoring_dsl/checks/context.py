@@ -337,11 +337,14 @@ class CheckContext:
         """This context for the objects and queries of `modules` only, sharing everything else (the catalog,
         the settings, the parsed templates and sources). A check registered `local=True` finds in it exactly
         what it finds about those modules' objects in the whole context (checks/kept.py relies on this)."""
+        # What contains what is the whole project's: a rule's group may be declared in another module.
+        for derived in (self.parents, self.panels_by_target):
+            assert derived is not None
         part = copy.copy(self)
         part.project = self.whole.restricted(modules)
         wanted = set(modules)
         part.queries = [query for query in self.queries if self.module_of_query(query) in wanted]
-        return part  # parents and panels_by_target: shared when computed already, else over the part
+        return part
 
     def module_of_query(self, query: Query) -> str:
         """The spec module that declared the query's rule or dashboard."""
