@@ -2,10 +2,10 @@
 runs (checks/kept.py says what is kept and when it still holds).
 
 On workload L a build after a one-line edit spent 3.4 s in checks that look at one object at a time; with
-their findings kept, they check the edited module alone. The file holds a magic line, the fingerprint of the
-code that wrote it (every source file of this package, the promql-parser build, the Python version), the
-sha256 of the data and the data as `marshal` wrote it. Anything else (another fingerprint, a damaged or
-unreadable file, a layout this code does not read) is ignored and every module is checked. The file is
+their findings kept, they check the edited module alone. The file has the layout cachefile.py reads and
+writes, with the fingerprint of every source file of this package, the promql-parser build and the Python
+version. Anything else (another fingerprint, a damaged or unreadable file, a layout this code does not read)
+is ignored and every module is checked. The file is
 rewritten, atomically, only when a run found something to keep; it holds the modules of the last run.
 """
 

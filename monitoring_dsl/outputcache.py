@@ -5,9 +5,9 @@ A module's dashboard JSON and rule YAML depend on its own objects alone (emit.em
 kept under the module's key (checks/kept.py: its pickled objects, the catalog, the settings and this
 package's sources), beside the versions of grafanalib and PyYAML that wrote them. On workload L, emitting
 them was 2.5 s of every build, 1.6 s of it the YAML of 20,000 rules; after a one-line edit, one module of 51
-is emitted again. The file has the layout cachefile.py reads and writes; one
-that does not match is ignored, and everything is emitted. It is rewritten only when a module was emitted
-anew, and holds the modules of the last build.
+is emitted again. The file has the layout cachefile.py reads and writes; one that does not match is ignored,
+and everything is emitted. It is rewritten only when a module was emitted anew, and holds the modules of the
+last build.
 """
 
 from __future__ import annotations

@@ -337,9 +337,8 @@ class CheckContext:
         """This context for the objects and queries of `modules` only, sharing everything else (the catalog,
         the settings, the parsed templates and sources). A check registered `local=True` finds in it exactly
         what it finds about those modules' objects in the whole context (checks/kept.py relies on this)."""
-        # What contains what is the whole project's: a rule's group may be declared in another module.
-        for derived in (self.parents, self.panels_by_target):
-            assert derived is not None
+        # computed over the whole project, then shared: a rule's group may be declared outside the part
+        _ = (self.parents, self.panels_by_target)
         part = copy.copy(self)
         part.project = self.whole.restricted(modules)
         wanted = set(modules)
