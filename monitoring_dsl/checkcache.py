@@ -19,8 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from monitoring_dsl import cachefile, querycache
+from monitoring_dsl.checks import kept
 from monitoring_dsl.checks.context import CheckContext
-from monitoring_dsl.checks.kept import Entry, Kept, module_keys
+from monitoring_dsl.checks.kept import Entry, Kept, Keys
+from monitoring_dsl.model.project import Project
+from monitoring_dsl.model.settings import Settings
 
 MAGIC = b"monitoring-dsl kept findings\n"
 FILENAME = "findings.bin"
@@ -54,10 +57,14 @@ class _FileDigests:
         return self._known[path]
 
 
-def recall(directory: Path, ctx: CheckContext) -> Kept:
-    """What `directory` keeps for the project of `ctx`, with the keys its modules have now."""
-    keys = module_keys(ctx, fingerprint())
-    return Kept(_read(directory / FILENAME), keys, _FileDigests())
+def module_keys(project: Project, settings: Settings | None) -> Keys:
+    """The keys of the modules of `project` (as loaded), for this code (checks/kept.py)."""
+    return kept.module_keys(project, settings or Settings(), False, fingerprint())
+
+
+def recall(directory: Path, keys: Mapping[str, bytes]) -> Kept:
+    """What `directory` keeps for modules with these `keys` now."""
+    return Kept(_read(directory / FILENAME), dict(keys), _FileDigests())
 
 
 def _read(path: Path) -> dict[str, Entry]:

@@ -68,7 +68,8 @@ def compile_specs(
     with collector_paused():  # what is built here (the project, the check context) lives until the run ends
         loaded = load(paths, root, cache_dir)
         diagnostics = list(loaded.diagnostics)
-        diagnostics.extend(unencodable_text(loaded.project))
+        keys = checkcache.module_keys(loaded.project, settings) if cache_dir is not None else None
+        diagnostics.extend(unencodable_text(loaded.project, None if keys is None else keys.suspects))
         diagnostics.extend(oversized(loaded.project))
         if has_errors(diagnostics):
             return CompileResult(sort_diagnostics(diagnostics), None, loaded.project, loaded.tracebacks, loaded.output)
@@ -79,7 +80,7 @@ def compile_specs(
     generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
     with frozen_heap():
         keep = _keeper(cache_dir, context)
-        kept = checkcache.recall(cache_dir, context) if cache_dir is not None else None
+        kept = checkcache.recall(cache_dir, keys.keys) if cache_dir is not None and keys is not None else None
         output = outputcache.OutputKeeper(cache_dir, kept.keys) if cache_dir is not None and kept is not None else None
         found, artifacts, new = check_and_emit(
             context, settings, select, ignore, infos, generated, emit, jobs, keep, kept, output

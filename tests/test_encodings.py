@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from monitoring_dsl import checkcache
+from monitoring_dsl.load.limits import unencodable_text
+from monitoring_dsl.load.specs import load
 from tests.conftest import run_cli, write_specs
 
 SPEC = """\
@@ -169,3 +172,23 @@ def test_a_fifo_given_as_a_spec_is_e004_not_a_hang(tmp_path: Path) -> None:
         run = run_cli(command, "api.py", cwd=tmp_path, timeout=30)
         assert run.code == 2, (command, run.stdout, run.stderr)
         assert "E004" in run.stdout + run.stderr and "not a regular file" in run.stdout + run.stderr
+
+
+def test_only_modules_whose_pickled_objects_hold_a_surrogate_are_walked_for_e012(tmp_path: Path) -> None:
+    """The kept findings' module keys pickle every object anyway; a module whose bytes show no lone surrogate
+    holds none, and the E012 walk over the others finds what a walk over everything finds."""
+    root = write_specs(
+        tmp_path,
+        {
+            "api.py": SPEC.replace("Caf\u00e9", "Caf\\ud800"),
+            "clean.py": SPEC.replace("Caf\u00e9", "Caf\u00e9 \U0001f600"),
+        },
+    )
+    loaded = load([root / "specs"], root, None)
+    keys = checkcache.module_keys(loaded.project, None)
+    assert {"api"} == keys.suspects
+    assert {"api", "clean"} == set(keys.keys)
+    everything = unencodable_text(loaded.project)
+    assert everything
+    assert everything == unencodable_text(loaded.project, keys.suspects)
+    assert [] == unencodable_text(loaded.project, {"clean"})

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -31,8 +32,10 @@ from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY
 from monitoring_dsl.diagnostics import Diagnostic, PlainDiagnostic, from_plain, to_plain
 from monitoring_dsl.model.metrics import Metric
+from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Record, RuleGroup
 from monitoring_dsl.model.ruletests import RuleTest
+from monitoring_dsl.model.settings import Settings
 from monitoring_dsl.model.slo import SLO
 from monitoring_dsl.model.stack import Prometheus, Service
 
@@ -69,32 +72,41 @@ class Entry:
         return cls(key, files, codes)
 
 
-def _digest(value: object) -> bytes | None:
+def _pickled(value: object) -> bytes | None:
     try:
-        return hashlib.sha256(pickle.dumps(value, protocol=5)).digest()
+        return pickle.dumps(value, protocol=5)
     except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
         return None  # an object pickle cannot write: what depends on it is not kept
 
 
-def module_keys(ctx: CheckContext, fingerprint: bytes) -> dict[str, bytes]:
-    """The key of every module whose local findings can be kept; a module missing here is checked every run.
+# A lone surrogate (U+D800 to U+DFFF), as pickle writes a string holding one (UTF-8, "surrogatepass").
+_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+
+
+@attrs.frozen
+class Keys:
+    """The key of every module whose local findings can be kept (a module missing is checked every run), and
+    the modules whose objects may hold a lone surrogate: load/limits.py walks only those for E012."""
+
+    keys: dict[str, bytes]
+    suspects: frozenset[str]
+
+
+def module_keys(project: Project, settings: Settings, plain: bool, fingerprint: bytes) -> Keys:
+    """The keys of `project`'s modules, as loaded: what expanding its SLOs adds follows from the SLOs.
 
     A module's objects include the rule groups of other modules that hold its rules: a check about a rule
     reads its group's interval, and an `allow=` on the group suppresses findings about it.
 
     Pickling is what makes the key exact and cheap (0.25 s for workload L's 23,000 declared objects): equal
     bytes mean equal objects. Equal objects may pickle differently (a set's order), which costs a recheck,
-    never a wrong finding."""
-    project = ctx.whole
-    catalog = _digest(
-        (
-            [d.obj for d in project.declared if isinstance(d.obj, CATALOG_KINDS)],
-            ctx.settings,
-            ctx.plain,
-        )
-    )
+    never a wrong finding. A string with a lone surrogate is pickled with the bytes _SURROGATE finds, so a
+    module whose bytes have none holds no such string (other bytes may match: that module is walked)."""
+    everything = frozenset(module.name for module in project.modules)
+    catalog = _pickled(([d.obj for d in project.declared if isinstance(d.obj, CATALOG_KINDS)], settings, plain))
     if catalog is None:
-        return {}
+        return Keys({}, everything)
+    shared = hashlib.sha256(fingerprint + hashlib.sha256(catalog).digest()).digest()
     by_module: dict[str, list[object]] = {}
     for declared in project.declared:
         by_module.setdefault(declared.module, []).append(declared.obj)
@@ -105,11 +117,14 @@ def module_keys(ctx: CheckContext, fingerprint: bytes) -> dict[str, bytes]:
             for name in sorted(m for m in modules if m is not None):
                 by_module.setdefault(name, []).append(declared.obj)
     keys = {}
+    suspects = set()
     for module in project.modules:
-        own = _digest((module.name, module.source, by_module.get(module.name, [])))
+        own = _pickled((module.name, module.source, by_module.get(module.name, [])))
+        if own is None or _SURROGATE.search(own):
+            suspects.add(module.name)
         if own is not None:
-            keys[module.name] = hashlib.sha256(fingerprint + catalog + own).digest()
-    return keys
+            keys[module.name] = hashlib.sha256(shared + hashlib.sha256(own).digest()).digest()
+    return Keys(keys, frozenset(suspects))
 
 
 def module_of(ctx: CheckContext, obj: object) -> str | None:
