@@ -64,7 +64,9 @@ def compile_specs(
 
     `jobs` is how many processes check and emit (None: `jobs_for` decides from the project's size
     and the machine's cores). The result is the same for any value. `cache_dir` is where compiled spec
-    modules and what was learnt of each query (querycache.py) are kept between runs (None: nowhere)."""
+    modules, what was learnt of each query (querycache.py), the local checks' findings about each module
+    (checkcache.py) and each module's dashboards and rule file (outputcache.py) are kept between runs (None:
+    nowhere)."""
     with collector_paused():  # what is built here (the project, the check context) lives until the run ends
         loaded = load(paths, root, cache_dir)
         diagnostics = list(loaded.diagnostics)
@@ -80,8 +82,10 @@ def compile_specs(
     generated = {id(d.obj) for d in project.declared[len(loaded.project.declared) :]}
     with frozen_heap():
         keep = _keeper(cache_dir, context)
-        kept = checkcache.recall(cache_dir, keys.keys) if cache_dir is not None and keys is not None else None
-        output = outputcache.OutputKeeper(cache_dir, kept.keys) if cache_dir is not None and kept is not None else None
+        kept, output = None, None
+        if cache_dir is not None and keys is not None:
+            kept = checkcache.recall(cache_dir, keys.keys)
+            output = outputcache.OutputKeeper(cache_dir, kept.keys)
         found, artifacts, new = check_and_emit(
             context, settings, select, ignore, infos, generated, emit, jobs, keep, kept, output
         )
