@@ -5,6 +5,7 @@ nothing, so a damaged, foreign or stale file costs the work it would have saved 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 from pathlib import Path
@@ -13,6 +14,17 @@ from typing import Any
 from monitoring_dsl.load.bytecode import write_in_cache
 
 _DIGEST = 32  # sha256
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def package_digest() -> bytes:
+    """The sha256 of every source file of this package, with its path: what a kept file was computed by."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
 
 
 def read(path: Path, magic: bytes, fingerprint: bytes) -> Any:

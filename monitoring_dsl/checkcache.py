@@ -35,10 +35,7 @@ def fingerprint() -> bytes:
     digest = hashlib.sha256(MAGIC)
     digest.update(f"{sys.version}\0{marshal.version}\0".encode())
     digest.update(querycache.fingerprint())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(cachefile.package_digest())
     return digest.digest()
 
 
@@ -57,9 +54,10 @@ class _FileDigests:
         return self._known[path]
 
 
-def module_keys(project: Project, settings: Settings | None) -> Keys:
-    """The keys of the modules of `project` (as loaded), for this code (checks/kept.py)."""
-    return kept.module_keys(project, settings or Settings(), False, fingerprint())
+def module_keys(project: Project, settings: Settings | None, pickled: Mapping[str, bytes] | None = None) -> Keys:
+    """The keys of the modules of `project` (as loaded, with what the loader pickled), for this code
+    (checks/kept.py)."""
+    return kept.module_keys(project, settings or Settings(), False, fingerprint(), pickled)
 
 
 def recall(directory: Path, keys: Mapping[str, bytes]) -> Kept:

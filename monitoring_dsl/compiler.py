@@ -62,15 +62,15 @@ def compile_specs(
     otherwise report every use of whatever the broken module declared. Without `infos`, the checks whose
     findings are infos do not run (see run_checks): `build` shows warnings and errors only.
 
-    `jobs` is how many processes check and emit (None: `jobs_for` decides from the project's size
-    and the machine's cores). The result is the same for any value. `cache_dir` is where compiled spec
-    modules, what was learnt of each query (querycache.py), the local checks' findings about each module
-    (checkcache.py) and each module's dashboards and rule file (outputcache.py) are kept between runs (None:
-    nowhere)."""
+    `jobs` is how many processes check and emit (None: `jobs_for` decides from the project's size and the
+    machine's cores). The result is the same for any value. `cache_dir` is where compiled spec modules and
+    their objects (load/restore.py), what was learnt of each query (querycache.py), the local checks' findings
+    about each module (checkcache.py) and each module's dashboards and rule file (outputcache.py) are kept
+    between runs (None: nowhere)."""
     with collector_paused():  # what is built here (the project, the check context) lives until the run ends
         loaded = load(paths, root, cache_dir)
         diagnostics = list(loaded.diagnostics)
-        keys = checkcache.module_keys(loaded.project, settings) if cache_dir is not None else None
+        keys = checkcache.module_keys(loaded.project, settings, loaded.pickled) if cache_dir is not None else None
         diagnostics.extend(unencodable_text(loaded.project, None if keys is None else keys.suspects))
         diagnostics.extend(oversized(loaded.project))
         if has_errors(diagnostics):

@@ -68,6 +68,21 @@ def write_specs(root: Path, specs: Mapping[str, str]) -> Path:
     return root
 
 
+def damage_and_rerun(path: Path, magic: bytes, fingerprint: bytes, run: Callable[[], None]) -> None:
+    """Damage the cache file `path` four ways (empty, junk, cut short, another code's fingerprint), calling
+    `run` after each: every time the file must be ignored and written again with the same data. The data, not
+    the bytes: marshal's depend on how often each string is referenced."""
+    from monitoring_dsl import cachefile
+
+    good = path.read_bytes()
+    kept = cachefile.read(path, magic, fingerprint)
+    assert kept
+    for bad in (b"", b"junk", good[:-7], magic + b"\0" * 64 + good[len(magic) + 64 :]):
+        path.write_bytes(bad)
+        run()
+        assert kept == cachefile.read(path, magic, fingerprint)
+
+
 def run_cli(*args: str, cwd: Path, timeout: float | None = None) -> Run:
     """Run `monitoring-dsl ARGS` in this process, in `cwd`, as the console script would.
 

@@ -16,6 +16,7 @@ import pytest
 
 from monitoring_dsl.checkcache import FILENAME as FINDINGS_FILENAME
 from monitoring_dsl.load.bytecode import CACHE_DIR
+from monitoring_dsl.load.restore import FILENAME as MODULES_FILENAME
 from monitoring_dsl.outputcache import FILENAME as OUTPUT_FILENAME
 from monitoring_dsl.querycache import FILENAME, LABELS_FILENAME
 from tests.conftest import Run, run_cli
@@ -56,6 +57,7 @@ KEPT_ANYWAY = (
     (CACHE_DIR, LABELS_FILENAME),
     (CACHE_DIR, FINDINGS_FILENAME),
     (CACHE_DIR, OUTPUT_FILENAME),
+    (CACHE_DIR, MODULES_FILENAME),
 )
 
 

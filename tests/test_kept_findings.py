@@ -23,7 +23,7 @@ from monitoring_dsl.emit.slo import expand_slos
 from monitoring_dsl.load.specs import load
 from monitoring_dsl.promql import remembered
 from monitoring_dsl.sources import Sources
-from tests.conftest import write_specs
+from tests.conftest import damage_and_rerun, write_specs
 from tests.test_parallel import MIXED
 from tests.test_querycache import CASES, GOLDEN, _record, fresh  # noqa: F401 - fresh: each test as a new process
 
@@ -226,12 +226,11 @@ def test_a_damaged_or_foreign_findings_file_is_ignored_and_rewritten(tmp_path: P
     cache = tmp_path / "cache"
     plain = _compiled(root, 1, None)
     assert plain == _compiled(root, 1, cache)
-    path = cache / checkcache.FILENAME
-    good = path.read_bytes()
-    for bad in (b"", b"junk", good[:-7], checkcache.MAGIC + b"\0" * 64 + good[len(checkcache.MAGIC) + 64 :]):
-        path.write_bytes(bad)
+
+    def run() -> None:
         assert plain == _compiled(root, 1, cache)
-        assert good == path.read_bytes()
+
+    damage_and_rerun(cache / checkcache.FILENAME, checkcache.MAGIC, checkcache.fingerprint(), run)
 
 
 def test_a_check_that_fails_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

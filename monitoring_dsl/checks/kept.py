@@ -92,7 +92,9 @@ class Keys:
     suspects: frozenset[str]
 
 
-def module_keys(project: Project, settings: Settings, plain: bool, fingerprint: bytes) -> Keys:
+def module_keys(
+    project: Project, settings: Settings, plain: bool, fingerprint: bytes, pickled: Mapping[str, bytes] | None = None
+) -> Keys:
     """The keys of `project`'s modules, as loaded: what expanding its SLOs adds follows from the SLOs.
 
     A module's objects include the rule groups of other modules that hold its rules: a check about a rule
@@ -101,7 +103,10 @@ def module_keys(project: Project, settings: Settings, plain: bool, fingerprint: 
     Pickling is what makes the key exact and cheap (0.25 s for workload L's 23,000 declared objects): equal
     bytes mean equal objects. Equal objects may pickle differently (a set's order), which costs a recheck,
     never a wrong finding. A string with a lone surrogate is pickled with the bytes _SURROGATE finds, so a
-    module whose bytes have none holds no such string (other bytes may match: that module is walked)."""
+    module whose bytes have none holds no such string (other bytes may match: that module is walked).
+
+    `pickled` holds what the loader pickled of modules (load/restore.py), the same tuple pickled the same way:
+    a module restored from the cache is not pickled again."""
     everything = frozenset(module.name for module in project.modules)
     catalog = _pickled(([d.obj for d in project.declared if isinstance(d.obj, CATALOG_KINDS)], settings, plain))
     if catalog is None:
@@ -111,15 +116,19 @@ def module_keys(project: Project, settings: Settings, plain: bool, fingerprint: 
     for declared in project.declared:
         by_module.setdefault(declared.module, []).append(declared.obj)
     owner = project._owner
+    foreign = set()
     for declared in project.declared:  # a group holding another module's rules: its interval, its allow=
         if isinstance(declared.obj, RuleGroup):
             modules = {owner.get(id(rule)) for rule in declared.obj.rules} - {declared.module, None}
             for name in sorted(m for m in modules if m is not None):
                 by_module.setdefault(name, []).append(declared.obj)
+                foreign.add(name)
     keys = {}
     suspects = set()
     for module in project.modules:
-        own = _pickled((module.name, module.source, by_module.get(module.name, [])))
+        own = (pickled or {}).get(module.name) if module.name not in foreign else None
+        if own is None:
+            own = _pickled((module.name, module.source, by_module.get(module.name, [])))
         if own is None or _SURROGATE.search(own):
             suspects.add(module.name)
         if own is not None:

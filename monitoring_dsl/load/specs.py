@@ -31,6 +31,7 @@ import attrs
 from monitoring_dsl import codes
 from monitoring_dsl.diagnostics import Diagnostic
 from monitoring_dsl.interrupts import Interrupted
+from monitoring_dsl.load import restore as restore_
 from monitoring_dsl.load.bytecode import CodeCache
 from monitoring_dsl.load.discovery import discover, display_path, source_path
 from monitoring_dsl.model.base import SourceLocation, SpecError, nearest, set_collector
@@ -52,6 +53,8 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
     tracebacks: tuple[str, ...]  # shown with --debug
     output: tuple[tuple[str, str], ...] = ()  # (spec path, what it printed), shown beside the diagnostics
+    # module -> its objects pickled as checks/kept.py keys them (load/restore.py), when loaded with a cache
+    pickled: Mapping[str, bytes] = attrs.field(factory=dict)
 
 
 class _SpecDecodeError(SyntaxError):
@@ -66,6 +69,8 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.root = root
         self.code = code
         self.executing: list[str] = []
+        self.executed: set[str] = set()
+        self.watch: restore_.Watch | None = None
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
@@ -97,6 +102,9 @@ class _SpecImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             ) from None
         code = self.code.compile(data, source, shown)
         module.__file__ = shown
+        self.executed.add(module.__name__)
+        if self.watch is not None:
+            self.watch.code(module.__name__, code)
         self.executing.append(module.__name__)
         try:
             exec(code, module.__dict__)
@@ -344,9 +352,11 @@ def _format_traceback(error: BaseException) -> str:
         return "".join(traceback.format_tb(error.__traceback__)) + f"{type(error).__name__}: {_safe_str(error)}\n"
 
 
-def load(paths: Sequence[Path], root: Path, code_cache: Path | None = None) -> LoadResult:
+def load(paths: Sequence[Path], root: Path, code_cache: Path | None = None, restore: bool = True) -> LoadResult:
     """Import every spec under `paths`; `root` is what header paths are relative to. With `code_cache` (a
-    directory), compiled modules are kept there between runs (load/bytecode.py)."""
+    directory), compiled modules are kept there between runs (load/bytecode.py), and so are the objects of each
+    module, restored instead of executing the module when nothing it reads changed (load/restore.py; not when
+    `restore` is False)."""
     files, diagnostics = discover(paths)
     by_name = {file.stem: file for file in files}
     spec_paths = {display_path(file) for file in files}
@@ -355,34 +365,111 @@ def load(paths: Sequence[Path], root: Path, code_cache: Path | None = None) -> L
     seen: set[int] = set()
     tracebacks: list[str] = []
     sources = Sources()
+    kept = restore_.Kept(code_cache, by_name, root) if code_cache is not None else None
+    restoring = kept.restorable() if kept is not None and restore else {}
+    watch = restore_.Watch(by_name) if kept is not None else None
+    importer.watch = watch
+    restored: set[str] = set()
 
     def collect(obj: object) -> None:
-        if isinstance(obj, _COLLECTED_TYPES) and id(obj) not in seen and importer.executing:
+        if not importer.executing:
+            return
+        module = importer.executing[-1]
+        if watch is not None:
+            watch.made(obj, module)
+        if isinstance(obj, _COLLECTED_TYPES) and id(obj) not in seen:
             seen.add(id(obj))
-            declared.append(Declared(obj, importer.executing[-1]))
+            declared.append(Declared(obj, module))
+
+    def ensure(name: str) -> None:
+        """Restore the module, its imports first as executing it would; or import it."""
+        if name in sys.modules or name in restored:
+            return
+        record = restoring.get(name)
+        if record is not None and record.pickled is not None:
+            restored.add(name)
+            for imported in record.imports:
+                ensure(imported)
+            declared.extend(Declared(obj, name) for obj in restore_.objects(record.pickled))
+            return
+        file = by_name[name]
+        threads = set(threading.enumerate())
+        error, printed = _import_fenced(name)
+        if printed:
+            output.append((display_path(file), printed))
+            if watch is not None:
+                watch.unrestorable.add(name)  # executed every run, to show what it prints
+        running = _running_threads(threads, file, spec_paths)
+        diagnostics.extend(running)
+        if running:
+            failed.add(name)
+        if error is not None:
+            diagnostics.append(
+                _import_failure(error, spec_paths, by_name, SourceLocation(display_path(file), 1), sources)
+            )
+            tracebacks.append(_format_traceback(error))
+            sys.modules.pop(name, None)
+            failed.add(name)
 
     previous = set_collector(collect)
     sys.meta_path.insert(0, importer)
+    previous_import = None
+    if watch is not None:
+        previous_import = restore_.install_import(watch.wrap_import(importer.executing, builtins.__import__))
     output: list[tuple[str, str]] = []
+    failed: set[str] = set()
     try:
-        for name, file in by_name.items():
-            if name in sys.modules:
-                continue  # already imported by a sibling
-            threads = set(threading.enumerate())
-            error, printed = _import_fenced(name)
-            if printed:
-                output.append((display_path(file), printed))
-            diagnostics.extend(_running_threads(threads, file, spec_paths))
-            if error is not None:
-                diagnostics.append(
-                    _import_failure(error, spec_paths, by_name, SourceLocation(display_path(file), 1), sources)
-                )
-                tracebacks.append(_format_traceback(error))
-                sys.modules.pop(name, None)
+        for name in by_name:
+            ensure(name)
     finally:
+        if previous_import is not None:
+            builtins.__import__ = previous_import
         sys.meta_path.remove(importer)
         set_collector(previous)
         for name in by_name:
             sys.modules.pop(name, None)
+    if restored & importer.executed:  # an executed module newly imports one that was restored: start again
+        return load(paths, root, code_cache, restore=False)
     modules = tuple(SpecModule(name, source_path(file, root)) for name, file in by_name.items())
-    return LoadResult(Project(modules, tuple(declared)), tuple(diagnostics), tuple(tracebacks), tuple(output))
+    project = Project(modules, tuple(declared))
+    pickles: dict[str, bytes] = {}
+    if kept is not None and watch is not None:
+        pickles = _keep(kept, watch, project, restoring, restored, importer.executed, failed)
+    return LoadResult(project, tuple(diagnostics), tuple(tracebacks), tuple(output), pickles)
+
+
+def _keep(
+    kept: restore_.Kept,
+    watch: restore_.Watch,
+    project: Project,
+    restoring: Mapping[str, restore_.Record],
+    restored: set[str],
+    executed: set[str],
+    failed: set[str],
+) -> dict[str, bytes]:
+    """Record what this load showed of each module into the cache; returns every module's pickled objects."""
+    by_module: dict[str, list[object]] = {}
+    for declared in project.declared:
+        by_module.setdefault(declared.module, []).append(declared.obj)
+    records: dict[str, restore_.Record] = {}
+    pickles: dict[str, bytes] = {}
+    for module in project.modules:
+        name = module.name
+        digest = kept.digests.get(name)
+        if name in restored:
+            record = restoring[name]
+            records[name] = record
+            if record.pickled is not None:
+                pickles[name] = record.pickled
+            continue
+        if digest is None or name not in executed:
+            continue
+        data = restore_.pickled(name, module.source, by_module.get(name, []))
+        if data is not None:
+            pickles[name] = data
+        keepable = name not in failed and name not in watch.unrestorable and name not in watch.impure
+        imports = tuple(watch.imports.get(name, ()))
+        records[name] = restore_.Record(digest, imports, data if keepable else None, name not in watch.impure)
+    if not failed:
+        kept.keep(records)
+    return pickles
