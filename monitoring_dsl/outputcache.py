@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,8 @@ FILENAME = "output.bin"
 @functools.cache
 def fingerprint() -> bytes:
     """The code that emitted the kept files: this package, and the libraries that write dashboards and YAML."""
+    import importlib.metadata  # 20 ms to import, and only a build that keeps its output asks
+
     digest = hashlib.sha256(MAGIC + checkcache.fingerprint())
     try:
         grafanalib = importlib.metadata.version("grafanalib")
