@@ -517,7 +517,7 @@ def duplicate_alert_across_groups(ctx: CheckContext) -> Iterator[Diagnostic]:
                 )
 
 
-@check(code="A312", name="missing-runbook", severity=Severity.INFO)
+@check(code="A312", name="missing-runbook", severity=Severity.INFO, local=True)
 def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
     """An alert without a `runbook_url` annotation.
 
@@ -535,13 +535,14 @@ def missing_runbook(ctx: CheckContext) -> Iterator[Diagnostic]:
         Alert("DiskFull", "... < 0.05", for_="10m", severity="critical", summary="...",
               runbook_url="https://runbooks.example.com/disk-full")
     """
-    by_module: dict[str, list[Alert]] = {}
+    by_module: dict[str, list[tuple[Alert, bool]]] = {}
     for alert in ctx.project.alerts:
-        by_module.setdefault(ctx.project.module_of(alert), []).append(alert)
+        has_runbook = bool(alert.all_annotations().get("runbook_url"))
+        by_module.setdefault(ctx.project.module_of(alert), []).append((alert, has_runbook))
     for alerts in by_module.values():
-        with_runbook = [a for a in alerts if a.all_annotations().get("runbook_url")]
-        for alert in alerts:
-            if alert.all_annotations().get("runbook_url"):
+        with_runbook = [alert for alert, has_runbook in alerts if has_runbook]
+        for alert, has_runbook in alerts:
+            if has_runbook:
                 continue
             yield diagnostic(
                 "A312",
