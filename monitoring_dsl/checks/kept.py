@@ -205,9 +205,24 @@ class Kept:
         names = [module.name for module in ctx.whole.modules]
         return {name for name in names if (entry := self.valid(name)) is None or code not in entry.codes}
 
-    def cached_codes(self, ctx: CheckContext, codes_: Collection[str]) -> set[str]:
-        """The local codes among `codes_` that check nothing in this run."""
-        return {code for code in codes_ if REGISTRY[code].local and not self.stale(ctx, code)}
+    def workload(self, ctx: CheckContext, codes_: Collection[str]) -> dict[str, tuple[float, int]]:
+        """For each local code among `codes_`: the share of the project's objects it checks in this run (by
+        the declared objects of the modules it checks), and how many of its findings are kept."""
+        objects: dict[str, int] = {}
+        for declared in ctx.whole.declared:
+            objects[declared.module] = objects.get(declared.module, 0) + 1
+        total = sum(objects.values()) or 1
+        found: dict[str, tuple[float, int]] = {}
+        for code in codes_:
+            if not REGISTRY[code].local:
+                continue
+            stale = self.stale(ctx, code)
+            count = 0
+            for module in objects.keys() - stale:
+                entry = self.valid(module)
+                count += len(entry.codes[code][0]) if entry is not None else 0
+            found[code] = (sum(objects.get(module, 0) for module in stale) / total, count)
+        return found
 
 
 def local_codes(codes_: Sequence[str]) -> list[str]:
