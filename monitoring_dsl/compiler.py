@@ -463,4 +463,5 @@ def lint(
             found, _, _ = check_and_emit(context, settings, select, ignore, True, frozenset(), False, jobs, keep)
         diagnostics.extend(found)
         checked += len(plain.project.modules)
-    return LintResult(sort_diagnostics(diagnostics), checked, spec_output)
+    # compile_specs sorted its own: only plain files' findings need merging in (20,000 sorted again took 0.02 s)
+    return LintResult(sort_diagnostics(diagnostics) if plain_paths else diagnostics, checked, spec_output)
