@@ -26,7 +26,6 @@ from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.isolation import run_isolated, set_aside_unanalysable
 from monitoring_dsl.checks.registry import REGISTRY, CheckInfo, check, diagnostic
 from monitoring_dsl.diagnostics import Diagnostic, Severity
-from monitoring_dsl.model.metrics import METRIC_NAME_RE
 from monitoring_dsl.model.slo import SLO
 
 
@@ -128,7 +127,7 @@ def _once_per_place(diagnostics: list[Diagnostic], generated: Collection[int]) -
 def _without_follow_ons(ctx: CheckContext, found: list[Diagnostic]) -> list[Diagnostic]:
     """`found` without the findings that an invalid record name (R402) causes in the queries that use it:
     `job:http-requests:rate5m` parses as a subtraction, whose parts are unknown series. R402 says what to fix."""
-    invalid = [record.name for record in ctx.whole.records if not METRIC_NAME_RE.match(record.name)]
+    invalid = ctx.invalid_record_names
     if not invalid:
         return found
 

@@ -17,7 +17,7 @@ from monitoring_dsl.gotemplate import Template, parse_template
 from monitoring_dsl.model.base import SourceLocation
 from monitoring_dsl.model.builtins import BUILTIN_METRICS, OPEN_LABEL_SERIES, TARGET_LABELS
 from monitoring_dsl.model.dashboards import Dashboard, Panel, Target, Variable
-from monitoring_dsl.model.metrics import Histogram, Metric, Summary
+from monitoring_dsl.model.metrics import METRIC_NAME_RE, Histogram, Metric, Summary
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Alert, KeyMarks, Record, parse_duration
 from monitoring_dsl.model.settings import Settings
@@ -366,6 +366,12 @@ class CheckContext:
         follows.
         """
         return self._attached | self._job_labels.get(metric_name, frozenset())
+
+    @functools.cached_property
+    def invalid_record_names(self) -> list[str]:
+        """The whole project's record names that are no valid metric names (R402): once a run, not once a share
+        of checks (4,000 records on workload L, matched 38 times in each process)."""
+        return [record.name for record in self.whole.records if not METRIC_NAME_RE.match(record.name)]
 
     @functools.cached_property
     def parents(self) -> dict[int, object]:
