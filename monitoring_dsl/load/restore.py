@@ -32,6 +32,12 @@ without restoring anything.
 
 A restored module gives objects equal to those executing it gives, in the same order, with the same objects
 shared: the keys of checks/kept.py rely on it, and tests/test_kept_modules.py checks it.
+
+Not seen: a module that changes, through a dict it reaches, an object another module made (`busy.labels["x"]
+= "y"` on an imported alert; frozen objects say not to), which a module executed only to give its names to
+an importer then lacks; and a module whose objects follow the order of a set of strings, which Python changes
+from run to run (a restored module keeps the order of the run that kept it). `--no-cache` executes every
+module.
 """
 
 from __future__ import annotations
