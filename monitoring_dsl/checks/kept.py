@@ -20,7 +20,6 @@ This module decides and computes; checkcache.py reads and writes the file.
 from __future__ import annotations
 
 import hashlib
-import pickle
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
@@ -31,6 +30,7 @@ from monitoring_dsl.checks import Part, enclosing, objects_with_allow, run_part
 from monitoring_dsl.checks.context import CheckContext
 from monitoring_dsl.checks.registry import REGISTRY
 from monitoring_dsl.diagnostics import Diagnostic, PlainDiagnostic, from_plain, to_plain
+from monitoring_dsl.load import restore
 from monitoring_dsl.model.metrics import Metric
 from monitoring_dsl.model.project import Project
 from monitoring_dsl.model.rules import Record, RuleGroup
@@ -72,13 +72,6 @@ class Entry:
         return cls(key, files, codes)
 
 
-def _pickled(value: object) -> bytes | None:
-    try:
-        return pickle.dumps(value, protocol=5)
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
-        return None  # an object pickle cannot write: what depends on it is not kept
-
-
 # A lone surrogate (U+D800 to U+DFFF), as pickle writes a string holding one (UTF-8, "surrogatepass").
 _SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
@@ -108,7 +101,7 @@ def module_keys(
     `pickled` holds what the loader pickled of modules (load/restore.py), the same tuple pickled the same way:
     a module restored from the cache is not pickled again."""
     everything = frozenset(module.name for module in project.modules)
-    catalog = _pickled(([d.obj for d in project.declared if isinstance(d.obj, CATALOG_KINDS)], settings, plain))
+    catalog = restore.dumps(([d.obj for d in project.declared if isinstance(d.obj, CATALOG_KINDS)], settings, plain))
     if catalog is None:
         return Keys({}, everything)
     shared = hashlib.sha256(fingerprint + hashlib.sha256(catalog).digest()).digest()
@@ -128,7 +121,7 @@ def module_keys(
     for module in project.modules:
         own = (pickled or {}).get(module.name) if module.name not in foreign else None
         if own is None:
-            own = _pickled((module.name, module.source, by_module.get(module.name, [])))
+            own = restore.pickled(module.name, module.source, by_module.get(module.name, []))
         if own is None or _SURROGATE.search(own):
             suspects.add(module.name)
         if own is not None:

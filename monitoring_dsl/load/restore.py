@@ -108,12 +108,19 @@ class Record:
         return self.digest, self.imports, self.pickled, self.pure
 
 
-def pickled(name: str, source: str, objects: list[object]) -> bytes | None:
-    """The pickle checks/kept.py keys a module by; None when an object cannot be pickled."""
+def dumps(value: object) -> bytes | None:
+    """`value` pickled, as the module keys of checks/kept.py pickle what they hash; None when an object cannot
+    be pickled."""
     try:
-        return pickle.dumps((name, source, objects), protocol=5)
+        return pickle.dumps(value, protocol=5)
     except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
         return None
+
+
+def pickled(name: str, source: str, objects: list[object]) -> bytes | None:
+    """The pickle checks/kept.py keys a module by (the same bytes whether it pickles them or this module
+    does); None when an object cannot be pickled."""
+    return dumps((name, source, objects))
 
 
 def objects(data: bytes) -> list[object]:
